@@ -1,0 +1,1 @@
+"""Application heads (one folder each) and the `gan-app` command line."""

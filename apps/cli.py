@@ -1,0 +1,137 @@
+"""The `gan-app` command line, generated from the discovered heads.
+
+Generic verbs (`heads`, `train`, `export`, `eval`, `run`) work for every head; each head
+with an inference verb adds `gan-app <verb>` (e.g. `gan-app deblur photo.png`). Inference
+commands run on ONNX Runtime and never import torch; training, export and evaluation
+need the `[train]` extra and say so when it is missing.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from gan_app import __version__
+from gan_app.errors import UserError, require_train_extra
+from gan_app.head import discover_heads, get_head
+
+EPILOG_TRAIN = """Examples:
+
+  gan-app train deblur --data photos/ --out runs/deblur
+
+  gan-app train deblur --recipe tiny --set train.steps=20 --dry-run
+
+  torchrun --nproc_per_node 4 -m gan_app.apps.cli train deblur --data gopro/
+"""
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"gan-app {__version__}")
+        raise typer.Exit()
+
+
+def _heads_command() -> None:
+    """List the heads, their inference verb and whether shipped weights are present."""
+    from gan_app.paths import shipped_model
+
+    for name, entry in sorted(discover_heads().items()):
+        head = entry.load()
+        if head is None:
+            typer.echo(f"{name:<14} unavailable: {entry.error}")
+            continue
+        weights = "shipped weights" if shipped_model(name).is_file() else "no shipped weights"
+        verb = f"gan-app {head.verb}" if head.verb else f"gan-app run {name}"
+        typer.echo(f"{name:<14} {verb:<24} {weights:<20} {head.summary} [{entry.source}]")
+
+
+def _train_command(
+    head: str = typer.Argument(..., help="Head name, see `gan-app heads`."),
+    data: Optional[str] = typer.Option(None, "--data", help="Training data (folder, or a named dataset the head knows)."),
+    recipe: str = typer.Option("default", "--recipe", help="Recipe: default, tiny (seconds, for tests), paper (full GPU recipe)."),
+    out: Path = typer.Option(Path("runs"), "--out", help="Run folder: checkpoints/, samples/, metrics.jsonl."),
+    set_: List[str] = typer.Option([], "--set", help="Override a config field, e.g. --set train.steps=5000 (repeatable)."),
+    steps: Optional[int] = typer.Option(None, "--steps", help="Shortcut for --set train.steps=N."),
+    device: Optional[str] = typer.Option(None, "--device", help="auto (CUDA, then MPS, then CPU), cuda, mps or cpu."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (bit-for-bit reproducible on CPU)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from the newest checkpoint in --out."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the resolved config and exit."),
+) -> None:
+    """Train a head with the one GAN engine (single process, or several with torchrun)."""
+    require_train_extra("`gan-app train`")
+    from gan_app.config import apply_overrides, to_dict
+    from gan_app.train.loop import fit
+    import json
+
+    h = get_head(head)
+    if recipe not in h.recipes:
+        raise UserError(f"head {h.name!r} has no recipe {recipe!r}; recipes: {', '.join(h.recipes)}")
+    run = h.recipe(recipe)
+    overrides = list(set_)
+    if data is not None:
+        overrides.insert(0, f"data.path={data}")
+    if steps is not None:
+        overrides.append(f"train.steps={steps}")
+    if device is not None:
+        overrides.append(f"train.device={device}")
+    if seed is not None:
+        overrides.append(f"train.seed={seed}")
+    apply_overrides(run, overrides)
+    if dry_run:
+        typer.echo(json.dumps(to_dict(run), indent=2, sort_keys=True))
+        return
+    checkpoint = fit(h, run, out, resume=resume)
+    typer.echo(f"last checkpoint: {checkpoint}")
+
+
+def build_app() -> typer.Typer:
+    """The typer app with generic verbs plus one inference verb per available head."""
+    app = typer.Typer(
+        help="gan-app: image-to-image GANs. Run shipped models, train heads, export to ONNX.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+
+    @app.callback()
+    def _root(
+        version: bool = typer.Option(False, "--version", callback=_version_callback, is_eager=True, help="Print the version."),
+    ) -> None:
+        """gan-app: image-to-image GANs."""
+
+    app.command("heads", help="List heads, their inference verb and shipped weights.")(_heads_command)
+    app.command("train", help=_train_command.__doc__, epilog=EPILOG_TRAIN)(_train_command)
+    for register in _optional_commands():
+        register(app)
+    for entry in discover_heads().values():
+        head = entry.load()
+        command = head.inference_command() if head is not None and head.verb else None
+        if command is not None:
+            app.command(head.verb, help=command.__doc__, epilog=getattr(command, "epilog", None))(command)
+    return app
+
+
+def _optional_commands() -> list:
+    """`export`, `eval`, `run` and `toy` register themselves from their own modules."""
+    from gan_app.apps.commands import registrars
+
+    return registrars()
+
+
+def main() -> None:
+    """Console entry point: one-line errors, non-zero exit, never a traceback for user errors."""
+    try:
+        build_app()()
+    except UserError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+"""The head contract and head discovery.
+
+A *head* is one application (deblur, super-resolution, class-conditional, ...). It is
+declared by ONE object, a subclass of `Head`, in `apps/<head>/head.py` (or in a
+third-party package exposed through the `gan_app.heads` entry-point group). The CLI,
+the training engine, export, the runtime and the shared contract test are generic over
+this object, so a new head is one folder of code.
+
+Head modules must stay cheap to import (no torch at module level): the CLI imports every
+head to build its commands, and the inference path must not pull in torch. A head whose
+import fails is listed as unavailable with the reason; it never breaks the others.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable
+
+from .config import RunConfig
+from .errors import UserError
+
+ENTRY_POINT_GROUP = "gan_app.heads"
+BUILTIN_PACKAGE = "gan_app.apps"
+
+
+@dataclass(frozen=True)
+class GraphInput:
+    """One input of the exported generator graph.
+
+    `kind` is one of: `image` (float, NCHW, in `GraphSpec.value_range`), `latent`
+    (float noise, (B, Z)), `label` (int64 class index, (B,)), `embedding` (float, (B, D)).
+    `shape` uses strings for dynamic axes, e.g. ("B", 3, "H", "W").
+    """
+
+    name: str
+    kind: str
+    shape: tuple
+    dtype: str = "float32"
+
+
+@dataclass(frozen=True)
+class GraphSpec:
+    """What a head's exported generator takes and returns; stored in ONNX metadata.
+
+    The runtime reads this (from the ONNX file) to prepare inputs: image value range,
+    the size multiple to pad to, and the output scale relative to the input.
+    """
+
+    inputs: tuple[GraphInput, ...]
+    output: str = "image"
+    value_range: tuple[float, float] = (0.0, 1.0)
+    channels: int = 3
+    scale: int = 1
+    size_multiple: int = 1
+    extra: dict = field(default_factory=dict)  # e.g. class names, text encoder description
+
+    def to_json_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json_dict(cls, data: dict) -> "GraphSpec":
+        inputs = tuple(GraphInput(i["name"], i["kind"], tuple(i["shape"]), i.get("dtype", "float32")) for i in data["inputs"])
+        rest = {k: v for k, v in data.items() if k != "inputs"}
+        rest["value_range"] = tuple(rest.get("value_range", (0.0, 1.0)))
+        return cls(inputs=inputs, **rest)
+
+
+class Head:
+    """Base class of every head. Subclasses set the class attributes and override methods.
+
+    Methods that need torch import it inside the method body.
+    """
+
+    name: str = ""                 # registry name: `gan-app train NAME`
+    verb: str | None = None        # inference verb: `gan-app VERB INPUT` (None: only `gan-app run NAME`)
+    summary: str = ""
+    recipes: tuple[str, ...] = ("default", "tiny")   # `tiny` is what the contract test trains
+
+    # --- configuration -------------------------------------------------------------
+    def model_config_cls(self) -> type:
+        """The dataclass that fully describes the generator/discriminator architecture."""
+        raise NotImplementedError
+
+    def data_config_cls(self) -> type:
+        """The dataclass of dataset options (path, crop size, degradations, ...)."""
+        raise NotImplementedError
+
+    def recipe(self, name: str = "default") -> RunConfig:
+        """A complete run config by recipe name (`default`, `tiny`, `paper`, ...)."""
+        raise NotImplementedError
+
+    def graph(self, model_cfg: Any) -> GraphSpec:
+        """What the exported generator built from `model_cfg` takes and returns."""
+        raise NotImplementedError
+
+    # --- training --------------------------------------------------------------------
+    def build(self, model_cfg: Any) -> tuple[Any, Any]:
+        """(generator, discriminator) torch modules for `model_cfg`."""
+        raise NotImplementedError
+
+    def dataset(self, run: RunConfig, split: str) -> Any:
+        """A torch Dataset of dict items for `split` in {"train", "val"}."""
+        raise NotImplementedError
+
+    def objective(self, run: RunConfig) -> Any:
+        """A `gan_app.train.objective.GanObjective`: how G and D see a batch, extra terms."""
+        raise NotImplementedError
+
+    # --- export / evaluation / inference -----------------------------------------------
+    def example_inputs(self, model_cfg: Any, batch: int, height: int, width: int) -> dict:
+        """Example torch tensors, one per `graph(model_cfg).inputs`, for export and parity."""
+        raise NotImplementedError
+
+    def evaluate(self, generator: Any, run: RunConfig, data: str | None) -> dict:
+        """Metrics of a trained generator (name -> number), with `protocol` describing them."""
+        raise NotImplementedError
+
+    def inference_command(self) -> Callable | None:
+        """A typer command function for `gan-app <verb>` (torch-free), or None."""
+        return None
+
+    def card_info(self, run: RunConfig) -> dict:
+        """What the model card states about data and losses actually used."""
+        return {}
+
+
+@dataclass
+class HeadEntry:
+    """A discovered head: loaded lazily, or unavailable with the reason."""
+
+    name: str
+    source: str                     # "builtin" or the distribution that provides it
+    _loader: Callable[[], Any]
+    _head: Head | None = None
+    error: str | None = None
+
+    def load(self) -> Head | None:
+        """The head object, or None (and `error` set) if it cannot be imported."""
+        if self._head is None and self.error is None:
+            try:
+                obj = self._loader()
+                head = obj() if isinstance(obj, type) else obj
+                if not isinstance(head, Head):
+                    raise TypeError(f"{obj!r} is not a gan_app.head.Head")
+                self._head = head
+            except Exception as exc:  # a broken head must never break the others
+                self.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        return self._head
+
+
+def _builtin_entries() -> list[HeadEntry]:
+    """Every `gan_app/apps/<name>/head.py`: found on disk, imported only when loaded."""
+    try:
+        package = importlib.import_module(BUILTIN_PACKAGE)
+    except ImportError:
+        return []
+    entries = []
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.ispkg and any((Path(p) / info.name / "head.py").is_file() for p in package.__path__):
+            module_name = f"{BUILTIN_PACKAGE}.{info.name}.head"
+            entries.append(HeadEntry(info.name, "builtin", lambda m=module_name: importlib.import_module(m).HEAD))
+    return entries
+
+
+def _entry_point_entries() -> list[HeadEntry]:
+    entries = []
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        dist = getattr(ep, "dist", None)
+        entries.append(HeadEntry(ep.name, dist.name if dist else "entry point", ep.load))
+    return entries
+
+
+def discover_heads() -> dict[str, HeadEntry]:
+    """All heads: built-in ones (apps/<name>/head.py exposing HEAD) and entry points.
+
+    Keyed by the head's registry name; a third-party head cannot shadow a built-in one.
+    """
+    heads: dict[str, HeadEntry] = {}
+    for entry in _builtin_entries() + _entry_point_entries():
+        heads.setdefault(entry.name, entry)
+    return heads
+
+
+def get_head(name: str) -> Head:
+    """The head called `name`, or a UserError listing the available ones."""
+    heads = discover_heads()
+    entry = heads.get(name)
+    if entry is None:
+        for candidate in heads.values():  # also accept the inference verb
+            head = candidate.load()
+            if head is not None and head.verb == name:
+                return head
+        raise UserError(f"unknown head {name!r}; available: {', '.join(sorted(heads)) or 'none'} (see `gan-app heads`)")
+    head = entry.load()
+    if head is None:
+        raise UserError(f"head {name!r} is unavailable: {entry.error}")
+    return head

@@ -1,0 +1,1 @@
+"""The one GAN training engine (`gan_app.train.loop.fit`) and what it needs."""
