@@ -111,6 +111,8 @@ def build_app() -> typer.Typer:
         command = head.inference_command() if head is not None and head.verb else None
         if command is not None:
             app.command(head.verb, help=command.__doc__, epilog=getattr(command, "epilog", None))(command)
+        for verb, extra in (head.extra_commands().items() if head is not None else ()):
+            app.command(verb, help=extra.__doc__, epilog=getattr(extra, "epilog", None))(extra)
     return app
 
 

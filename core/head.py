@@ -124,6 +124,10 @@ class Head:
         """A typer command function for `gan-app <verb>` (torch-free), or None."""
         return None
 
+    def extra_commands(self) -> dict[str, Callable]:
+        """More CLI verbs of this head, verb -> typer command function (e.g. `deblur-data`)."""
+        return {}
+
     def card_info(self, run: RunConfig) -> dict:
         """What the model card states about data and losses actually used."""
         return {}

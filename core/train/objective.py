@@ -47,3 +47,13 @@ class GanObjective:
     def sample_rows(self, batch: dict, fake: Any) -> list[Any]:
         """Image rows of the periodic sample grid, each (B, C, H, W) in the head's value range."""
         return [batch["source"], fake, batch["target"]]
+
+
+class ImageToImageObjective(GanObjective):
+    """Image-to-image heads (deblur, super-resolution, paired): adversarial + one weighted content term."""
+
+    def __init__(self, content_name: str, content_fn: Any, content_weight: float):
+        self.content_name, self.content_fn, self.content_weight = content_name, content_fn, content_weight
+
+    def generator_terms(self, fake: Any, batch: dict) -> dict[str, tuple[float, Any]]:
+        return {self.content_name: (self.content_weight, self.content_fn(fake, batch["target"]))}

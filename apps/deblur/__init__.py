@@ -1,0 +1,1 @@
+"""DeblurGAN-style deblurring head: `gan-app deblur photo.png`."""

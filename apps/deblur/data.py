@@ -1,0 +1,205 @@
+"""Deblur datasets: real pairs (GoPro layout, blur/+sharp/ folders) or sharp photos + synthetic blur.
+
+Items are dicts {"source": blurred (3, S, S), "target": sharp (3, S, S)}, float32 in [0, 1].
+Synthetic pairs: colour jitter on the sharp crop (albumentations), camera-shake or linear
+motion PSF (blur.py), then sensor noise and JPEG on the blurred image only.
+All randomness comes from torch's generator, so a seeded run (and its resume) is exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from gan_app.data.folders import find_paired_layout, list_images, load_rgb
+from gan_app.data.photos import offline_photos
+from gan_app.errors import UserError
+
+from .blur import ShakeParams, blur, random_linear_psf, random_shake_psf
+
+EVAL_KERNEL_SEED = 20_261_123   # evaluation kernels come from this stream only; training never uses it
+
+
+@dataclass
+class DeblurDataConfig:
+    """Where pairs come from and how synthetic blur is made."""
+
+    path: str = "photos"         # "photos" (offline photo set), a sharp-only folder, blur/+sharp/ or GoPro root
+    crop: int = 128              # training crop (multiple of 4)
+    blur: str = "shake"          # shake (camera-shake trajectories) | linear (kornia) | mix
+    kernel_size: int = 31
+    max_length: float = 20.0     # longest blur path, px
+    noise: float = 0.01          # max std of Gaussian noise added to the blurred image ([0, 1] scale)
+    jpeg_prob: float = 0.3       # probability of JPEG-compressing the blurred image
+    epoch_size: int = 4096       # synthetic samples per epoch
+
+
+def _to_tensor(img: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.array(img, copy=True)).permute(2, 0, 1).float() / 255.0  # (3, H, W)
+
+
+def _random_crop(img: np.ndarray, size: int, gen: torch.Generator) -> np.ndarray:
+    h, w = img.shape[:2]
+    if h < size or w < size:
+        raise UserError(f"an image of {w}x{h} is smaller than the crop {size}; use larger images or --set data.crop=N")
+    y = int(torch.randint(0, h - size + 1, (1,), generator=gen))
+    x = int(torch.randint(0, w - size + 1, (1,), generator=gen))
+    return img[y:y + size, x:x + size]
+
+
+def sample_psf(cfg: DeblurDataConfig, rng: np.random.Generator) -> np.ndarray:
+    """One (K, K) PSF from the configured blur family."""
+    kind = cfg.blur if cfg.blur != "mix" else ("shake" if rng.uniform() < 0.7 else "linear")
+    if kind == "shake":
+        return random_shake_psf(rng, ShakeParams(cfg.kernel_size, cfg.max_length))
+    if kind == "linear":
+        return random_linear_psf(rng, cfg.kernel_size, cfg.max_length)
+    raise UserError(f"unknown blur {cfg.blur!r}; use shake, linear or mix")
+
+
+def degrade(sharp: torch.Tensor, psf: np.ndarray, cfg: DeblurDataConfig, rng: np.random.Generator) -> torch.Tensor:
+    """Blur (3, H, W) in [0, 1] with `psf`, then add noise and maybe JPEG; same size, [0, 1]."""
+    import albumentations as A
+
+    blurred = blur(sharp[None], torch.from_numpy(psf))[0]
+    blurred = blurred + torch.from_numpy(rng.normal(0, rng.uniform(0, cfg.noise), blurred.shape).astype(np.float32))
+    blurred = blurred.clamp(0, 1)
+    if rng.uniform() < cfg.jpeg_prob:
+        jpeg = A.ImageCompression(quality_range=(60, 95), p=1.0)
+        jpeg.set_random_seed(int(rng.integers(2**31)))
+        arr = (blurred.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
+        blurred = _to_tensor(jpeg(image=arr)["image"])
+    return blurred
+
+
+class SyntheticBlurDataset(Dataset):
+    """Sharp photos -> random crops -> synthetic blur; `epoch_size` fresh pairs per epoch."""
+
+    def __init__(self, photos: list[np.ndarray], cfg: DeblurDataConfig):
+        import albumentations as A
+
+        margin = cfg.kernel_size // 2
+        self.photos = [p for p in photos if min(p.shape[:2]) >= cfg.crop + 2 * margin]
+        if not self.photos:
+            raise UserError(f"no image is at least {cfg.crop + 2 * margin}px on its short side; lower --set data.crop")
+        self.cfg, self.margin = cfg, margin
+        self.colour = A.Compose([A.HorizontalFlip(p=0.5), A.RandomRotate90(p=0.5),
+                                 A.ColorJitter(0.2, 0.2, 0.2, 0.02, p=0.5)])
+
+    def __len__(self) -> int:
+        return self.cfg.epoch_size
+
+    def __getitem__(self, index: int) -> dict:
+        gen = torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,))))
+        rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=gen)))
+        photo = self.photos[int(torch.randint(0, len(self.photos), (1,), generator=gen))]
+        crop = _random_crop(photo, self.cfg.crop + 2 * self.margin, gen)
+        self.colour.set_random_seed(int(rng.integers(2**31)))
+        sharp = _to_tensor(self.colour(image=crop)["image"])                    # (3, S+2m, S+2m)
+        blurred = degrade(sharp, sample_psf(self.cfg, rng), self.cfg, rng)
+        m, s = self.margin, self.cfg.crop
+        return {"source": blurred[:, m:m + s, m:m + s], "target": sharp[:, m:m + s, m:m + s]}
+
+
+class PairedDeblurDataset(Dataset):
+    """Real blurred/sharp pairs (GoPro or blur/+sharp/), aligned random crops and flips."""
+
+    def __init__(self, pairs: list[tuple[Path, Path]], cfg: DeblurDataConfig):
+        self.pairs, self.cfg = pairs, cfg
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def __getitem__(self, index: int) -> dict:
+        blurred, sharp = (load_rgb(p) for p in self.pairs[index])
+        if blurred.shape != sharp.shape:
+            raise UserError(f"{self.pairs[index][0]} and {self.pairs[index][1]} differ in size; pairs must align")
+        gen = torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,))))
+        both = _random_crop(np.concatenate([blurred, sharp], axis=2), self.cfg.crop, gen)
+        if torch.rand(1, generator=gen) < 0.5:
+            both = both[:, ::-1]
+        t = _to_tensor(both)
+        return {"source": t[:3], "target": t[3:]}
+
+
+def build_dataset(cfg: DeblurDataConfig) -> Dataset:
+    """The dataset for `cfg.path`: photos | paired/GoPro folder | sharp-only folder."""
+    if cfg.crop % 4:
+        raise UserError(f"data.crop must be a multiple of 4, got {cfg.crop}")
+    if cfg.path == "photos":
+        photos = [img for _, img in offline_photos("train")]
+        if not photos:
+            raise UserError("no offline photos found; install scikit-image or pass --data FOLDER")
+        return SyntheticBlurDataset(photos, cfg)
+    root = Path(cfg.path).expanduser()
+    if not root.is_dir():
+        raise UserError(f"--data {cfg.path}: not a folder; pass a folder of sharp photos, blur/+sharp/ or a GoPro root")
+    pairs = find_paired_layout(root, ("blur", "sharp"))
+    if pairs is not None:
+        return PairedDeblurDataset(pairs, cfg)
+    images = list_images(root)
+    if not images:
+        raise UserError(f"--data {cfg.path}: no images found")
+    return SyntheticBlurDataset([load_rgb(p) for p in images], cfg)
+
+
+def evaluation_pairs(cfg: DeblurDataConfig, max_side: int = 512) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """Held-out photos blurred with held-out kernels: [(name, blurred, sharp)], (H, W, 3) float32.
+
+    Deterministic: kernels and noise come from EVAL_KERNEL_SEED, photos from the held-out
+    split, centre-cropped to at most `max_side` and to a multiple of 4.
+    """
+    rng = np.random.default_rng(EVAL_KERNEL_SEED)
+    out = []
+    for name, img in offline_photos("held_out"):
+        h, w = (min(s, max_side) // 4 * 4 for s in img.shape[:2])
+        y, x = (img.shape[0] - h) // 2, (img.shape[1] - w) // 2
+        sharp = _to_tensor(img[y:y + h, x:x + w])
+        blurred = degrade(sharp, sample_psf(cfg, rng), DeblurDataConfig(**{**cfg.__dict__, "jpeg_prob": 0.0}), rng)
+        out.append((name, blurred.permute(1, 2, 0).numpy(), sharp.permute(1, 2, 0).numpy()))
+    return out
+
+
+def write_paired_set(sharp_dir: Path, out_dir: Path, *, per_image: int = 1, blur: str = "shake",
+                     max_length: float = 20.0, seed: int = 0) -> int:
+    """Blur every photo of `sharp_dir` into `out_dir/{blur,sharp,kernels}/NAME_k.png`; returns the pair count.
+
+    Kernels are saved as .npy (plain arrays, no pickle) and as a PNG scaled to its maximum
+    for viewing. Refuses to write into an existing non-empty folder.
+    """
+    from PIL import Image
+
+    out_dir = Path(out_dir)
+    if out_dir.exists() and any(out_dir.iterdir()):
+        raise UserError(f"{out_dir} exists and is not empty; choose a new output folder")
+    images = list_images(Path(sharp_dir))
+    if not images:
+        raise UserError(f"no images found in {sharp_dir}")
+    cfg = DeblurDataConfig(blur=blur, max_length=max_length, jpeg_prob=0.0)
+    rng = np.random.default_rng(seed)
+    for sub in ("blur", "sharp", "kernels"):
+        (out_dir / sub).mkdir(parents=True, exist_ok=True)
+    count = 0
+    for path in images:
+        sharp = _to_tensor(load_rgb(path))
+        for k in range(per_image):
+            psf = sample_psf(cfg, rng)
+            blurred = degrade(sharp, psf, cfg, rng)
+            stem = f"{path.stem}_{k}"
+            for sub, img in (("blur", blurred), ("sharp", sharp)):
+                arr = (img.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
+                _save_atomic(Image.fromarray(arr), out_dir / sub / f"{stem}.png")
+            np.save(out_dir / "kernels" / f"{stem}.npy", psf, allow_pickle=False)
+            _save_atomic(Image.fromarray((psf / psf.max() * 255).astype(np.uint8)), out_dir / "kernels" / f"{stem}.png")
+            count += 1
+    return count
+
+
+def _save_atomic(image, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    image.save(tmp, format="PNG")
+    tmp.replace(path)

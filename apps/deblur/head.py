@@ -1,0 +1,138 @@
+"""The deblur head object. Torch-free at import time: the inference verb runs on ONNX Runtime."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, List, Optional
+
+import typer
+
+from gan_app.config import RunConfig
+from gan_app.head import GraphInput, GraphSpec, Head
+
+EPILOG = """Examples:
+
+  gan-app deblur photo.jpg                      # writes photo_deblurred.png
+
+  gan-app deblur shots/ -o sharp/ --compare     # a folder; side-by-side before|after PNGs
+
+  gan-app deblur huge.tif --tile 512 --model my-deblur.onnx
+"""
+
+
+class DeblurHead(Head):
+    name = "deblur"
+    verb = "deblur"
+    summary = "Remove camera-shake and motion blur (DeblurGAN-style)."
+
+    @property
+    def recipes(self) -> tuple[str, ...]:
+        from .recipes import RECIPES
+        return RECIPES
+
+    def model_config_cls(self) -> type:
+        from .model import DeblurModelConfig
+        return DeblurModelConfig
+
+    def data_config_cls(self) -> type:
+        from .data import DeblurDataConfig
+        return DeblurDataConfig
+
+    def recipe(self, name: str = "default") -> RunConfig:
+        from .recipes import recipe
+        return recipe(name)
+
+    def graph(self, model_cfg: Any) -> GraphSpec:
+        return GraphSpec(inputs=(GraphInput("image", "image", ("B", 3, "H", "W")),), value_range=(0.0, 1.0),
+                         channels=3, scale=1, size_multiple=4)
+
+    def build(self, model_cfg: Any) -> tuple[Any, Any]:
+        from .model import build_critic, build_generator
+        return build_generator(model_cfg), build_critic(model_cfg)
+
+    def dataset(self, run: RunConfig, split: str) -> Any:
+        from .data import build_dataset
+        return build_dataset(run.data)
+
+    def objective(self, run: RunConfig) -> Any:
+        from gan_app.losses.content import content_loss
+        from gan_app.train.objective import ImageToImageObjective
+
+        m = run.model
+        fn = content_loss(m.content_loss, ("relu3_3",), m.perceptual_weights, (0.0, 1.0))
+        return ImageToImageObjective(m.content_loss, fn, m.content_weight)
+
+    def example_inputs(self, model_cfg: Any, batch: int, height: int, width: int) -> dict:
+        import torch
+        return {"image": torch.rand(batch, 3, height, width)}
+
+    def evaluate(self, generator: Any, run: RunConfig, data: str | None) -> dict:
+        from .evaluate import evaluate_generator
+        return evaluate_generator(generator, run, data)
+
+    def card_info(self, run: RunConfig) -> dict:
+        m, d = run.model, run.data
+        losses = [f"{m.content_loss} x{m.content_weight:g}"]
+        if run.train.adv_weight:
+            losses.append(f"{run.train.loss} x{run.train.adv_weight:g}" + (f" + GP x{run.train.gp_weight:g}" if run.train.gp_weight else ""))
+        data = ("offline photo set (shared/DATA.md), held-out photos excluded" if d.path == "photos" else d.path)
+        return {"data": f"{data}; synthetic {d.blur} blur (kernel {d.kernel_size}px, length <= {d.max_length:g}px), "
+                        f"noise <= {d.noise:g}, JPEG p={d.jpeg_prob:g}",
+                "losses": losses, "generator": m.generator, "critic": m.critic}
+
+    def inference_command(self):
+        return deblur_command
+
+    def extra_commands(self) -> dict:
+        return {"deblur-data": deblur_data_command}
+
+
+EXAMPLE = Path(__file__).parent / "assets" / "clock_motion.png"
+
+
+def deblur_command(
+    inputs: Optional[List[str]] = typer.Argument(None, help="Image files, folders or globs."),
+    example: bool = typer.Option(False, "--example", help="Deblur the bundled real motion-blurred photo (clock_motion.png)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (one input) or folder."),
+    model: Optional[str] = typer.Option(None, "--model", help="An exported deblur .onnx (default: the shipped model)."),
+    tile: Optional[int] = typer.Option(None, "--tile", help="Tile size in px for large images (default: automatic)."),
+    compare: bool = typer.Option(False, "--compare", help="Also write a side-by-side before|after PNG."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for ONNX Runtime."),
+) -> None:
+    """Deblur photos with the shipped model (ONNX Runtime, no torch needed)."""
+    from gan_app.errors import UserError
+    from gan_app.runtime.batch import process_images
+    from gan_app.runtime.session import load_model
+
+    if example:
+        inputs = [str(EXAMPLE)]
+        output = output or Path("clock_motion_deblurred.png")
+    if not inputs:
+        raise UserError("no input given; pass image files, folders or globs (or --example)")
+
+    onnx = load_model(model or "deblur", threads=threads)
+    for path in process_images(onnx, inputs, output, suffix="_deblurred", overwrite=overwrite, tile=tile, compare=compare):
+        typer.echo(str(path))
+
+
+deblur_command.epilog = EPILOG
+
+
+def deblur_data_command(
+    sharp_dir: Path = typer.Argument(..., help="Folder of sharp photos."),
+    out_dir: Path = typer.Argument(..., help="New folder for blur/, sharp/ and kernels/."),
+    per_image: int = typer.Option(1, "--per-image", help="Blurred versions per photo."),
+    blur: str = typer.Option("shake", "--blur", help="shake (camera-shake trajectories), linear or mix."),
+    max_length: float = typer.Option(20.0, "--max-length", help="Longest blur path in pixels."),
+    seed: int = typer.Option(0, "--seed", help="Random seed."),
+) -> None:
+    """Write a paired blur/sharp set (with its kernels) from sharp photos, for inspection and reuse."""
+    from gan_app.errors import require_train_extra
+    require_train_extra("`gan-app deblur-data`")
+    from .data import write_paired_set
+    n = write_paired_set(sharp_dir, out_dir, per_image=per_image, blur=blur, max_length=max_length, seed=seed)
+    typer.echo(f"wrote {n} pairs to {out_dir}")
+
+
+HEAD = DeblurHead()

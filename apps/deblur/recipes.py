@@ -1,0 +1,42 @@
+"""Deblur recipes: `default` (CPU-friendly fast model), `pretrain` (content only), `v2`, `paper`, `tiny`."""
+
+from __future__ import annotations
+
+from gan_app.config import RunConfig, TrainConfig
+
+from .data import DeblurDataConfig
+from .model import DeblurModelConfig
+
+RECIPES = ("default", "pretrain", "v2", "paper", "tiny")
+
+
+def recipe(name: str) -> RunConfig:
+    """A complete run config by name."""
+    if name == "default":   # fast generator, WGAN-GP PatchGAN critic (v1 objective), Charbonnier content
+        return RunConfig("deblur", DeblurModelConfig(), DeblurDataConfig(),
+                         TrainConfig(steps=20_000, batch_size=8, lr_g=1e-4, lr_d=1e-4, betas=(0.5, 0.999),
+                                     loss="wgan", gp_weight=10.0, n_critic=1, lr_schedule="linear",
+                                     decay_start=10_000, ema_decay=0.999, sample_every=1000, ckpt_every=500))
+    if name == "pretrain":  # content loss only (PSNR-oriented warm start, no critic)
+        run = recipe("default")
+        run.train.adv_weight, run.train.lr_g, run.train.ema_decay = 0.0, 1e-3, 0.995
+        return run
+    if name == "v2":        # DeblurGAN-v2 objective: relativistic LSGAN, global + local (double-scale) critic
+        run = recipe("default")
+        run.model.critic, run.train.loss, run.train.gp_weight = "double_scale", "relativistic_lsgan", 0.0
+        run.model.content_weight = 1.0
+        run.train.adv_weight = 0.001
+        return run
+    if name == "paper":     # DeblurGAN v1 on GoPro, GPU: resnet9, perceptual x100, 5 critic steps, 300 epochs
+        return RunConfig("deblur",
+                         DeblurModelConfig(generator="resnet9", width=64, blocks=9, content_loss="perceptual"),
+                         DeblurDataConfig(path="GOPRO_Large/train", crop=256),
+                         TrainConfig(steps=300 * 2103, batch_size=1, lr_g=1e-4, lr_d=1e-4, betas=(0.5, 0.999),
+                                     loss="wgan", gp_weight=10.0, n_critic=5, lr_schedule="linear",
+                                     decay_start=150 * 2103, ema_decay=0.0, ckpt_every=5000))
+    if name == "tiny":      # seconds on CPU: the contract test
+        return RunConfig("deblur", DeblurModelConfig(width=8, blocks=1, d_width=8, d_layers=2),
+                         DeblurDataConfig(crop=32, kernel_size=9, max_length=6.0, epoch_size=8),
+                         TrainConfig(steps=2, batch_size=2, loss="wgan", gp_weight=10.0, log_every=1,
+                                     sample_every=2, ckpt_every=2, ema_decay=0.9))
+    raise KeyError(name)

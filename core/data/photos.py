@@ -1,0 +1,81 @@
+"""The natural photos reachable offline (see shared/DATA.md), split once into train/held-out.
+
+Used to train and evaluate the shipped image-to-image models when no user folder is given.
+The held-out names never enter training; benchmarks evaluate only on them. Sources:
+scikit-image's bundled photos, scikit-learn's sample images and the photos of Debian's
+`opencv-doc` package (`apt-get install -y opencv-doc`), each used when present.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
+
+SKIMAGE_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "immunohistochemistry",
+                  "retina", "camera", "moon", "coins", "brick", "grass", "gravel", "text", "page", "cell")
+SKLEARN_PHOTOS = ("china.jpg", "flower.jpg")
+OPENCV_PHOTOS = ("baboon.jpg", "fruits.jpg", "building.jpg", "butterfly.jpg", "home.jpg", "apple.jpg",
+                 "orange.jpg", "messi5.jpg", "starry_night.jpg", "squirrel_cls.jpg", "smarties.png", "board.jpg",
+                 "aero1.jpg", "aero3.jpg", "leuvenA.jpg", "leuvenB.jpg", "graf1.png", "rubberwhale1.png",
+                 "chicky_512.png", "stuff.jpg", "lena.jpg", "HappyFish.jpg", "pic1.png", "blox.jpg", "basketball1.png",
+                 "left01.jpg", "right05.jpg", "box_in_scene.png", "aloeL.jpg", "ela_original.jpg")
+
+# Fixed once; never trained on. Mixed sources, colour and grey, textures and faces.
+HELD_OUT = frozenset({"coffee", "rocket", "flower.jpg", "fruits.jpg", "building.jpg", "butterfly.jpg",
+                      "grass", "messi5.jpg"})
+
+
+def _skimage(name: str) -> np.ndarray | None:
+    try:
+        import skimage.data
+        return getattr(skimage.data, name)()
+    except Exception:  # not installed, or a photo that needs a download
+        return None
+
+
+def _sklearn(name: str) -> np.ndarray | None:
+    try:
+        from sklearn.datasets import load_sample_image
+        return load_sample_image(name)
+    except Exception:
+        return None
+
+
+def _opencv(name: str) -> np.ndarray | None:
+    path = OPENCV_DATA / name
+    if not path.is_file():
+        return None
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+def _as_rgb_uint8(img: np.ndarray) -> np.ndarray:
+    """(H, W) or (H, W, 3|4) of any dtype -> (H, W, 3) uint8."""
+    if img.dtype != np.uint8:
+        img = np.clip(img.astype(np.float64) / (img.max() if img.max() > 1.0 else 1.0) * 255.0, 0, 255).astype(np.uint8)
+    if img.ndim == 2:
+        img = np.repeat(img[:, :, None], 3, axis=2)
+    return np.ascontiguousarray(img[:, :, :3])
+
+
+def offline_photos(split: str = "train", min_side: int = 128) -> list[tuple[str, np.ndarray]]:
+    """[(name, (H, W, 3) uint8 RGB)] for `split` in {"train", "held_out", "all"}.
+
+    Photos smaller than `min_side` on either side are skipped.
+    """
+    if split not in ("train", "held_out", "all"):
+        raise ValueError(f"split must be train, held_out or all, not {split!r}")
+    loaders = ([(n, _skimage) for n in SKIMAGE_PHOTOS] + [(n, _sklearn) for n in SKLEARN_PHOTOS]
+               + [(n, _opencv) for n in OPENCV_PHOTOS])
+    photos = []
+    for name, load in loaders:
+        if split == "train" and name in HELD_OUT or split == "held_out" and name not in HELD_OUT:
+            continue
+        img = load(name)
+        if img is not None and min(img.shape[:2]) >= min_side:
+            photos.append((name, _as_rgb_uint8(img)))
+    return photos

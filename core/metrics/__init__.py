@@ -1,0 +1,1 @@
+"""Metrics: fidelity (PSNR/SSIM), Fréchet distance, Inception-Score-style scores."""
