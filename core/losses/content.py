@@ -15,7 +15,7 @@ from ..errors import UserError
 CONTENT_LOSSES = ("charbonnier", "l1", "l2", "perceptual")
 
 
-def content_loss(kind: str, perceptual_layers=("relu3_3",), perceptual_weights: str = "imagenet",
+def content_loss(kind: str, perceptual_layers=("conv3_3",), perceptual_weights: str = "imagenet",
                  input_range: tuple[float, float] = (0.0, 1.0)) -> Callable:
     """A callable (pred, target) -> scalar tensor; images (B, C, H, W) in `input_range`."""
     if kind == "charbonnier":

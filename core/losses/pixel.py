@@ -1,0 +1,20 @@
+"""Pixel reconstruction losses. Plain L1/L2 are torch's `F.l1_loss` / `F.mse_loss`."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+
+def charbonnier_loss(pred: Tensor, target: Tensor, eps: float = 1e-3) -> Tensor:
+    """E[ sqrt((pred - target)² + eps²) ], a differentiable L1 (LapSRN, DeblurGAN-v2 content term).
+
+    `pred` and `target` share any shape, e.g. (B, C, H, W), in the same value range. Written
+    here because kornia's `charbonnier_loss` is a different function (sqrt(d² + 1) - 1, no eps).
+    The result is fp32 (at least) even for bf16 inputs under autocast.
+    """
+    if pred.shape != target.shape:
+        raise ValueError(f"pred and target shapes differ: {tuple(pred.shape)} vs {tuple(target.shape)}")
+    wide = torch.promote_types(pred.dtype, torch.float32)  # bf16/fp16 go up, float64 stays
+    diff = pred.to(wide) - target.to(wide)
+    return torch.sqrt(diff.pow(2) + eps * eps).mean()

@@ -1,0 +1,125 @@
+"""ConvNormAct, ResidualBlock, PixelShuffleUpsample, DepthwiseSeparableConv."""
+
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.export import Dim
+
+from gan_app.nn.blocks import ConvNormAct, DepthwiseSeparableConv, PixelShuffleUpsample, ResidualBlock
+
+
+def test_conv_norm_act_sizes_and_bias():
+    x = torch.randn(2, 3, 16, 12)
+    assert ConvNormAct(3, 5, 3)(x).shape == (2, 5, 16, 12)
+    assert ConvNormAct(3, 5, 4, stride=2)(x).shape == (2, 5, 8, 6)
+    assert ConvNormAct(3, 5, 4, stride=2, transposed=True)(x).shape == (2, 5, 32, 24)
+    assert ConvNormAct(3, 5, norm="batch").conv.bias is None
+    assert ConvNormAct(3, 5, norm="none").conv.bias is not None
+    relu = ConvNormAct(3, 5, norm="instance", act="relu")(x)
+    assert relu.min() >= 0 and (relu == 0).any()
+
+
+def test_conv_norm_act_conditional_norm_takes_labels():
+    block = ConvNormAct(2, 3, norm="cbn", num_classes=2, act="none").eval()
+    with torch.no_grad():
+        block.norm.beta.weight.copy_(torch.tensor([[0.0] * 3, [5.0] * 3]))
+    x = torch.randn(1, 2, 4, 4).repeat(2, 1, 1, 1)
+    out = block(x, torch.tensor([0, 1]))
+    torch.testing.assert_close(out[1] - out[0], torch.full((3, 4, 4), 5.0))
+
+
+@pytest.mark.parametrize("norm", ["instance", "none", "batch"])
+def test_residual_block_is_identity_with_zero_convs(norm):
+    block = ResidualBlock(4, norm=norm)
+    for m in block.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.zeros_(m.weight)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+    x = torch.randn(2, 4, 7, 7)
+    torch.testing.assert_close(block(x), x)
+
+
+def test_residual_block_res_scale_and_reflect_padding():
+    torch.manual_seed(0)
+    block = ResidualBlock(3, norm="none", res_scale=0.25, dropout=0.5).eval()
+    convs = [m for m in block.modules() if isinstance(m, nn.Conv2d)]
+    assert all(c.padding_mode == "reflect" for c in convs)
+    x = torch.randn(1, 3, 6, 6)
+    torch.testing.assert_close(block(x), x + 0.25 * block.body(x))
+    assert block.body(x).abs().max() > 0
+    block.train()
+    torch.manual_seed(1)
+    a = block(x)
+    torch.manual_seed(2)
+    assert not torch.allclose(a, block(x))  # dropout is active in train mode
+    with pytest.raises(ValueError):
+        ResidualBlock(3, kernel_size=4)
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_pixel_shuffle_upsample_shapes(scale):
+    up = PixelShuffleUpsample(4, scale, out_channels=6)
+    assert up(torch.randn(2, 4, 5, 7)).shape == (2, 6, 5 * scale, 7 * scale)
+    assert sum(isinstance(m, nn.PixelShuffle) for m in up.modules()) == (2 if scale == 4 else 1)
+
+
+def test_pixel_shuffle_upsample_rejects_other_scales():
+    with pytest.raises(ValueError):
+        PixelShuffleUpsample(4, 8)
+
+
+@pytest.mark.parametrize("scale", [2, 3])
+def test_pixel_shuffle_is_subpixel_conv_and_icnr_starts_as_nearest(scale):
+    torch.manual_seed(0)
+    up = PixelShuffleUpsample(3, scale, activation="none")
+    conv = up.body[0]
+    x = torch.randn(1, 3, 4, 5)
+    out = up(x)
+    torch.testing.assert_close(out, F.pixel_shuffle(conv(x), scale))
+    # ICNR: all sub-pixels of an output channel equal -> nearest-neighbour upsampling of one conv
+    low = out[:, :, ::scale, ::scale]
+    torch.testing.assert_close(out, F.interpolate(low, scale_factor=scale, mode="nearest"))
+
+
+def test_depthwise_separable_identity_and_cost():
+    block = DepthwiseSeparableConv(4, 4, norm="none", act="none")
+    assert block.depthwise.conv.groups == 4
+    with torch.no_grad():
+        block.depthwise.conv.weight.zero_()
+        block.depthwise.conv.weight[:, 0, 1, 1] = 1.0  # delta kernels
+        block.pointwise.conv.weight.copy_(torch.eye(4)[:, :, None, None])
+        block.depthwise.conv.bias.zero_()
+        block.pointwise.conv.bias.zero_()
+    x = torch.randn(2, 4, 6, 6)
+    torch.testing.assert_close(block(x), x)
+    big = DepthwiseSeparableConv(32, 64, stride=2)
+    dense = nn.Conv2d(32, 64, 3, bias=False)
+    n_params = sum(p.numel() for p in big.parameters())
+    assert n_params < dense.weight.numel() / 5
+    assert big(torch.randn(1, 32, 9, 9)).shape == (1, 64, 5, 5)
+
+
+class _Stack(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(
+            ConvNormAct(3, 4, norm="instance", act="prelu", spectral=True),
+            ResidualBlock(4, norm="instance"),
+            DepthwiseSeparableConv(4, 4, stride=2),
+            PixelShuffleUpsample(4, 3, activation="lrelu"),
+            PixelShuffleUpsample(4, 4, out_channels=2),
+        )
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def test_blocks_export_to_onnx_with_dynamic_size(onnx_parity):
+    torch.manual_seed(0)
+    dims = {"x": {0: Dim.AUTO, 2: Dim.AUTO, 3: Dim.AUTO}}
+    got = onnx_parity(
+        _Stack(), {"x": torch.randn(2, 3, 8, 8)}, run_inputs={"x": torch.randn(1, 3, 10, 6)}, dynamic_shapes=dims
+    )
+    assert got[0].shape == (1, 2, 60, 36)
