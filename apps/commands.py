@@ -1,10 +1,136 @@
-"""Generic CLI verbs beyond `train`: each is added only once its engine exists."""
+"""Generic CLI verbs beyond `train`: each is added only once its engine exists.
+
+Command bodies import their engines lazily: `gan-app --help` stays fast and `gan-app
+run` never imports torch.
+"""
 
 from __future__ import annotations
 
-from typing import Callable
+from pathlib import Path
+from typing import Callable, List, Optional
+
+import typer
+
+EPILOG_EXPORT = """Examples:
+
+  gan-app export deblur --checkpoint runs/deblur/checkpoints/step_010000.safetensors -o deblur.onnx
+
+  gan-app export deblur --checkpoint ckpt.safetensors -o deblur.onnx --int8 --fp16
+"""
+
+EPILOG_RUN = """Examples:
+
+  gan-app run deblur photo.jpg                      # -> photo_out.jpg
+
+  gan-app run deblur shots/ -o restored/ --compare  # folders and globs; before|after PNGs
+
+  gan-app run deblur huge.tif --model my.onnx --tile 512
+"""
 
 
 def registrars() -> list[Callable]:
-    """Functions that add a command to the typer app (export, eval, run)."""
-    return []
+    """Functions that add a command to the typer app (export, eval, run, toy)."""
+    from gan_app.apps.toy.command import register as register_toy
+
+    return [register_export, register_eval, register_run, register_toy]
+
+
+def register_export(app: typer.Typer) -> None:
+    """`gan-app export HEAD --checkpoint CKPT -o model.onnx`."""
+
+    def export(
+        head: str = typer.Argument(..., help="Head name; must match the checkpoint's head."),
+        checkpoint: Path = typer.Option(..., "--checkpoint", help="Checkpoint (.safetensors) written by `gan-app train`."),
+        output: Path = typer.Option(..., "-o", "--output", help="ONNX file to write; the model card goes beside it (.json)."),
+        fp16: bool = typer.Option(False, "--fp16", help="Also write <name>.fp16.onnx (for GPU providers), with its parity and speed."),
+        int8: bool = typer.Option(False, "--int8", help="Also write <name>.int8.onnx (dynamic quantization), with its parity and speed."),
+        tolerance: float = typer.Option(1e-4, "--tolerance", help="Largest allowed |PyTorch - ONNX Runtime| difference (fp32)."),
+        no_ema: bool = typer.Option(False, "--no-ema", help="Export the raw generator instead of its EMA weights."),
+    ) -> None:
+        """Export a trained generator to ONNX; refuses to write it unless ONNX Runtime matches PyTorch."""
+        from gan_app.errors import require_train_extra
+
+        require_train_extra("`gan-app export`")
+        from gan_app.export import export_checkpoint, summary
+
+        variants = tuple(kind for kind, wanted in (("fp16", fp16), ("int8", int8)) if wanted)
+        card = export_checkpoint(head, checkpoint, output, tolerance=tolerance, variants=variants, use_ema=not no_ema)
+        for line in summary(card):
+            typer.echo(line)
+
+    app.command("export", help=export.__doc__, epilog=EPILOG_EXPORT)(export)
+
+
+def register_run(app: typer.Typer) -> None:
+    """`gan-app run HEAD INPUT...`: any image-to-image head on ONNX Runtime (no torch)."""
+
+    def run(
+        head: str = typer.Argument(..., help="Head name, see `gan-app heads`."),
+        inputs: List[str] = typer.Argument(..., help="Image files, folders or glob patterns."),
+        output: Optional[str] = typer.Option(None, "-o", "--output", help="Output file (one input) or folder."),
+        model: Optional[str] = typer.Option(None, "--model", help="An exported .onnx file instead of the shipped weights."),
+        tile: Optional[int] = typer.Option(None, "--tile", help="Tile size for large images (0: never tile; default: automatic)."),
+        overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs."),
+        compare: bool = typer.Option(False, "--compare", help="Also write <output>_compare.png, before|after."),
+        threads: Optional[int] = typer.Option(None, "--threads", help="ONNX Runtime CPU threads (default: all cores)."),
+    ) -> None:
+        """Run an image-to-image head on images with ONNX Runtime."""
+        from gan_app.errors import UserError
+        from gan_app.runtime.batch import process_images
+        from gan_app.runtime.session import load_model
+
+        onnx_model = load_model(model or head, threads=threads)
+        if onnx_model.head != head:
+            raise UserError(f"{onnx_model.path} is a {onnx_model.head!r} model, not {head!r}")
+        if onnx_model.image_input() is None or len(onnx_model.spec.inputs) != 1:
+            kinds = ", ".join(f"{i.name} ({i.kind})" for i in onnx_model.spec.inputs)
+            raise UserError(f"head {head!r} takes {kinds}, not just an image; use {_own_command(head)}")
+        for path in process_images(onnx_model, inputs, output, overwrite=overwrite, tile=tile, compare=compare):
+            typer.echo(str(path))
+
+    app.command("run", help=run.__doc__, epilog=EPILOG_RUN)(run)
+
+
+def _own_command(head: str) -> str:
+    """How to run `head` when `gan-app run` cannot: its verb if it has one."""
+    from gan_app.head import discover_heads
+
+    entry = discover_heads().get(head)
+    loaded = entry.load() if entry is not None else None
+    if loaded is not None and loaded.verb:
+        return f"`gan-app {loaded.verb}`"
+    return "its own command (see `gan-app heads`)"
+
+
+def register_eval(app: typer.Typer) -> None:
+    """`gan-app eval HEAD --checkpoint CKPT [--data DIR]`: the head's metrics with their protocol."""
+
+    def evaluate(
+        head: str = typer.Argument(..., help="Head name; must match the checkpoint's head."),
+        checkpoint: Path = typer.Option(..., "--checkpoint", help="Checkpoint (.safetensors) written by `gan-app train`."),
+        data: Optional[str] = typer.Option(None, "--data", help="Evaluation data (default: the head's held-out set)."),
+        output: Optional[Path] = typer.Option(None, "-o", "--output", help="Also write the metrics as JSON here."),
+        no_ema: bool = typer.Option(False, "--no-ema", help="Evaluate the raw generator instead of its EMA weights."),
+    ) -> None:
+        """Evaluate a trained generator with the head's own metrics and protocol."""
+        import json
+
+        from gan_app.errors import UserError, require_train_extra
+
+        require_train_extra("`gan-app eval`")
+        from gan_app.checkpoint import load_generator
+        from gan_app.runtime.files import atomic_output
+
+        loaded, run, generator = load_generator(checkpoint, use_ema=not no_ema)
+        if head not in (loaded.name, loaded.verb):
+            raise UserError(f"{checkpoint} is a {loaded.name!r} checkpoint, not {head!r}")
+        metrics = loaded.evaluate(generator, run, data)
+        for key, value in metrics.items():
+            if isinstance(value, (int, float, str)):
+                typer.echo(f"{key:<24} {value:.4f}" if isinstance(value, float) else f"{key:<24} {value}")
+        if output is not None:
+            with atomic_output(output, overwrite=False) as tmp:
+                tmp.write_text(json.dumps(metrics, indent=2))
+            typer.echo(f"wrote {output}")
+
+    app.command("eval", help=evaluate.__doc__)(evaluate)

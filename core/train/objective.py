@@ -3,17 +3,21 @@
 Batches are dicts of tensors (the head's dataset decides the keys). Per generator step,
 `gan_app.train.loop.fit` does, top to bottom:
 
-    fake = obj.generate(G, batch)                                  # forward
-    for _ in range(n_critic):                                      # D step(s)
+    for i in range(n_critic):                                      # D step(s), fresh batch each
+        batch = next(batches)
+        fake = obj.generate(G, batch)                              # forward (grad kept on the last)
         d_real = obj.discriminate(D, obj.real(batch), batch)
         d_fake = obj.discriminate(D, fake.detach(), batch)
-        loss_D = game.d_loss(d_real, d_fake) + regularizers + sum(obj.discriminator_terms(...))
-    freeze D                                                        # G step
+        loss_D = game.d_loss(d_real, d_fake) + penalties + sum(w * t for obj.discriminator_terms(...))
+    freeze D                                                        # G step, on the last batch
     loss_G = adv_weight * game.g_loss(obj.discriminate(D, fake, batch), d_real)
              + sum(w * t for (w, t) in obj.generator_terms(fake, batch).values())
 
-`discriminate` may return a tensor of logits of any shape (patch critics) or a list of
-them (multi-scale critics); the engine averages the game over the list.
+With `adv_weight == 0` (content pretraining) there is no D at all: one batch, one forward,
+the generator terms. `discriminate` may return a tensor of logits of any shape (patch
+critics) or a list of them (multi-scale critics); the engine averages the game over the
+list. The periodic sample picture shows `sample_size` fixed items (the dataset's first),
+generated with fixed noise, drawn by `sample_grid`.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from typing import Any
 
 class GanObjective:
     """Defaults for an image-to-image head: G(batch["source"]) vs real batch["target"]."""
+
+    sample_size: int = 8   # items in the periodic sample picture
 
     def generate(self, generator: Any, batch: dict) -> Any:
         """Generator output for `batch`, (B, C, H, W)."""
@@ -47,6 +53,25 @@ class GanObjective:
     def sample_rows(self, batch: dict, fake: Any) -> list[Any]:
         """Image rows of the periodic sample grid, each (B, C, H, W) in the head's value range."""
         return [batch["source"], fake, batch["target"]]
+
+    def sample_grid(self, batch: dict, fake: Any, value_range: tuple[float, float]) -> Any:
+        """The periodic sample picture, (C, H, W) in [0, 1]: one row per `sample_rows` entry.
+
+        Rows are mapped from `value_range` to [0, 1], resized to the largest row (nearest,
+        e.g. low-resolution inputs of super-resolution) and grey rows repeated to RGB.
+        """
+        import torch
+        import torch.nn.functional as F
+        from torchvision.utils import make_grid
+
+        lo, hi = value_range
+        rows = [((r.detach().float().cpu() - lo) / (hi - lo)).clamp(0, 1) for r in self.sample_rows(batch, fake)]
+        height = max(r.shape[-2] for r in rows)
+        width = max(r.shape[-1] for r in rows)
+        channels = max(r.shape[1] for r in rows)
+        rows = [F.interpolate(r, size=(height, width), mode="nearest") if r.shape[-2:] != (height, width) else r for r in rows]
+        rows = [r.expand(-1, channels, -1, -1) if r.shape[1] == 1 else r for r in rows]  # (B, C, H, W)
+        return make_grid(torch.cat(rows), nrow=rows[0].shape[0], padding=2)
 
 
 class ImageToImageObjective(GanObjective):

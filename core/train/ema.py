@@ -1,0 +1,47 @@
+"""Exponential moving average of the generator's weights.
+
+The EMA generator (Karras et al.; Yazici et al. 2019) is smoother than the raw one and is
+what samples, evaluation and export use by default. After each generator step:
+
+    shadow = decay * shadow + (1 - decay) * param      for every parameter
+    shadow_buffer = buffer                              for every buffer (BN running stats)
+
+Before `start` the shadow simply copies the generator, so early noisy weights do not
+linger in the average.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+
+class EMA:
+    """A frozen shadow copy of `model` tracking `decay`-weighted averages of its weights.
+
+    `model` must be the plain module (not a DDP or torch.compile wrapper), so the shadow's
+    state-dict keys match the generator's.
+    """
+
+    def __init__(self, model: nn.Module, decay: float, start: int = 0) -> None:
+        if not 0.0 < decay < 1.0:
+            raise ValueError(f"EMA decay must be in (0, 1), got {decay}")
+        self.model = model
+        self.decay = decay
+        self.start = start
+        self.shadow = copy.deepcopy(model).eval().requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, step: int) -> None:
+        """Fold the generator's current weights in; `step` is the generator step just taken."""
+        params = list(self.model.parameters())
+        shadow = list(self.shadow.parameters())
+        if step < self.start:
+            torch._foreach_copy_(shadow, params)
+        else:
+            # lerp(s, p, w) = s + w (p - s) = (1 - w) s + w p, with w = 1 - decay.
+            torch._foreach_lerp_(shadow, params, 1.0 - self.decay)
+        for mine, theirs in zip(self.shadow.buffers(), self.model.buffers()):
+            mine.copy_(theirs)

@@ -1,0 +1,102 @@
+"""A training checkpoint: what it holds, and how a run picks it back up bit for bit.
+
+Tensors: `G.*`, `G_ema.*` (EMA on), `D.*` (adversarial runs) and the optimizer states
+`opt_g.*`/`opt_d.*` (flattened by `gan_app.checkpoint.flatten_state`). JSON: the head,
+the whole run config, the step, the data stream position (epoch, batch in epoch), the
+optimizer skeletons and GradScaler state, how the RNG streams are derived (they are a
+function of seed, rank and step, see `gan_app.train.seeding`), and the latest metrics.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from gan_app.checkpoint import (
+    flatten_state,
+    has_module,
+    load_module,
+    module_tensors,
+    read_checkpoint,
+    save_checkpoint,
+    unflatten_state,
+)
+from gan_app.config import RunConfig, to_dict
+from gan_app.errors import UserError
+from gan_app.train.seeding import RNG_SCHEME
+
+
+def save_training(
+    path: Path,
+    run: RunConfig,
+    step: int,
+    data_state: dict,
+    modules: dict[str, nn.Module],
+    optimizers: dict[str, torch.optim.Optimizer],
+    scaler: torch.amp.GradScaler,
+    metrics: dict,
+    interrupted: bool = False,
+) -> Path:
+    """Write everything needed to continue the run at generator step `step`."""
+    tensors = {}
+    for prefix, module in modules.items():
+        tensors.update(module_tensors(prefix, module))
+    skeletons = {}
+    for prefix, optimizer in optimizers.items():
+        opt_tensors, skeletons[prefix] = flatten_state(prefix, optimizer.state_dict())
+        tensors.update(opt_tensors)
+    meta = {
+        "head": run.head,
+        "run": to_dict(run),
+        "step": step,
+        "data": data_state,
+        "optimizers": skeletons,
+        "scaler": scaler.state_dict(),
+        "rng": {"scheme": RNG_SCHEME, "seed": run.train.seed},
+        "metrics": metrics,
+        "interrupted": interrupted,
+    }
+    return save_checkpoint(path, tensors, meta)
+
+
+def restore_training(
+    path: Path,
+    run: RunConfig,
+    modules: dict[str, nn.Module],
+    optimizers: dict[str, torch.optim.Optimizer],
+    scaler: torch.amp.GradScaler,
+) -> dict:
+    """Load modules, optimizers and scaler from checkpoint `path`; returns its meta.
+
+    The checkpoint must come from the same head and model config (the train section may
+    differ, e.g. more steps).
+    """
+    tensors, meta = read_checkpoint(path)
+    if meta.get("head") != run.head:
+        raise UserError(f"--resume: {path} is a {meta.get('head')!r} checkpoint, not {run.head!r}; use another --out")
+    if meta.get("run", {}).get("model") != to_dict(run)["model"]:
+        raise UserError(f"--resume: the model config differs from {path}'s; resume with the same recipe and --set model.* values")
+    missing = [p for p in modules if not has_module(p, tensors)] + [p for p in optimizers if p not in meta.get("optimizers", {})]
+    if missing:
+        raise UserError(f"--resume: {path} has no {', '.join(missing)} (was it trained with other train.* settings, e.g. EMA or adv_weight?)")
+    for prefix, module in modules.items():
+        load_module(prefix, module, tensors)
+    for prefix, optimizer in optimizers.items():
+        optimizer.load_state_dict(unflatten_state(meta["optimizers"][prefix], tensors))
+    if scaler.is_enabled() and meta.get("scaler"):
+        scaler.load_state_dict(meta["scaler"])
+    return meta
+
+
+def load_start_weights(path: str | Path, generator: nn.Module, discriminator: nn.Module | None) -> None:
+    """Start from another run's weights (`train.init_from`): G always, D when that run trained one.
+
+    The typical use is GAN fine-tuning after D-less content pretraining (ESRGAN,
+    DeblurGAN); optimizers, step and schedule start fresh.
+    """
+    tensors, _ = read_checkpoint(path)
+    load_module("G", generator, tensors)
+    if discriminator is not None and has_module("D", tensors):
+        load_module("D", discriminator, tensors)
