@@ -107,13 +107,23 @@ def build_app() -> typer.Typer:
     for register in _optional_commands():
         register(app)
     for entry in discover_heads().values():
-        head = entry.load()
-        command = head.inference_command() if head is not None and head.verb else None
-        if command is not None:
-            app.command(head.verb, help=command.__doc__, epilog=getattr(command, "epilog", None))(command)
-        for verb, extra in (head.extra_commands().items() if head is not None else ()):
-            app.command(verb, help=extra.__doc__, epilog=getattr(extra, "epilog", None))(extra)
+        for verb, command in _head_commands(entry):
+            app.command(verb, help=command.__doc__, epilog=getattr(command, "epilog", None))(command)
     return app
+
+
+def _head_commands(entry) -> list:
+    """(verb, command) pairs of one head; a head that fails here is marked unavailable, not fatal."""
+    head = entry.load()
+    if head is None:
+        return []
+    try:
+        commands = [(head.verb, head.inference_command())] if head.verb else []
+        commands += list(head.extra_commands().items())
+        return [(verb, fn) for verb, fn in commands if fn is not None]
+    except Exception as exc:  # one broken head must never break the CLI
+        entry.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        return []
 
 
 def _optional_commands() -> list:

@@ -50,6 +50,7 @@ class TrainConfig:
     ckpt_every: int = 1000
     keep_last: int = 3
     eval_every: int = 0
+    init_from: str = ""              # checkpoint whose G (and D, if it has one) start this run, e.g. after content pretraining
 
 
 @dataclass

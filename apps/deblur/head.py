@@ -59,7 +59,7 @@ class DeblurHead(Head):
         from gan_app.train.objective import ImageToImageObjective
 
         m = run.model
-        fn = content_loss(m.content_loss, ("relu3_3",), m.perceptual_weights, (0.0, 1.0))
+        fn = content_loss(m.content_loss, ("conv3_3",), m.perceptual_weights, (0.0, 1.0))
         return ImageToImageObjective(m.content_loss, fn, m.content_weight)
 
     def example_inputs(self, model_cfg: Any, batch: int, height: int, width: int) -> dict:

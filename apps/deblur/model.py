@@ -37,7 +37,7 @@ class DeblurModelConfig:
     critic: str = "patchgan"         # patchgan (v1: WGAN-GP) | double_scale (v2: RaLSGAN, 2 scales)
     d_width: int = 64
     d_layers: int = 3
-    content_loss: str = "charbonnier"   # charbonnier | l1 | perceptual (VGG19 relu3_3, needs ImageNet weights)
+    content_loss: str = "charbonnier"   # charbonnier | l1 | perceptual (VGG19 conv3_3, needs ImageNet weights)
     content_weight: float = 100.0       # DeblurGAN v1 uses 100 x content + 1 x adversarial
     perceptual_weights: str = "imagenet"  # imagenet | PATH | random (offline experiments only)
 

@@ -1,0 +1,236 @@
+"""Checkpoint files: every tensor in safetensors, the run's JSON description in its header.
+
+One file rebuilds its model: the header metadata holds one key, `gan_app`, whose value is
+JSON with the format version, the head name, the whole run config (model, data and train
+sections), the step, library versions and metrics. Tensors are stored under prefixes:
+
+    G.<param>        generator weights and buffers
+    G_ema.<param>    EMA generator (absent when EMA is off)
+    D.<param>        discriminator (absent in D-less content pretraining)
+    opt_g.* opt_d.*  optimizer state tensors, see `flatten_state`
+
+Writes are atomic (temp file in the same folder, fsync, `os.replace`), so a crash or
+Ctrl-C during a save never leaves a truncated checkpoint behind. Nothing here unpickles:
+`torch.load` is never called.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from gan_app import __version__
+from gan_app.config import RunConfig, TrainConfig, from_dict
+from gan_app.errors import UserError
+
+META_KEY = "gan_app"
+FORMAT_VERSION = 1
+CHECKPOINT_DIR = "checkpoints"
+_STEP_FILE = re.compile(r"^step_(\d+)\.safetensors$")
+
+
+# --- one file ------------------------------------------------------------------------
+
+
+def save_checkpoint(path: str | Path, tensors: dict[str, Tensor], meta: dict) -> Path:
+    """Write `tensors` and the JSON-able `meta` to `path` atomically; returns `path`.
+
+    `meta` is stamped with `format_version` and library `versions`. Tensors are copied to
+    contiguous CPU memory first (safetensors refuses views and shared storage).
+    """
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stamped = {**meta, "format_version": FORMAT_VERSION, "versions": _versions()}
+    header = {META_KEY: json.dumps(stamped, sort_keys=True)}
+    cpu = {name: t.detach().to("cpu", copy=True).contiguous() for name, t in tensors.items()}
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        save_file(cpu, str(tmp), metadata=header)
+        with open(tmp, "rb") as fh:  # make the bytes durable before the rename publishes them
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def read_meta(path: str | Path) -> dict:
+    """The JSON description of checkpoint `path` (header only: cheap, no tensors read)."""
+    return _open(path, with_tensors=False)[1]
+
+
+def read_checkpoint(path: str | Path) -> tuple[dict[str, Tensor], dict]:
+    """(tensors, meta) of checkpoint `path`; a UserError if it is missing or not ours."""
+    return _open(path, with_tensors=True)
+
+
+def _open(path: str | Path, with_tensors: bool) -> tuple[dict[str, Tensor], dict]:
+    from safetensors import SafetensorError, safe_open
+
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"checkpoint {path} not found; pass a .safetensors file written by `gan-app train`")
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            header = fh.metadata() or {}
+            tensors = {name: fh.get_tensor(name) for name in fh.keys()} if with_tensors else {}
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise UserError(f"{path} is not a readable safetensors checkpoint ({exc}); it may be truncated or corrupt") from None
+    if META_KEY not in header:
+        raise UserError(f"{path} is a safetensors file but not a gan_app checkpoint (no {META_KEY!r} header entry)")
+    try:
+        meta = json.loads(header[META_KEY])
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{path}: the gan_app header is not valid JSON ({exc}); the file is corrupt") from None
+    if not isinstance(meta, dict) or meta.get("format_version", 0) > FORMAT_VERSION:
+        raise UserError(f"{path} was written by a newer gan_app (format {meta.get('format_version')}); upgrade gan-app")
+    return tensors, meta
+
+
+def _versions() -> dict[str, str]:
+    import safetensors
+
+    return {"gan_app": __version__, "torch": torch.__version__, "safetensors": safetensors.__version__}
+
+
+# --- a run folder --------------------------------------------------------------------
+
+
+def checkpoint_path(out_dir: str | Path, step: int) -> Path:
+    """`out_dir/checkpoints/step_000100.safetensors` (at least 6 digits)."""
+    return Path(out_dir) / CHECKPOINT_DIR / f"step_{step:06d}.safetensors"
+
+
+def list_checkpoints(out_dir: str | Path) -> list[Path]:
+    """The step checkpoints of a run folder, oldest first (ordered by step, not by name)."""
+    folder = Path(out_dir) / CHECKPOINT_DIR
+    found = [(int(m.group(1)), p) for p in folder.glob("step_*.safetensors") if (m := _STEP_FILE.match(p.name))]
+    return [p for _, p in sorted(found)]
+
+
+def latest_checkpoint(out_dir: str | Path) -> Path | None:
+    """The newest step checkpoint of a run folder, or None when there is none."""
+    found = list_checkpoints(out_dir)
+    return found[-1] if found else None
+
+
+def prune_checkpoints(out_dir: str | Path, keep_last: int) -> list[Path]:
+    """Delete all but the newest `keep_last` step checkpoints (0 keeps all); returns the deleted."""
+    if keep_last <= 0:
+        return []
+    old = list_checkpoints(out_dir)[:-keep_last]
+    for path in old:
+        path.unlink(missing_ok=True)
+    return old
+
+
+# --- state <-> tensors + JSON ----------------------------------------------------------
+
+
+def module_tensors(prefix: str, module: nn.Module) -> dict[str, Tensor]:
+    """`module`'s state dict under `prefix.` (weights and buffers)."""
+    return {f"{prefix}.{name}": t for name, t in module.state_dict().items()}
+
+
+def has_module(prefix: str, tensors: dict[str, Tensor]) -> bool:
+    """Whether `tensors` holds a module saved under `prefix`."""
+    return any(name.startswith(prefix + ".") for name in tensors)
+
+
+def load_module(prefix: str, module: nn.Module, tensors: dict[str, Tensor]) -> None:
+    """Load `module` from the tensors under `prefix.`; a UserError if they do not fit."""
+    cut = len(prefix) + 1
+    state = {name[cut:]: t for name, t in tensors.items() if name.startswith(prefix + ".")}
+    try:
+        module.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise UserError(f"checkpoint weights {prefix!r} do not fit the model built from its config: {first}") from None
+
+
+def flatten_state(prefix: str, obj: Any) -> tuple[dict[str, Tensor], Any]:
+    """Split a nested state (e.g. `optimizer.state_dict()`) into tensors and a JSON skeleton.
+
+    Tensors become `{"__tensor__": name}` with `name` under `prefix`; dicts with non-string
+    keys (optimizer states are keyed by int) and tuples are tagged so `unflatten_state`
+    rebuilds them exactly.
+    """
+    tensors: dict[str, Tensor] = {}
+
+    def walk(x: Any, key: str) -> Any:
+        if isinstance(x, Tensor):
+            tensors[key] = x
+            return {"__tensor__": key}
+        if isinstance(x, dict):
+            if all(isinstance(k, str) and not k.startswith("__") for k in x):
+                return {k: walk(v, f"{key}.{k}") for k, v in x.items()}
+            return {"__items__": [[k, walk(v, f"{key}.{k}")] for k, v in x.items()]}
+        if isinstance(x, tuple):
+            return {"__tuple__": [walk(v, f"{key}.{i}") for i, v in enumerate(x)]}
+        if isinstance(x, list):
+            return [walk(v, f"{key}.{i}") for i, v in enumerate(x)]
+        if x is None or isinstance(x, (bool, int, float, str)):
+            return x
+        raise TypeError(f"cannot store a {type(x).__name__} in a checkpoint (at {key})")
+
+    return tensors, walk(obj, prefix)
+
+
+def unflatten_state(skeleton: Any, tensors: dict[str, Tensor]) -> Any:
+    """Inverse of `flatten_state`."""
+    if isinstance(skeleton, list):
+        return [unflatten_state(v, tensors) for v in skeleton]
+    if not isinstance(skeleton, dict):
+        return skeleton
+    if "__tensor__" in skeleton:
+        name = skeleton["__tensor__"]
+        if name not in tensors:
+            raise UserError(f"checkpoint is missing tensor {name!r}; the file is incomplete")
+        return tensors[name]
+    if "__items__" in skeleton:
+        return {k: unflatten_state(v, tensors) for k, v in skeleton["__items__"]}
+    if "__tuple__" in skeleton:
+        return tuple(unflatten_state(v, tensors) for v in skeleton["__tuple__"])
+    return {k: unflatten_state(v, tensors) for k, v in skeleton.items()}
+
+
+# --- rebuilding a model from the file alone ----------------------------------------------
+
+
+def rebuild_run(head: Any, data: dict) -> RunConfig:
+    """The RunConfig stored in a checkpoint, with the head's own config dataclasses."""
+    try:
+        return RunConfig(
+            head=data["head"],
+            model=from_dict(head.model_config_cls(), data["model"]),
+            data=from_dict(head.data_config_cls(), data["data"]),
+            train=from_dict(TrainConfig, data["train"]),
+        )
+    except KeyError as exc:
+        raise UserError(f"checkpoint run config lacks {exc}; the file is not a complete gan_app checkpoint") from None
+
+
+def load_generator(path: str | Path, use_ema: bool = True) -> tuple[Any, RunConfig, nn.Module]:
+    """(head, run, generator) rebuilt from checkpoint `path` alone, generator in eval mode.
+
+    `use_ema` picks the EMA weights when the checkpoint has them (EMA off: the raw G).
+    """
+    from gan_app.head import get_head
+
+    tensors, meta = read_checkpoint(path)
+    if "head" not in meta or "run" not in meta:
+        raise UserError(f"{path} is a gan_app file without a model description (no head/run); it cannot rebuild a model")
+    head = get_head(meta["head"])
+    run = rebuild_run(head, meta["run"])
+    generator, _ = head.build(run.model)
+    prefix = "G_ema" if use_ema and has_module("G_ema", tensors) else "G"
+    load_module(prefix, generator, tensors)
+    return head, run, generator.eval()

@@ -1,0 +1,151 @@
+"""Files, folders and globs through an image-to-image model: the engine behind every image verb.
+
+`gan-app deblur`, `gan-app upscale` and `gan-app run HEAD` all call `process_images`.
+Every output path is planned and checked before the first image is processed: an
+input or an existing file is never overwritten without `overwrite=True`, two inputs
+never write the same output, and each file is written atomically.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from gan_app.errors import UserError
+from gan_app.runtime.files import atomic_output
+from gan_app.runtime.images import Picture, image_format, read_image, side_by_side, to_channels, to_unit, write_image
+from gan_app.runtime.session import OnnxModel
+from gan_app.runtime.tiling import infer_image
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"}
+
+
+def expand_inputs(inputs: list[str]) -> tuple[list[Path], bool]:
+    """(image files, single) from files, folders (their images, sorted) and glob patterns.
+
+    `single` is True when exactly one plain file was named, so `-o` may be a file name.
+    """
+    files: list[Path] = []
+    for item in inputs:
+        path = Path(item).expanduser()
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+            if not found:
+                raise UserError(f"folder {path} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        elif glob.has_magic(item):
+            found = sorted(Path(p) for p in glob.glob(str(path), recursive=True) if Path(p).is_file())
+            if not found:
+                raise UserError(f"no files match {item!r}")
+            files.extend(found)
+        else:
+            raise UserError(f"input {item} does not exist")
+    unique = list(dict.fromkeys(p.resolve() for p in files))
+    if not unique:
+        raise UserError("no input images given")
+    single = len(inputs) == 1 and len(unique) == 1 and Path(inputs[0]).expanduser().is_file()
+    return unique, single
+
+
+def plan_outputs(files: list[Path], output: str | Path | None, single: bool, suffix: str, overwrite: bool) -> list[Path]:
+    """One output path per input, checked: no clashes, no silent overwrites, a writable folder.
+
+    No `output`: `<stem><suffix><ext>` beside each input. `output` for a single input
+    with an image extension: that file. Otherwise `output` is a folder (created if
+    missing) that receives files under their input names.
+    """
+    if output is None:
+        planned = [f.with_name(f"{f.stem}{suffix}{f.suffix}") for f in files]
+    else:
+        target = Path(output).expanduser()
+        if single and not target.is_dir() and target.suffix:
+            planned = [target]
+        else:
+            planned = [target / f.name for f in files]
+    for dest in planned:
+        image_format(dest)
+    for folder in dict.fromkeys(p.parent for p in planned):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"cannot create output folder {folder} ({exc.strerror}); choose another -o") from None
+        if not os.access(folder, os.W_OK):
+            raise UserError(f"output folder {folder} is not writable; choose another -o")
+    planned = [p.resolve() for p in planned]
+    inputs = set(files)
+    seen: dict[Path, Path] = {}
+    for source, dest in zip(files, planned):
+        if dest in seen:
+            raise UserError(f"{seen[dest]} and {source} would both be written to {dest}; use separate output folders")
+        seen[dest] = source
+        if not overwrite and dest in inputs:
+            raise UserError(f"output {dest} is an input file; refusing to overwrite it (pass --overwrite, or use -o / another suffix)")
+        if not overwrite and dest.exists():
+            raise UserError(f"output {dest} already exists; pass --overwrite to replace it")
+    return planned
+
+
+def compare_path(output: Path) -> Path:
+    """Where the before|after PNG of `output` goes."""
+    return output.with_name(f"{output.stem}_compare.png")
+
+
+def restore(
+    model: OnnxModel, picture: Picture, *, tile: int | None = None, extra_feeds: dict | None = None
+) -> np.ndarray:
+    """Model output for `picture`: float32 (H * scale, W * scale, C) in [0, 1] (unclipped)."""
+    pixels = to_channels(picture.pixels, model.image_channels())  # (H, W, C_model)
+    out = infer_image(model, pixels.transpose(2, 0, 1), tile=tile, extra_feeds=extra_feeds)  # (C, H*s, W*s)
+    return out.transpose(1, 2, 0)
+
+
+def process_images(
+    model: OnnxModel,
+    inputs: list[str],
+    output: str | Path | None,
+    *,
+    suffix: str = "_out",
+    overwrite: bool = False,
+    tile: int | None = None,
+    compare: bool = False,
+    extra_feeds: dict | None = None,
+) -> list[Path]:
+    """Run `model` on every image named by `inputs`; returns the written output paths.
+
+    `compare=True` also writes `<output stem>_compare.png`: input (upscaled bicubic for
+    scale > 1 models) beside the output.
+    """
+    if model.image_input() is None:
+        raise UserError(f"model {model.path.name} (head {model.head}) does not take an image; use the head's own command")
+    files, single = expand_inputs(inputs)
+    outputs = plan_outputs(files, output, single, suffix, overwrite)
+    if compare:
+        for dest in outputs:
+            extra = compare_path(dest)
+            if not overwrite and extra.exists():
+                raise UserError(f"output {extra} already exists; pass --overwrite to replace it")
+    for source in files:  # header check: fail before any work on a non-image
+        _check_header(source)
+    for source, dest in zip(files, outputs):
+        picture = read_image(source)
+        result = restore(model, picture, tile=tile, extra_feeds=extra_feeds)
+        write_image(dest, result, picture, overwrite=overwrite)
+        if compare:
+            with atomic_output(compare_path(dest), overwrite=overwrite) as tmp:
+                side_by_side(to_unit(picture.pixels), result).save(tmp, format="PNG")
+    return outputs
+
+
+def _check_header(path: Path) -> None:
+    """Open (header only) so a non-image input fails before any output is written."""
+    try:
+        with Image.open(path):
+            pass
+    except (OSError, ValueError, SyntaxError):
+        raise UserError(f"{path} is not an image Pillow can read (use PNG, JPEG, WebP, TIFF or BMP)") from None

@@ -1,0 +1,199 @@
+"""Image files in and out, keeping what the user gave: mode, bit depth, alpha, size.
+
+Reading honours EXIF orientation and normalises Pillow's many modes to grey or RGB
+pixels plus an optional alpha plane, in the file's native integer dtype (uint8 or
+uint16) so a 24 MP photo is not held as float. Writing turns model output (float in
+[0, 1]) back into the input's mode: grey stays grey, alpha is restored (resized with
+Lanczos when the model upscales), 16-bit stays 16-bit where the format can hold it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from gan_app.errors import UserError
+from gan_app.runtime.files import atomic_output
+
+MIN_SIDE = 4  # pixels; smaller images carry too little context for any generator to mean anything
+LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601, as Pillow's RGB -> L
+SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
+SIXTEEN_BIT_FORMATS = ("PNG", "TIFF")
+_REWRITE_MODES = {"1": "L", "PA": "RGBA", "La": "LA", "RGBa": "RGBA", "RGBX": "RGB"}
+_KEEP_MODES = ("L", "LA", "RGB", "RGBA", "CMYK", "YCbCr")
+
+
+@dataclass
+class Picture:
+    """A decoded image.
+
+    pixels: (H, W, C) with C = 1 (grey) or 3 (RGB), uint8 or uint16 (full range).
+    alpha: (H, W) same dtype, or None.
+    mode: the Pillow mode to write back ("L", "LA", "RGB", "RGBA", "CMYK", "YCbCr", "I;16").
+    """
+
+    pixels: np.ndarray
+    alpha: np.ndarray | None
+    mode: str
+    icc_profile: bytes | None = None
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(height, width)."""
+        return self.pixels.shape[0], self.pixels.shape[1]
+
+
+def full_scale(dtype: np.dtype) -> float:
+    """The value that means 1.0 for an image array of `dtype` (255, 65535 or 1 for floats)."""
+    return float(np.iinfo(dtype).max) if np.issubdtype(dtype, np.integer) else 1.0
+
+
+def to_unit(array: np.ndarray) -> np.ndarray:
+    """float32 in [0, 1] from an image array of any dtype."""
+    return array.astype(np.float32) / np.float32(full_scale(array.dtype))
+
+
+def read_image(path: Path, *, min_side: int = MIN_SIDE) -> Picture:
+    """Decode `path` (PNG, JPEG, WebP, TIFF, BMP, ...), upright per its EXIF orientation."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path} does not exist or is not a file")
+    try:
+        with Image.open(path) as opened:
+            opened.load()
+            ImageOps.exif_transpose(opened, in_place=True)  # upright, without keeping a second copy
+            image = opened
+    except UnidentifiedImageError:
+        raise UserError(f"{path} is not an image Pillow can read (use PNG, JPEG, WebP, TIFF or BMP)") from None
+    except Image.DecompressionBombError as exc:
+        raise UserError(f"{path} is too large to open safely ({exc})") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise UserError(f"{path} is truncated or corrupt ({exc})") from None
+    width, height = image.size
+    if width == 0 or height == 0:
+        raise UserError(f"{path} is an empty image ({width}x{height} pixels)")
+    if min(width, height) < min_side:
+        raise UserError(f"{path} is {width}x{height} pixels; the smallest image gan-app processes is {min_side}x{min_side}")
+    return _decode(image, path)
+
+
+def _decode(image: Image.Image, path: Path) -> Picture:
+    """Split a Pillow image into colour pixels and alpha, keeping 8 or 16 bits."""
+    icc = image.info.get("icc_profile")
+    mode = image.mode
+    if mode in SIXTEEN_BIT_MODES:  # grey, 16 bits per pixel (Pillow has no 16-bit colour modes)
+        grey = np.clip(np.asarray(image, dtype=np.int64), 0, 65535).astype(np.uint16)
+        return Picture(grey[..., None], None, "I;16", icc)
+    if mode == "P":
+        mode = "RGBA" if "transparency" in image.info else "RGB"
+    mode = _REWRITE_MODES.get(mode, mode)
+    if mode not in _KEEP_MODES:
+        raise UserError(f"{path} has image mode {image.mode!r}, which gan-app does not handle; save it as 8/16-bit grey or RGB(A)")
+    if image.mode != mode:
+        image = image.convert(mode)
+    if mode in ("CMYK", "YCbCr"):
+        image = image.convert("RGB")
+    array = np.asarray(image, dtype=np.uint8)
+    if array.ndim == 2:
+        array = array[..., None]
+    has_alpha = mode in ("LA", "RGBA")
+    alpha = np.ascontiguousarray(array[..., -1]) if has_alpha else None
+    pixels = np.ascontiguousarray(array[..., :-1] if has_alpha else array)
+    return Picture(pixels, alpha, mode, icc)
+
+
+def to_channels(pixels: np.ndarray, channels: int) -> np.ndarray:
+    """(H, W, C) -> (H, W, channels): grey is replicated to RGB, RGB reduced to luma for grey models."""
+    have = pixels.shape[-1]
+    if have == channels:
+        return pixels
+    if have == 1 and channels == 3:
+        return np.repeat(pixels, 3, axis=-1)
+    if have == 3 and channels == 1:
+        return (to_unit(pixels) @ LUMA)[..., None]
+    raise UserError(f"cannot feed a {have}-channel image to a {channels}-channel model")
+
+
+def write_image(path: Path, pixels: np.ndarray, like: Picture, *, overwrite: bool = False) -> Path:
+    """Write model output `pixels` (H, W, C) float in [0, 1] in the mode of the input `like`.
+
+    The file format follows the extension of `path`; the write is atomic.
+    """
+    path = Path(path)
+    fmt = image_format(path)
+    if pixels.ndim != 3:
+        raise ValueError(f"pixels must be (H, W, C), got {pixels.shape}")
+    want = 1 if like.mode in ("L", "LA", "I;16") else 3
+    if pixels.shape[-1] != want:
+        pixels = to_channels(pixels, want)
+    image = _encode(pixels, like, sixteen_bit=like.mode == "I;16" and fmt in SIXTEEN_BIT_FORMATS)
+    options = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
+    if like.icc_profile and fmt in ("PNG", "JPEG", "WEBP", "TIFF"):
+        options["icc_profile"] = like.icc_profile
+    with atomic_output(path, overwrite=overwrite) as tmp:
+        try:
+            image.save(tmp, format=fmt, **options)
+        except (OSError, KeyError, ValueError) as exc:
+            raise UserError(f"cannot write a {image.mode} image as {fmt} to {path} ({exc}); use a .png output") from None
+    return path
+
+
+def _encode(pixels: np.ndarray, like: Picture, *, sixteen_bit: bool) -> Image.Image:
+    """A Pillow image in `like`'s mode from float pixels (H, W, C) in [0, 1] (clipped here)."""
+    if sixteen_bit:
+        return Image.fromarray(_quantize(pixels[..., 0], np.uint16))
+    array = _quantize(pixels, np.uint8)
+    if like.alpha is not None:
+        array = np.concatenate([array, _alpha_for(like.alpha, array.shape[:2])[..., None]], axis=-1)
+    image = Image.fromarray(array[..., 0] if array.shape[-1] == 1 else array)
+    if like.mode in ("CMYK", "YCbCr"):
+        image = image.convert(like.mode)
+    return image
+
+
+def _quantize(pixels: np.ndarray, dtype: type) -> np.ndarray:
+    """Rounded full-range integers of `dtype` from float pixels, clipped to [0, 1].
+
+    Converted in blocks of rows so no second float copy of a large image is ever held
+    (a 24 MP RGB image is 288 MB as float32).
+    """
+    out = np.empty(pixels.shape, dtype)
+    full = np.float32(full_scale(np.dtype(dtype)))
+    for start in range(0, pixels.shape[0], 256):
+        block = np.clip(pixels[start : start + 256], 0.0, 1.0) * full
+        out[start : start + 256] = np.round(block)
+    return out
+
+
+def _alpha_for(alpha: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The input's alpha (H, W) uint8 at output `size`: unchanged at scale 1, Lanczos-resized otherwise."""
+    if alpha.shape == size:
+        return alpha
+    plane = Image.fromarray(to_unit(alpha)).resize((size[1], size[0]), Image.Resampling.LANCZOS)
+    return np.round(np.clip(np.asarray(plane), 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def image_format(path: Path) -> str:
+    """The Pillow format for `path`'s extension, or a UserError naming the usable ones."""
+    fmt = Image.registered_extensions().get(Path(path).suffix.lower())
+    if fmt is None or fmt not in Image.SAVE:
+        raise UserError(f"cannot tell the image format of {path}: use .png, .jpg, .webp, .tif or .bmp")
+    return fmt
+
+
+def side_by_side(before: np.ndarray, after: np.ndarray) -> Image.Image:
+    """A before|after RGB image; `before` (h, w, C) is upscaled (bicubic) to `after`'s (H, W, C) size.
+
+    Both are float in [0, 1]; grey is shown as grey.
+    """
+    left = Image.fromarray(np.round(np.clip(to_channels(before, 3), 0, 1) * 255).astype(np.uint8))
+    right = Image.fromarray(np.round(np.clip(to_channels(after, 3), 0, 1) * 255).astype(np.uint8))
+    if left.size != right.size:
+        left = left.resize(right.size, Image.Resampling.BICUBIC)
+    canvas = Image.new("RGB", (left.width + right.width, right.height))
+    canvas.paste(left, (0, 0))
+    canvas.paste(right, (left.width, 0))
+    return canvas

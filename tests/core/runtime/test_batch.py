@@ -1,0 +1,126 @@
+"""process_images: files, folders, globs; safe output planning; modes kept through a real model."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gan_app.errors import UserError
+from gan_app.runtime.batch import process_images, restore
+from gan_app.runtime.images import read_image
+from gan_app.runtime.session import load_model
+
+
+@pytest.fixture(scope="module")
+def conv(exported):
+    return load_model(exported["conv"])
+
+
+@pytest.fixture(scope="module")
+def sr(exported):
+    return load_model(exported["sr"])
+
+
+def _save(path, array):
+    Image.fromarray(array).save(path)
+    return path
+
+
+def test_single_file_next_to_input_matches_the_model(conv, photo, tmp_path):
+    src = _save(tmp_path / "cat.png", photo[:40, :56])
+    (out,) = process_images(conv, [str(src)], None)
+    assert out == (tmp_path / "cat_out.png").resolve()
+    expected = np.round(np.clip(restore(conv, read_image(src)), 0, 1) * 255)
+    assert np.abs(np.asarray(Image.open(out), np.float32) - expected).max() <= 1
+
+
+def test_output_file_folder_and_glob(conv, photo, tmp_path):
+    for name in ("a.png", "b.jpg"):
+        _save(tmp_path / name, photo[:16, :16])
+    (tmp_path / "notes.txt").write_text("skip me")
+    single = process_images(conv, [str(tmp_path / "a.png")], str(tmp_path / "x" / "named.webp"))
+    assert single == [(tmp_path / "x" / "named.webp").resolve()] and Image.open(single[0]).format == "WEBP"
+    written = process_images(conv, [str(tmp_path)], str(tmp_path / "outdir"))
+    assert sorted(p.name for p in written) == ["a.png", "b.jpg"]
+    globbed = process_images(conv, [str(tmp_path / "*.jpg")], str(tmp_path / "g"))
+    assert [p.name for p in globbed] == ["b.jpg"]
+
+
+def test_never_overwrites_without_permission(conv, photo, tmp_path):
+    src = _save(tmp_path / "a.png", photo[:16, :16])
+    original = src.read_bytes()
+    (out,) = process_images(conv, [str(src)], None)
+    before = out.read_bytes()
+    with pytest.raises(UserError, match=f"output {out} already exists; pass --overwrite"):
+        process_images(conv, [str(src)], None)
+    with pytest.raises(UserError, match="is an input file; refusing to overwrite it"):
+        process_images(conv, [str(src)], str(src))
+    assert src.read_bytes() == original
+    process_images(conv, [str(src)], None, overwrite=True)
+    assert out.read_bytes() == before  # same model, same input, replaced atomically
+
+
+def test_clashing_outputs_and_bad_folders(conv, photo, tmp_path):
+    for folder in ("one", "two"):
+        (tmp_path / folder).mkdir()
+        _save(tmp_path / folder / "same.png", photo[:16, :16])
+    with pytest.raises(UserError, match="would both be written to"):
+        process_images(conv, [str(tmp_path / "one"), str(tmp_path / "two")], str(tmp_path / "out"))
+    (tmp_path / "file.txt").write_text("a file, not a folder")
+    with pytest.raises(UserError, match="cannot create output folder"):
+        process_images(conv, [str(tmp_path / "one")], str(tmp_path / "file.txt" / "sub"))
+    with pytest.raises(UserError, match="does not exist"):
+        process_images(conv, [str(tmp_path / "nope.png")], None)
+    with pytest.raises(UserError, match="no files match"):
+        process_images(conv, [str(tmp_path / "*.gif")], None)
+
+
+def test_unwritable_folder(conv, photo, tmp_path, monkeypatch):
+    src = _save(tmp_path / "a.png", photo[:16, :16])
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    access = os.access  # root may write anywhere: make the folder read-only as a read-only mount would
+    monkeypatch.setattr(os, "access", lambda path, mode: access(path, mode) and Path(path) != locked.resolve())
+    with pytest.raises(UserError, match="not writable"):
+        process_images(conv, [str(src)], str(locked))
+
+
+def test_a_bad_input_fails_before_anything_is_written(conv, photo, tmp_path):
+    _save(tmp_path / "a.png", photo[:16, :16])
+    (tmp_path / "b.png").write_text("not an image")
+    with pytest.raises(UserError, match="b.png is not an image"):
+        process_images(conv, [str(tmp_path)], str(tmp_path / "out"))
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_modes_survive_the_model(conv, sr, photo, tmp_path):
+    grey = _save(tmp_path / "g.png", photo[:20, :24, 1])
+    rgba = _save(tmp_path / "a.png", np.dstack([photo[:20, :24], np.arange(480, dtype=np.uint8).reshape(20, 24)]))
+    deep = _save(tmp_path / "d.png", photo[:20, :24, 0].astype(np.uint16) * 257 + 3)
+    out_grey, out_rgba, out_deep = (Image.open(p) for p in process_images(conv, [str(grey), str(rgba), str(deep)], None))
+    assert (out_grey.mode, out_grey.size) == ("L", (24, 20))
+    assert out_rgba.mode == "RGBA"
+    np.testing.assert_array_equal(np.asarray(out_rgba)[..., 3], np.asarray(Image.open(rgba))[..., 3])  # alpha restored
+    assert out_deep.mode == "I;16" and len(np.unique(np.asarray(out_deep) % 257)) > 1  # really 16-bit values
+    (big,) = process_images(sr, [str(rgba)], str(tmp_path / "sr"))
+    big = Image.open(big)
+    assert (big.mode, big.size) == ("RGBA", (48, 40))
+
+
+def test_compare_is_side_by_side(sr, photo, tmp_path):
+    src = _save(tmp_path / "c.png", photo[:20, :24])
+    (out,) = process_images(sr, [str(src)], None, compare=True)
+    pair = np.asarray(Image.open(tmp_path / "c_out_compare.png"), np.int16)
+    assert pair.shape == (40, 96, 3)
+    np.testing.assert_array_equal(pair[:, 48:], np.asarray(Image.open(out)))
+    upscaled = np.asarray(Image.open(src).resize((48, 40), Image.Resampling.BICUBIC), np.int16)
+    np.testing.assert_array_equal(pair[:, :48], upscaled)
+
+
+def test_non_image_models_are_refused(exported, tmp_path):
+    with pytest.raises(UserError, match="does not take an image"):
+        process_images(load_model(exported["cond"]), [str(tmp_path)], None)

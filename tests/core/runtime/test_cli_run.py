@@ -1,0 +1,41 @@
+"""`gan-app run HEAD INPUT...`: generic image-to-image inference, with clear refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import typer
+from PIL import Image
+from typer.testing import CliRunner
+
+from gan_app.apps.commands import register_run
+from gan_app.errors import UserError
+
+
+def _invoke(*args: str):
+    """The `run` verb on its own app, so these tests do not depend on which heads are installed."""
+    app = typer.Typer()
+    app.callback()(lambda: None)
+    register_run(app)
+    return CliRunner().invoke(app, list(args))
+
+
+def test_run_writes_outputs(exported, photo, tmp_path):
+    (tmp_path / "in").mkdir()
+    for name in ("a.png", "b.png"):
+        Image.fromarray(photo[:24, :32]).save(tmp_path / "in" / name)
+    result = _invoke("run", "tiny", str(tmp_path / "in"), "--model", str(exported["sr"]), "-o", str(tmp_path / "out"), "--tile", "16")
+    assert result.exit_code == 0, result.output
+    assert [Path(line).name for line in result.output.split()] == ["a.png", "b.png"]
+    assert np.asarray(Image.open(tmp_path / "out" / "a.png")).shape == (48, 64, 3)
+
+
+def test_run_refuses_other_heads_and_non_image_models(exported, photo, tmp_path):
+    Image.fromarray(photo[:24, :32]).save(tmp_path / "a.png")
+    result = _invoke("run", "deblur", str(tmp_path / "a.png"), "--model", str(exported["conv"]))
+    assert isinstance(result.exception, UserError) and "is a 'tiny' model, not 'deblur'" in str(result.exception)
+    result = _invoke("run", "tiny", str(tmp_path / "a.png"), "--model", str(exported["cond"]))
+    assert isinstance(result.exception, UserError)
+    assert "takes z (latent), label (label), not just an image; use its own command" in str(result.exception)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png"]
