@@ -1,0 +1,56 @@
+"""`gan-app deblur` on the shipped ONNX model: real output, clear one-line errors, user data kept."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gan_app.apps.deblur.head import EXAMPLE
+from gan_app.paths import shipped_model
+
+pytestmark = pytest.mark.skipif(not shipped_model("deblur").is_file(), reason="no shipped deblur weights")
+
+
+def gan_app(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "gan_app.apps.cli", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_example_writes_output_and_compare_keeping_mode_and_size(tmp_path):
+    out = tmp_path / "clock.png"
+    res = gan_app("deblur", "--example", "-o", str(out), "--compare")
+    assert res.returncode == 0, res.stderr
+    before = Image.open(EXAMPLE)
+    after = Image.open(out)
+    assert after.size == before.size and after.mode == before.mode == "L"
+    diff = np.abs(np.asarray(after, np.int16) - np.asarray(before, np.int16))
+    assert 0 < diff.mean() < 20                         # the model changed the photo, and did not wreck it
+    compare = Image.open(tmp_path / "clock_compare.png")
+    assert compare.width >= 2 * before.width
+
+
+@pytest.mark.parametrize("content", [b"not an image at all", b"\x89PNG\r\n\x1a\n" + b"\x00" * 20])
+def test_bad_files_give_one_line_errors_and_no_output(tmp_path, content):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(content)
+    res = gan_app("deblur", str(bad), "-o", str(tmp_path / "out.png"))
+    assert res.returncode != 0
+    assert res.stderr.strip().startswith("error:") and len(res.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in res.stderr and not (tmp_path / "out.png").exists()
+
+
+def test_existing_output_is_not_overwritten(tmp_path):
+    src, out = tmp_path / "in.png", tmp_path / "out.png"
+    Image.fromarray((np.random.default_rng(0).random((32, 40, 3)) * 255).astype(np.uint8)).save(src)
+    out.write_bytes(b"user data")
+    res = gan_app("deblur", str(src), "-o", str(out))
+    assert res.returncode != 0 and "--overwrite" in res.stderr
+    assert out.read_bytes() == b"user data"
+    assert gan_app("deblur", str(src), "-o", str(out), "--overwrite").returncode == 0
+    assert Image.open(out).size == (40, 32)
+
+
+def test_no_input_is_a_clear_error():
+    res = gan_app("deblur")
+    assert res.returncode != 0 and "no input" in res.stderr
