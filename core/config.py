@@ -45,6 +45,7 @@ class TrainConfig:
     device: str = "auto"             # auto | cuda | mps | cpu
     seed: int = 0
     num_workers: int = 0
+    cpu_threads: int = 0             # torch intra-op CPU threads (0 = torch's default; 1 is fastest for tiny models)
     log_every: int = 50
     sample_every: int = 500
     ckpt_every: int = 1000

@@ -54,6 +54,9 @@ def toy_command(
     else:
         with tempfile.TemporaryDirectory(prefix="gan-app-toy-") as tmp:
             result = train_and_report(run, Path(tmp), output)
+    for record in result["history"]:
+        typer.echo(f"  step {record['step']:>6}: modes {record['eval/modes_covered']}/{record['eval/modes']}, "
+                   f"high quality {100 * record['eval/high_quality']:.1f}%")
     typer.echo(
         f"{kind}, {run.train.loss}{f' + R1 {run.train.r1_weight:g}' if run.train.r1_weight else ''}, {run.train.steps} steps "
         f"in {result['seconds']:.1f} s: modes covered {result['modes_covered']}/{result['modes']}, "
@@ -63,12 +66,17 @@ def toy_command(
 
 
 def train_and_report(run, out_dir: Path, png: Path) -> dict:
-    """Train `run` with the engine, evaluate its EMA generator, and plot real vs generated points."""
+    """Train `run` with the engine, evaluate its EMA generator, plot real vs generated points.
+
+    Also returns the coverage logged during training (`history`), so a collapse or mode
+    hopping on the way shows even when the last step looks fine.
+    """
     import time
 
     import torch
 
     from gan_app.checkpoint import load_generator
+    from gan_app.train.logging import read_metrics
     from gan_app.train.loop import fit
 
     from .data import sample_points
@@ -84,7 +92,8 @@ def train_and_report(run, out_dir: Path, png: Path) -> dict:
         fake = generator(z)  # (N, 2)
     real = sample_points(run.data, EVAL_SAMPLES, torch.Generator().manual_seed(run.train.seed + 1))  # (N, 2)
     plot_points(real, fake, run, result, png)
-    return {**result, "seconds": seconds}
+    history = [r for r in read_metrics(out_dir / "metrics.jsonl") if "eval/modes_covered" in r]  # every eval_every steps
+    return {**result, "seconds": seconds, "history": history}
 
 
 def plot_points(real, fake, run, result: dict, png: Path) -> None:

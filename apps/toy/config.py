@@ -9,7 +9,7 @@ from dataclasses import dataclass
 class ToyModelConfig:
     """Generator z -> (x, y) and discriminator (x, y) -> logit: MLPs of `depth` hidden layers."""
 
-    z_dim: int = 16
+    z_dim: int = 2
     width: int = 128
     depth: int = 3
 

@@ -18,19 +18,22 @@ EVAL_SAMPLES = 10_000
 
 
 def toy_recipe(name: str) -> RunConfig:
-    """`default`: non-saturating + R1 (gamma 1), Adam 1e-3 decaying linearly to 0, 5,000
-    steps, 3x128 MLPs, batch 256, EMA of G; on CPU, where these tiny nets are fastest.
-    `tiny`: a few seconds, for tests."""
+    """`default`: non-saturating + R1 (gamma 0.1), Adam 1e-3 with betas (0, 0.9) decaying
+    linearly to 0, 5,000 steps, 3x128 ReLU MLPs, 2-D latent, batch 256, EMA of G (0.99); on
+    one CPU thread, where these tiny nets are fastest. Tuning notes (seed 0-2, 8 modes,
+    high-quality %): this recipe 8/8 at 96-97%; with a 16-D latent 8/8 at 88-90%; with
+    betas (0.5, 0.999) gamma 0.01 did best (6-7/8, 78%), gamma >= 0.03 drew bridges between
+    modes and gamma 0.001 collapsed. `tiny`: a few seconds, for tests."""
     if name == "default":
         train = TrainConfig(
-            steps=5000, batch_size=256, optimizer="adam", lr_g=1e-3, lr_d=1e-3, betas=(0.5, 0.999),
-            lr_schedule="linear", decay_start=0, loss="nonsaturating", r1_weight=1.0, ema_decay=0.99,
-            amp="off", device="cpu", log_every=100, sample_every=1000, ckpt_every=5000, keep_last=1, eval_every=1000,
+            steps=5000, batch_size=256, optimizer="adam", lr_g=1e-3, lr_d=1e-3, betas=(0.0, 0.9),
+            lr_schedule="linear", decay_start=0, loss="nonsaturating", r1_weight=0.1, ema_decay=0.99,
+            amp="off", device="cpu", cpu_threads=1, log_every=100, sample_every=1000, ckpt_every=5000, keep_last=1, eval_every=1000,
         )
         return RunConfig("toy", ToyModelConfig(), ToyDataConfig(), train)
     if name == "tiny":
         train = TrainConfig(
-            steps=20, batch_size=64, lr_g=1e-3, lr_d=1e-3, r1_weight=1.0, ema_decay=0.9, amp="off", device="cpu",
+            steps=20, batch_size=64, lr_g=1e-3, lr_d=1e-3, r1_weight=1.0, ema_decay=0.9, amp="off", device="cpu", cpu_threads=1,
             log_every=5, sample_every=10, ckpt_every=10, keep_last=2,
         )
         return RunConfig("toy", ToyModelConfig(z_dim=4, width=32, depth=2), ToyDataConfig(size=1024), train)

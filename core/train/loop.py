@@ -48,6 +48,9 @@ def fit(head: Any, run: RunConfig, out_dir: str | Path, resume: bool = False) ->
     Under torchrun every process calls this; only rank 0 writes files.
     """
     check_train_config(run.train)
+    threads = torch.get_num_threads()
+    if run.train.cpu_threads:
+        torch.set_num_threads(run.train.cpu_threads)
     env, device = distributed.setup(run.train.device)
     try:
         trainer = Trainer(head, run, Path(out_dir), env, device)
@@ -56,6 +59,7 @@ def fit(head: Any, run: RunConfig, out_dir: str | Path, resume: bool = False) ->
         return trainer.train()
     finally:
         distributed.shutdown(env)
+        torch.set_num_threads(threads)
 
 
 def check_train_config(cfg: TrainConfig) -> None:
@@ -69,8 +73,8 @@ def check_train_config(cfg: TrainConfig) -> None:
         problems.append(f"decay_start must be in [0, steps) for the linear schedule, got {cfg.decay_start}")
     if not 0.0 <= cfg.ema_decay < 1.0:
         problems.append(f"ema_decay must be in [0, 1) (0 = off), got {cfg.ema_decay}")
-    if min(cfg.adv_weight, cfg.gp_weight, cfg.r1_weight, cfg.clip, cfg.lr_g, cfg.lr_d, cfg.seed) < 0:
-        problems.append("weights, learning rates, clip and seed must be >= 0")
+    if min(cfg.adv_weight, cfg.gp_weight, cfg.r1_weight, cfg.clip, cfg.lr_g, cfg.lr_d, cfg.seed, cfg.cpu_threads) < 0:
+        problems.append("weights, learning rates, clip, seed and cpu_threads must be >= 0")
     if problems:
         raise UserError("bad train config: " + "; ".join(problems))
 
@@ -133,7 +137,7 @@ class Trainer:
         self.log = MetricsLog(out_dir / "metrics.jsonl")
         self.meter = TermMeter()
         self.shown: dict[str, float] = {}
-        self._clock = (time.perf_counter(), 0)
+        self._clock = (0.0, 0)  # (time, step) of the last log line, for it/s
 
     # --- one generator step, top to bottom ------------------------------------------------
 
@@ -209,9 +213,10 @@ class Trainer:
         if env.is_main:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             (self.out_dir / "config.json").write_text(json.dumps(to_dict(self.run), indent=2, sort_keys=True), encoding="utf-8")
-            amp = self.precision.dtype or "off"
+            amp = str(self.precision.dtype).removeprefix("torch.") if self.precision.dtype else "off"
             print(f"training {self.run.head} on {self.device} (amp {amp}, {env.world_size} process(es)) -> {self.out_dir}", file=sys.stderr)
         progress = Progress(cfg.steps, self.step, env.is_main)
+        self._clock = (time.perf_counter(), self.step)
         try:
             while self.step < cfg.steps:
                 terms = self.iteration()

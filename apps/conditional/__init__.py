@@ -1,0 +1,1 @@
+"""Class-conditional image generation head (conditional DCGAN, cGAN / AC-GAN / projection discriminators)."""

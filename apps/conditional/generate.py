@@ -1,0 +1,144 @@
+"""`gan-app generate`: images of chosen classes from an exported class-conditional model.
+
+Torch-free: ONNX Runtime + numpy + Pillow. The model's metadata names its classes, latent
+size and value range; noise comes from numpy's seeded generator, so `--seed` reproduces a grid.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import typer
+
+from gan_app.errors import UserError
+
+MAX_SAMPLES = 1024   # per run: a bigger grid is unreadable and slow on a CPU
+EPILOG = """Examples:
+
+  gan-app generate --class Sneaker -n 64 -o sneakers.png
+
+  gan-app generate --class 7 -n 16 --seed 3              # class by index, reproducible
+
+  gan-app generate --each-class -n 8 -o all.png          # one row per class
+
+  gan-app generate --class Bag --interpolate -n 10       # latent walk from --seed to --seed + 1
+
+  gan-app generate --list-classes
+"""
+
+
+def resolve_class(text: str, names: list[str]) -> int:
+    """Class index from an index or a name (case-insensitive; a unique prefix or part is enough: `boot`)."""
+    if text.strip().isdigit():
+        index = int(text)
+        if index < len(names):
+            return index
+        raise UserError(f"class index {index} is out of range 0..{len(names) - 1}; see --list-classes")
+    key = text.strip().lower()
+    exact = [i for i, n in enumerate(names) if n.lower() == key]
+    prefix = [i for i, n in enumerate(names) if n.lower().startswith(key)] if key else []
+    part = [i for i, n in enumerate(names) if key in n.lower()] if key else []
+    for found in (exact, prefix, part):
+        if len(found) == 1:
+            return found[0]
+    raise UserError(f"unknown class {text!r}; valid classes: {', '.join(names)} (or an index 0..{len(names) - 1})")
+
+
+def check_count(n: int, what: str = "-n") -> int:
+    """`n` if 1 <= n <= MAX_SAMPLES; capped (with a note on stderr) when larger; UserError when < 1."""
+    if n < 1:
+        raise UserError(f"{what} must be at least 1, got {n}")
+    if n > MAX_SAMPLES:
+        print(f"note: {what} {n} capped to {MAX_SAMPLES} images", file=sys.stderr)
+        return MAX_SAMPLES
+    return n
+
+
+def slerp(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
+    """(steps, Z) points on the great circle from a (Z,) to b (Z,): the usual walk for Gaussian z."""
+    t = np.linspace(0.0, 1.0, steps)[:, None]  # (steps, 1)
+    cos = np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b))
+    omega = np.arccos(np.clip(cos, -1.0, 1.0))
+    if omega < 1e-6:  # (anti)parallel: a straight line is the same walk
+        return (1 - t) * a + t * b
+    return (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
+
+
+def latents(n: int, z_dim: int, seed: int, interpolate: bool) -> np.ndarray:
+    """(n, z_dim) float32: independent draws, or a walk between the draws of seeds `seed` and `seed + 1`."""
+    if interpolate:
+        ends = [np.random.default_rng(s).standard_normal(z_dim) for s in (seed, seed + 1)]
+        return slerp(ends[0], ends[1], n).astype(np.float32)
+    return np.random.default_rng(seed).standard_normal((n, z_dim)).astype(np.float32)
+
+
+def grid(images: np.ndarray, columns: int, value_range: tuple[float, float], zoom: int = 1, pad: int = 2) -> np.ndarray:
+    """images (N, C, H, W) in `value_range` -> one uint8 picture (H', W', C), row-major, black gaps."""
+    n, c, h, w = images.shape
+    lo, hi = value_range
+    unit = np.clip((images - lo) / (hi - lo), 0.0, 1.0)
+    if zoom > 1:
+        unit = unit.repeat(zoom, axis=2).repeat(zoom, axis=3)
+        h, w = h * zoom, w * zoom
+    rows = -(-n // columns)
+    out = np.zeros((rows * (h + pad) + pad, columns * (w + pad) + pad, c), dtype=np.uint8)
+    for i, image in enumerate(unit):
+        r, col = divmod(i, columns)
+        top, left = pad + r * (h + pad), pad + col * (w + pad)
+        out[top: top + h, left: left + w] = np.round(image.transpose(1, 2, 0) * 255).astype(np.uint8)
+    return out
+
+
+def generate_command(
+    class_: Optional[str] = typer.Option(None, "--class", "-c", help="Class name or index (see --list-classes)."),
+    n: int = typer.Option(64, "-n", help=f"Images (per class row with --each-class); at most {MAX_SAMPLES}."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Noise seed (default: random, printed)."),
+    output: Path = typer.Option(Path("generated.png"), "-o", "--output", help="Grid PNG to write."),
+    each_class: bool = typer.Option(False, "--each-class", help="One row per class (same noise in every row)."),
+    interpolate: bool = typer.Option(False, "--interpolate", help="Latent walk from --seed to --seed + 1 in n steps."),
+    list_classes: bool = typer.Option(False, "--list-classes", help="Print the model's classes and exit."),
+    zoom: int = typer.Option(2, "--zoom", help="Integer upscaling of each image in the grid (nearest)."),
+    model: Optional[str] = typer.Option(None, "--model", help="An exported conditional .onnx (default: the shipped model)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output file."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for ONNX Runtime."),
+) -> None:
+    """Generate images of a class with the shipped conditional model (ONNX Runtime, no torch needed)."""
+    from PIL import Image
+
+    from gan_app.runtime.session import load_model
+
+    onnx = load_model(model or "conditional", threads=threads)
+    if onnx.head != "conditional":
+        raise UserError(f"{onnx.path} is a {onnx.head!r} model; `gan-app generate` needs a conditional one")
+    names = list(onnx.spec.extra["class_names"])
+    if list_classes:
+        for i, name in enumerate(names):
+            typer.echo(f"{i:>3}  {name}")
+        return
+    if (class_ is None) == (not each_class):
+        raise UserError("pass --class NAME (or --each-class for a row per class); see --list-classes")
+    if zoom < 1 or zoom > 16:
+        raise UserError(f"--zoom must be in 1..16, got {zoom}")
+    if output.exists() and not overwrite:
+        raise UserError(f"{output} exists; pass --overwrite or another -o")
+    classes = list(range(len(names))) if each_class else [resolve_class(class_, names)]
+    n = check_count(n * len(classes), "-n x classes" if each_class else "-n") // len(classes)
+    if n < 1:
+        raise UserError(f"{len(classes)} class rows exceed the {MAX_SAMPLES}-image limit")
+    if seed is None:
+        seed = int(np.random.default_rng().integers(2**31))
+        typer.echo(f"seed {seed}", err=True)
+    z = latents(n, int(onnx.spec.extra["z_dim"]), seed, interpolate)  # (n, Z)
+    images = np.concatenate([onnx.run({"z": z, "label": np.full(n, c, dtype=np.int64)}) for c in classes])
+    columns = n if (each_class or interpolate) else int(np.ceil(np.sqrt(n)))
+    picture = grid(images, columns, tuple(onnx.spec.value_range), zoom)  # (H, W, C)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(picture[..., 0] if picture.shape[2] == 1 else picture).save(output)
+    what = "each class" if each_class else names[classes[0]]
+    typer.echo(f"wrote {output} ({len(images)} images of {what}, seed {seed})")
+
+
+generate_command.epilog = EPILOG

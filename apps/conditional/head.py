@@ -1,0 +1,91 @@
+"""The class-conditional head object. Torch-free at import time: `gan-app generate` runs on ONNX Runtime."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gan_app.config import RunConfig
+from gan_app.errors import UserError
+from gan_app.head import GraphInput, GraphSpec, Head
+
+
+class ConditionalHead(Head):
+    name = "conditional"
+    verb = "generate"
+    summary = "Generate images of a chosen class (conditional DCGAN; Fashion-MNIST model shipped)."
+
+    @property
+    def recipes(self) -> tuple[str, ...]:
+        from .recipes import RECIPES
+        return RECIPES
+
+    def model_config_cls(self) -> type:
+        from .model import ConditionalModelConfig
+        return ConditionalModelConfig
+
+    def data_config_cls(self) -> type:
+        from .data import ConditionalDataConfig
+        return ConditionalDataConfig
+
+    def recipe(self, name: str = "default") -> RunConfig:
+        from .recipes import recipe
+        return recipe(name)
+
+    def graph(self, model_cfg: Any) -> GraphSpec:
+        names = list(model_cfg.class_names) or [str(i) for i in range(model_cfg.num_classes)]
+        return GraphSpec(inputs=(GraphInput("z", "latent", ("B", model_cfg.z_dim)),
+                                 GraphInput("label", "label", ("B",), "int64")),
+                         value_range=(-1.0, 1.0), channels=model_cfg.channels,
+                         extra={"class_names": names, "z_dim": model_cfg.z_dim, "resolution": model_cfg.resolution})
+
+    def build(self, model_cfg: Any) -> tuple[Any, Any]:
+        from .model import build_discriminator, build_generator
+        return build_generator(model_cfg), build_discriminator(model_cfg)
+
+    def dataset(self, run: RunConfig, split: str) -> Any:
+        """Labelled images of `split` ("train", or "val"/"test": the test split).
+
+        Fills `run.model.class_names` from the data when the config left them empty (the
+        names do not change the architecture); a class-count mismatch is a UserError.
+        """
+        from .data import LabelledDataset, load_split
+
+        m = run.model
+        data = load_split(run.data, "train" if split == "train" else "test", m.channels, m.resolution)
+        for note in data.notes:
+            print(note)
+        if len(data.class_names) != m.num_classes:
+            raise UserError(f"{run.data.path} has {len(data.class_names)} classes but the model is built for "
+                            f"{m.num_classes}; pass --set model.num_classes={len(data.class_names)}")
+        if not m.class_names:
+            m.class_names = tuple(data.class_names)
+        return LabelledDataset(data)
+
+    def objective(self, run: RunConfig) -> Any:
+        from .objective import ConditionalObjective
+        m = run.model
+        return ConditionalObjective(m.z_dim, m.ac_weight if m.discriminator == "acgan" else 0.0)
+
+    def example_inputs(self, model_cfg: Any, batch: int, height: int, width: int) -> dict:
+        import torch
+        return {"z": torch.randn(batch, model_cfg.z_dim),
+                "label": torch.arange(batch, dtype=torch.int64) % model_cfg.num_classes}
+
+    def evaluate(self, generator: Any, run: RunConfig, data: str | None) -> dict:
+        from .evaluate import evaluate_generator
+        return evaluate_generator(generator, run, data)
+
+    def card_info(self, run: RunConfig) -> dict:
+        from .recipes import describe
+        return describe(run)
+
+    def inference_command(self):
+        from .generate import generate_command
+        return generate_command
+
+    def extra_commands(self) -> dict:
+        from .commands import classifier_command
+        return {"conditional-classifier": classifier_command}
+
+
+HEAD = ConditionalHead()

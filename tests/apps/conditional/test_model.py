@@ -1,0 +1,81 @@
+"""Conditional generator/discriminator variants and the AC-GAN objective terms."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from gan_app.apps.conditional.model import ConditionalDiscriminator, ConditionalGenerator, ConditionalModelConfig
+from gan_app.apps.conditional.objective import ConditionalObjective
+
+
+def _cfg(**kw):
+    return ConditionalModelConfig(**{"num_classes": 3, "z_dim": 8, "g_width": 8, "d_width": 8, "embed_dim": 4,
+                                     "resolution": 16, **kw})
+
+
+@pytest.mark.parametrize("g", ["cbn", "concat"])
+def test_generator_shapes_and_label_dependence(g):
+    torch.manual_seed(0)
+    gen = ConditionalGenerator(_cfg(g_conditioning=g, channels=3))
+    with torch.no_grad():
+        gen.net.blocks[0].norm.gamma.weight.normal_() if g == "cbn" else None  # CBN starts label-blind
+    gen.eval()
+    z = torch.randn(1, 8).expand(3, -1)
+    out = gen(z, torch.tensor([0, 1, 2]))
+    assert out.shape == (3, 3, 16, 16) and out.abs().max() <= 1
+    assert not torch.allclose(out[0], out[1]) and not torch.allclose(out[1], out[2])
+
+
+@pytest.mark.parametrize("kind", ["projection", "concat", "acgan"])
+def test_discriminator_outputs(kind):
+    d = ConditionalDiscriminator(_cfg(discriminator=kind))
+    out = d(torch.randn(4, 1, 16, 16), torch.tensor([0, 1, 2, 0]))
+    if kind == "acgan":
+        assert out[0].shape == (4,) and out[1].shape == (4, 3)
+    else:
+        assert out.shape == (4,)
+    with pytest.raises(ValueError, match="expects"):
+        d(torch.randn(4, 1, 8, 8), torch.tensor([0, 1, 2, 0]))
+
+
+def test_projection_logit_is_linear_plus_class_inner_product():
+    d = ConditionalDiscriminator(_cfg(spectral=False)).eval()
+    x, y = torch.randn(2, 1, 16, 16), torch.tensor([2, 2])
+    phi = d.body(x).flatten(1)
+    want = d.head.linear(phi).squeeze(1) + (d.head.embed.weight[2] * phi).sum(1)
+    torch.testing.assert_close(d(x, y), want)
+    # the class enters only through <embed(y), phi>: switching class changes the logit by that difference
+    delta = d(x, torch.tensor([0, 0])) - d(x, y)
+    torch.testing.assert_close(delta, ((d.head.embed.weight[0] - d.head.embed.weight[2]) * phi).sum(1))
+
+
+def test_acgan_terms_are_class_cross_entropies():
+    torch.manual_seed(0)
+    cfg = _cfg(discriminator="acgan", spectral=False)
+    g, d = ConditionalGenerator(cfg), ConditionalDiscriminator(cfg).eval()
+    obj = ConditionalObjective(cfg.z_dim, ac_weight=0.5)
+    batch = {"image": torch.randn(4, 1, 16, 16), "label": torch.tensor([0, 1, 2, 1])}
+    fake = obj.generate(g, batch)
+    adv = obj.discriminate(d, fake, batch)
+    assert adv.shape == (4,)
+    weight, g_term = obj.generator_terms(fake, batch)["class"]
+    assert weight == 0.5
+    torch.testing.assert_close(g_term, F.cross_entropy(d(fake, batch["label"])[1], batch["label"]))
+    _, d_term = obj.discriminator_terms(d, batch, fake.detach())["class"]
+    want = F.cross_entropy(d(batch["image"], batch["label"])[1], batch["label"]) + \
+        F.cross_entropy(d(fake, batch["label"])[1], batch["label"])
+    torch.testing.assert_close(d_term, want)
+    with pytest.raises(RuntimeError, match="same fakes"):
+        obj.generator_terms(fake.detach().clone(), batch)
+
+
+def test_non_acgan_objective_adds_no_terms():
+    obj = ConditionalObjective(8)
+    assert obj.generator_terms(None, {}) == {} and obj.discriminator_terms(None, {}, None) == {}
+
+
+def test_bad_config_is_refused():
+    with pytest.raises(ValueError, match="discriminator"):
+        ConditionalDiscriminator(_cfg(discriminator="patch"))
+    with pytest.raises(ValueError, match="class names"):
+        ConditionalGenerator(_cfg(class_names=("a", "b")))

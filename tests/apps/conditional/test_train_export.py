@@ -1,0 +1,69 @@
+"""The tiny recipe through the engine: train 2 steps, rebuild from the checkpoint, export, evaluate."""
+
+import json
+
+import numpy as np
+import onnxruntime as ort
+import torch
+
+from gan_app.checkpoint import load_generator
+from gan_app.errors import UserError
+
+
+def test_checkpoint_rebuilds_with_class_names_from_data(trained):
+    head, run, generator = load_generator(trained[1])
+    assert head.name == "conditional" and run.model.class_names == ("0", "1")
+    z, labels = torch.zeros(2, run.model.z_dim), torch.tensor([0, 1])
+    out = generator(z, labels)
+    assert out.shape == (2, 1, 8, 8) and out.abs().max() <= 1
+    assert not torch.allclose(out[0], out[1])  # same z, different class -> different image
+
+
+def test_onnx_takes_z_and_int64_label(trained, exported):
+    session = ort.InferenceSession(str(exported), providers=["CPUExecutionProvider"])
+    inputs = {i.name: i.type for i in session.get_inputs()}
+    assert inputs == {"z": "tensor(float)", "label": "tensor(int64)"}
+    _, _, generator = load_generator(trained[1])
+    z = np.random.default_rng(0).standard_normal((3, 8)).astype(np.float32)
+    labels = np.array([1, 0, 1], dtype=np.int64)
+    got = session.run(None, {"z": z, "label": labels})[0]
+    want = generator(torch.from_numpy(z), torch.from_numpy(labels)).detach().numpy()
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    card = json.loads(exported.with_suffix(".json").read_text())
+    assert card["conditioning"]["class_names"] == ["0", "1"] and card["conditioning"]["z_dim"] == 8
+
+
+def test_evaluate_reports_metrics_with_protocol(trained, idx_dir, tmp_path):
+    from gan_app.apps.conditional.classifier import ClassifierConfig, save_classifier, train_classifier
+    from gan_app.apps.conditional.data import ConditionalDataConfig, load_split
+    from gan_app.apps.conditional.evaluate import evaluate_generator
+
+    cfg = ConditionalDataConfig(path=str(idx_dir), fit="resize")
+    tr, te = load_split(cfg, "train", 1, 8), load_split(cfg, "test", 1, 8)
+    model, info = train_classifier(torch.from_numpy(tr.images), torch.from_numpy(tr.labels), torch.from_numpy(te.images),
+                                   torch.from_numpy(te.labels), ClassifierConfig(1, 8, 2, width=4, feature_dim=8),
+                                   epochs=6, batch=8, lr=1e-2, log=lambda s: None)
+    assert info["test_accuracy"] == 1.0  # the bands are trivially separable
+    path = save_classifier(model, tmp_path / "c.safetensors", tr.class_names, info)
+    _, run, generator = load_generator(trained[1])
+    m = evaluate_generator(generator, run, str(idx_dir), n=40, classifier=path)
+    assert m["classifier_test_accuracy"] == 1.0
+    assert 0 <= m["conditional_accuracy"] <= 1 and 1 <= m["is_score"] <= 2
+    assert m["frechet_distance"] >= 0 and m["frechet_floor_real_train_vs_test"] >= 0
+    assert m["frechet_ratio_to_floor"] == m["frechet_distance"] / m["frechet_floor_real_train_vs_test"]
+    assert "domain classifier" in m["feature_network"] and "40 samples" in m["protocol"]
+
+
+def test_evaluate_refuses_a_classifier_for_other_data(trained, tmp_path):
+    from gan_app.apps.conditional.classifier import ClassifierConfig, DomainClassifier, save_classifier
+    from gan_app.apps.conditional.evaluate import evaluate_generator
+
+    path = save_classifier(DomainClassifier(ClassifierConfig(1, 8, 3, 4, 8)), tmp_path / "c.safetensors",
+                           ("a", "b", "c"), {"test_accuracy": 0.0})
+    _, run, generator = load_generator(trained[1])
+    try:
+        evaluate_generator(generator, run, None, n=20, classifier=path)
+    except UserError as exc:
+        assert "3 classes" in str(exc)
+    else:
+        raise AssertionError("a 3-class classifier must be refused for a 2-class generator")

@@ -1,0 +1,73 @@
+"""EMA of generator weights: the exact update formula, the start step, buffers."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from gan_app.train.ema import EMA
+
+
+def _net() -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
+
+
+def test_constant_weights_follow_the_closed_form():
+    net = _net()
+    ema = EMA(net, decay=0.9)
+    start = [p.detach().clone() for p in ema.shadow.parameters()]
+    with torch.no_grad():
+        for p in net.parameters():
+            p.fill_(2.0)
+    for step in range(5):
+        ema.update(step)
+    # shadow_k = d^k s_0 + (1 - d^k) p
+    for s0, s in zip(start, ema.shadow.parameters()):
+        torch.testing.assert_close(s, 0.9**5 * s0 + (1 - 0.9**5) * 2.0, rtol=0, atol=1e-6)
+
+
+def test_each_update_is_decay_times_shadow_plus_one_minus_decay_times_param():
+    net = _net()
+    ema = EMA(net, decay=0.75)
+    expected = [p.detach().clone() for p in net.parameters()]
+    g = torch.Generator().manual_seed(1)
+    for step in range(4):
+        with torch.no_grad():
+            for p in net.parameters():
+                p.add_(torch.randn(p.shape, generator=g))
+        ema.update(step)
+        expected = [0.75 * e + 0.25 * p.detach() for e, p in zip(expected, net.parameters())]
+    for e, s in zip(expected, ema.shadow.parameters()):
+        torch.testing.assert_close(s, e, rtol=0, atol=1e-6)
+
+
+def test_before_start_the_shadow_copies_and_buffers_are_always_copied():
+    net = _net()
+    ema = EMA(net, decay=0.99, start=3)
+    net(torch.randn(16, 3))  # train-mode forward moves the BN running stats
+    with torch.no_grad():
+        for p in net.parameters():
+            p.mul_(-3.0)
+    ema.update(step=2)  # before start: exact copy
+    for p, s in zip(net.parameters(), ema.shadow.parameters()):
+        assert torch.equal(p, s)
+    for b, s in zip(net.buffers(), ema.shadow.buffers()):
+        assert torch.equal(b, s)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(1.0)
+    ema.update(step=3)  # from start: averaging
+    for p, s in zip(net.parameters(), ema.shadow.parameters()):
+        torch.testing.assert_close(s, p - 0.99, rtol=0, atol=1e-5)
+
+
+def test_shadow_is_frozen_and_separate():
+    net = _net()
+    ema = EMA(net, decay=0.5)
+    assert not any(p.requires_grad for p in ema.shadow.parameters())
+    assert all(s.data_ptr() != p.data_ptr() for s, p in zip(ema.shadow.parameters(), net.parameters()))
+    assert not ema.shadow.training
+    with pytest.raises(ValueError):
+        EMA(net, decay=1.0)
