@@ -15,7 +15,9 @@ EPILOG = """Examples:
 
   gan-app toy ring                          # recommended recipe: non-saturating + R1
 
-  gan-app toy ring --loss minimax           # plain minimax (no R1): watch it drop modes
+  gan-app toy ring --loss minimax           # minimax, no R1, but the stabilised optimiser settings
+
+  gan-app toy ring --recipe classic         # Metz et al.'s plain setup: watch it collapse
 
   gan-app toy sine --steps 2000 -o sine.png
 """
@@ -23,6 +25,7 @@ EPILOG = """Examples:
 
 def toy_command(
     kind: str = typer.Argument(..., help="ring (8 Gaussians, Metz et al.) or sine."),
+    recipe: str = typer.Option("default", "--recipe", help="default (non-saturating + R1, stabilised Adam, EMA) or classic (plain GAN setup of the early papers)."),
     loss: str = typer.Option("nonsaturating", "--loss", help="Adversarial game, e.g. nonsaturating, minimax, wgan, hinge, lsgan."),
     r1: Optional[float] = typer.Option(None, "--r1", help="R1 penalty gamma. Default: the recipe's with --loss nonsaturating, 0 (the plain game) with any other loss."),
     steps: Optional[int] = typer.Option(None, "--steps", help="Generator steps (default 5000)."),
@@ -39,7 +42,11 @@ def toy_command(
 
     from .head import HEAD
 
-    run = HEAD.recipe("default")
+    from gan_app.errors import UserError
+
+    if recipe not in ("default", "classic"):
+        raise UserError(f"unknown toy recipe {recipe!r}; use default or classic")
+    run = HEAD.recipe(recipe)
     overrides = [f"data.kind={kind}", f"train.loss={loss}"]
     if r1 is not None or loss != run.train.loss:  # another game without --r1 means the plain game
         overrides.append(f"train.r1_weight={r1 if r1 is not None else 0.0}")

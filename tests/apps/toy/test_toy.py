@@ -16,6 +16,7 @@ from gan_app.apps.toy.data import ToyPoints, ring_centers, sample_points
 from gan_app.apps.toy.head import HEAD
 from gan_app.apps.toy.metrics import toy_metrics
 from gan_app.checkpoint import load_generator, read_checkpoint
+from gan_app.errors import UserError
 from gan_app.train.loop import fit
 
 
@@ -117,3 +118,19 @@ def test_train_verb_trains_the_toy(tmp_path):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "checkpoints" / "step_000020.safetensors").is_file()
     assert sorted(p.name for p in (tmp_path / "samples").iterdir()) == ["step_000010.png", "step_000020.png"]
+
+
+def test_classic_recipe_is_the_plain_metz_setup(tmp_path):
+    result = CliRunner().invoke(build_app(), ["toy", "ring", "--recipe", "classic", "--steps", "4", "-o",
+                                              str(tmp_path / "c.png"), "--run-dir", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    meta = read_checkpoint(tmp_path / "run" / "checkpoints" / "step_000004.safetensors")[1]
+    train, model = meta["run"]["train"], meta["run"]["model"]
+    assert train["loss"] == "nonsaturating" and train["r1_weight"] == 0.0 and train["ema_decay"] == 0.0
+    assert tuple(train["betas"]) == (0.5, 0.999) and train["lr_g"] == 1e-4 and model["z_dim"] == 256
+
+
+def test_unknown_toy_recipe_is_a_one_line_error(tmp_path):
+    result = CliRunner().invoke(build_app(), ["toy", "ring", "--recipe", "metz", "-o", str(tmp_path / "c.png")])
+    assert isinstance(result.exception, UserError) and "use default or classic" in str(result.exception)
+    assert not (tmp_path / "c.png").exists()
