@@ -24,6 +24,8 @@ EPILOG_TRAIN = """Examples:
 
   gan-app train deblur --recipe tiny --set train.steps=20 --dry-run
 
+  gan-app train paired --data photos:colorize --name colorize --out runs/colorize
+
   torchrun --nproc_per_node 4 -m gan_app.apps.cli train deblur --data gopro/
 """
 
@@ -35,15 +37,16 @@ def _version_callback(value: bool) -> None:
 
 
 def _heads_command() -> None:
-    """List the heads, their inference verb and whether shipped weights are present."""
-    from gan_app.paths import shipped_model
+    """List the heads, their inference verb and whether weights (shipped, or a user model) are present."""
+    from gan_app.paths import find_model, user_model
 
     for name, entry in sorted(discover_heads().items()):
         head = entry.load()
         if head is None:
             typer.echo(f"{name:<14} unavailable: {entry.error}")
             continue
-        weights = "shipped weights" if shipped_model(name).is_file() else "no shipped weights"
+        found = find_model(name)
+        weights = "no shipped weights" if found is None else "user model" if found == user_model(name) else "shipped weights"
         verb = f"gan-app {head.verb}" if head.verb else f"gan-app run {name}"
         typer.echo(f"{name:<14} {verb:<24} {weights:<20} {head.summary} [{entry.source}]")
 
@@ -57,12 +60,14 @@ def _train_command(
     steps: Optional[int] = typer.Option(None, "--steps", help="Shortcut for --set train.steps=N."),
     device: Optional[str] = typer.Option(None, "--device", help="auto (CUDA, then MPS, then CPU), cuda, mps or cpu."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (bit-for-bit reproducible on CPU)."),
+    name: Optional[str] = typer.Option(None, "--name", help="Name the trained model (heads with a model.name field, e.g. paired): it exports and runs as `gan-app run NAME`."),
     resume: bool = typer.Option(False, "--resume", help="Continue from the newest checkpoint in --out."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the resolved config and exit."),
 ) -> None:
     """Train a head with the one GAN engine (single process, or several with torchrun)."""
     require_train_extra("`gan-app train`")
     from gan_app.config import apply_overrides, to_dict
+    from gan_app.head import check_model_name
     from gan_app.train.loop import fit
     import json
 
@@ -79,7 +84,13 @@ def _train_command(
         overrides.append(f"train.device={device}")
     if seed is not None:
         overrides.append(f"train.seed={seed}")
+    if name is not None:
+        if not hasattr(run.model, "name"):
+            raise UserError(f"head {h.name!r} does not name its models (its model config has no `name`); drop --name")
+        overrides.append(f"model.name={name}")
     apply_overrides(run, overrides)
+    if h.model_name(run) != h.name:
+        check_model_name(h.model_name(run), h.name)
     if dry_run:
         typer.echo(json.dumps(to_dict(run), indent=2, sort_keys=True))
         return

@@ -16,6 +16,8 @@ EPILOG_EXPORT = """Examples:
   gan-app export deblur --checkpoint runs/deblur/checkpoints/step_010000.safetensors -o deblur.onnx
 
   gan-app export deblur --checkpoint ckpt.safetensors -o deblur.onnx --int8 --fp16
+
+  gan-app export paired --checkpoint runs/colorize/checkpoints/step_020000.safetensors   # installs `colorize`
 """
 
 EPILOG_RUN = """Examples:
@@ -41,7 +43,7 @@ def register_export(app: typer.Typer) -> None:
     def export(
         head: str = typer.Argument(..., help="Head name; must match the checkpoint's head."),
         checkpoint: Path = typer.Option(..., "--checkpoint", help="Checkpoint (.safetensors) written by `gan-app train`."),
-        output: Path = typer.Option(..., "-o", "--output", help="ONNX file to write; the model card goes beside it (.json)."),
+        output: Optional[Path] = typer.Option(None, "-o", "--output", help="ONNX file to write; the model card goes beside it (.json). Default: install it as a user model under its name (`gan-app run NAME`)."),
         fp16: bool = typer.Option(False, "--fp16", help="Also write <name>.fp16.onnx (for GPU providers), with its parity and speed."),
         int8: bool = typer.Option(False, "--int8", help="Also write <name>.int8.onnx (dynamic quantization), with its parity and speed."),
         tolerance: float = typer.Option(1e-4, "--tolerance", help="Largest allowed |PyTorch - ONNX Runtime| difference (fp32)."),
@@ -57,6 +59,11 @@ def register_export(app: typer.Typer) -> None:
         card = export_checkpoint(head, checkpoint, output, tolerance=tolerance, variants=variants, use_ema=not no_ema)
         for line in summary(card):
             typer.echo(line)
+        if output is None:
+            from gan_app.paths import user_model
+
+            typer.echo(f"installed user model {card['head']!r} at {user_model(card['head'])}; "
+                       f"run it with `gan-app run {card['head']} IMAGE`")
 
     app.command("export", help=export.__doc__, epilog=EPILOG_EXPORT)(export)
 

@@ -29,8 +29,8 @@ import numpy as np
 from gan_app import __version__
 from gan_app.config import RunConfig, to_dict
 from gan_app.errors import UserError, require_train_extra
-from gan_app.head import GraphSpec, Head
-from gan_app.paths import model_card
+from gan_app.head import GraphSpec, Head, check_model_name
+from gan_app.paths import model_card, user_model
 from gan_app.runtime.files import atomic_output, sha256_file
 from gan_app.runtime.images import LUMA
 from gan_app.runtime.metadata import FORMAT_VERSION, KEY_PRECISION, encode_metadata, set_metadata
@@ -109,6 +109,9 @@ def export_generator(
         ]
         card = _card(head, run, spec, out_path, tmp, references[0].shape, source_checkpoint, source_sha, metrics, step,
                      report, variant_reports)
+        companions = head.export_companions(run, model, out_path)
+        if companions:
+            card["companions"] = companions
         _write_json(model_card(out_path), card, stack)
     return card
 
@@ -290,6 +293,7 @@ def _card(
     return {
         "format": FORMAT_VERSION,
         "head": head.name,
+        "base_head": head.base or head.name,
         "gan_app_version": __version__,
         "file": out_path.name,
         "sha256": sha256_file(onnx_file),
@@ -318,13 +322,18 @@ def _write_json(path: Path, data: dict, stack: contextlib.ExitStack) -> None:
 def export_checkpoint(
     head_name: str,
     checkpoint: Path,
-    out_path: Path,
+    out_path: Path | None = None,
     *,
     tolerance: float = DEFAULT_TOLERANCE,
     variants: tuple[str, ...] = (),
     use_ema: bool = True,
 ) -> dict:
-    """`gan-app export`: load the (EMA) generator of `checkpoint`, check it is a `head_name` model, export."""
+    """`gan-app export`: load the (EMA) generator of `checkpoint`, check it is a `head_name` model, export.
+
+    A model whose run names it (`head.model_name(run)`, e.g. `--name colorize`) is exported
+    as that named head. `out_path=None` installs it as a user model, `<models>/<name>.onnx`
+    (see `gan_app.paths`), where `gan-app run NAME` and `gan-app heads` find it.
+    """
     require_train_extra("`gan-app export`")
     from gan_app.checkpoint import load_generator, read_checkpoint
 
@@ -332,8 +341,13 @@ def export_checkpoint(
     if not checkpoint.is_file():
         raise UserError(f"checkpoint {checkpoint} does not exist")
     head, run, generator = load_generator(checkpoint, use_ema=use_ema)
-    if head_name not in (head.name, head.verb):
+    name = head.model_name(run)
+    if head_name not in (head.name, head.verb, name):
         raise UserError(f"{checkpoint} is a {head.name!r} checkpoint, not {head_name!r}: run `gan-app export {head.name} ...`")
+    if name != head.name:
+        check_model_name(name, head.name)
+        head = head.named(name)
+    out_path = user_model(name) if out_path is None else out_path
     _, meta = read_checkpoint(checkpoint)
     return export_generator(
         head, run, generator, out_path, source_checkpoint=checkpoint, metrics=meta.get("metrics"),

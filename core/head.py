@@ -6,6 +6,10 @@ third-party package exposed through the `gan_app.heads` entry-point group). The 
 the training engine, export, the runtime and the shared contract test are generic over
 this object, so a new head is one folder of code.
 
+Named user models are heads too: a model exported under its own name (e.g. a paired model
+trained with `--name colorize`) lands in the user model folder (`gan_app.paths`) with a
+card naming its `base_head`; discovery lists it as `Head.named(name)` of that base head.
+
 Head modules must stay cheap to import (no torch at module level): the CLI imports every
 head to build its commands, and the inference path must not pull in torch. A head whose
 import fails is listed as unavailable with the reason; it never breaks the others.
@@ -13,9 +17,12 @@ import fails is listed as unavailable with the reason; it never breaks the other
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import importlib
+import json
 import pkgutil
+import re
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -80,6 +87,7 @@ class Head:
     verb: str | None = None        # inference verb: `gan-app VERB INPUT` (None: only `gan-app run NAME`)
     summary: str = ""
     recipes: tuple[str, ...] = ("default", "tiny")   # `tiny` is what the contract test trains
+    base: str | None = None        # for a named model (see `named`): the head it was trained with
 
     # --- configuration -------------------------------------------------------------
     def model_config_cls(self) -> type:
@@ -116,6 +124,12 @@ class Head:
         """Example torch tensors, one per `graph(model_cfg).inputs`, for export and parity."""
         raise NotImplementedError
 
+    def export_companions(self, run: RunConfig, generator: Any, out_path: Path) -> dict:
+        """Files written beside an exported generator that its inference needs (e.g. the text
+        encoder graph of text-to-image), after the generator passed its parity check; returns
+        their model-card entry (empty: none)."""
+        return {}
+
     def evaluate(self, generator: Any, run: RunConfig, data: str | None) -> dict:
         """Metrics of a trained generator (name -> number), with `protocol` describing them."""
         raise NotImplementedError
@@ -131,6 +145,39 @@ class Head:
     def card_info(self, run: RunConfig) -> dict:
         """What the model card states about data and losses actually used."""
         return {}
+
+    # --- named models ----------------------------------------------------------------------
+    def model_name(self, run: RunConfig) -> str:
+        """The name a model trained with `run` is exported and run under.
+
+        A head whose model config has a `name` field lets users name their models
+        (`gan-app train paired --name colorize`); otherwise it is the head's own name.
+        """
+        return getattr(run.model, "name", None) or self.name
+
+    def named(self, name: str) -> "Head":
+        """This head listed and exported under another name, with no verb of its own
+        (`gan-app run NAME` runs it); `base` remembers the head it was trained with."""
+        twin = copy.copy(self)
+        twin.name, twin.verb, twin.base = name, None, self.base or self.name
+        twin.summary = f"User model trained with the {twin.base!r} head."
+        return twin
+
+
+MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def check_model_name(name: str, base: str) -> None:
+    """A UserError unless `name` can name a model of head `base`: a plain file-safe
+    identifier that is not another head's name or verb (it would shadow that head)."""
+    if not MODEL_NAME.match(name):
+        raise UserError(f"model name {name!r} must be lowercase letters, digits, '-' or '_' (at most 64), e.g. colorize")
+    if name == base:
+        return
+    for entry in _builtin_entries() + _entry_point_entries():
+        head = entry.load()
+        if name in (entry.name, head.verb if head is not None else None):
+            raise UserError(f"model name {name!r} is taken by the head {entry.name!r}; choose another --name")
 
 
 @dataclass
@@ -179,13 +226,41 @@ def _entry_point_entries() -> list[HeadEntry]:
     return entries
 
 
-def discover_heads() -> dict[str, HeadEntry]:
-    """All heads: built-in ones (apps/<name>/head.py exposing HEAD) and entry points.
+def _user_model_entries() -> list[HeadEntry]:
+    """Named models in the user model folder: `<name>.json` cards with `head == name` and a `base_head`.
 
-    Keyed by the head's registry name; a third-party head cannot shadow a built-in one.
+    Only the JSON cards are read (cheap, no ONNX Runtime); the base head loads lazily.
+    """
+    from .paths import user_models_dir
+
+    entries = []
+    for card_path in sorted(user_models_dir().glob("*.json")):
+        try:
+            card = json.loads(card_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # not a card; the folder is the user's
+        name, base = card_path.stem, card.get("base_head") if isinstance(card, dict) else None
+        if base and base != name and card.get("head") == name and card_path.with_suffix(".onnx").is_file():
+            entries.append(HeadEntry(name, f"user model, {base}", lambda b=base, n=name: _load_base(b).named(n)))
+    return entries
+
+
+def _load_base(base: str) -> Head:
+    entry = next((e for e in _builtin_entries() + _entry_point_entries() if e.name == base), None)
+    head = entry.load() if entry is not None else None
+    if head is None:
+        raise LookupError(f"its base head {base!r} is " + (entry.error if entry is not None else "not installed"))
+    return head
+
+
+def discover_heads() -> dict[str, HeadEntry]:
+    """All heads: built-in ones (apps/<name>/head.py exposing HEAD), entry points, named user models.
+
+    Keyed by the head's registry name; a third-party head cannot shadow a built-in one,
+    and a user model cannot shadow either.
     """
     heads: dict[str, HeadEntry] = {}
-    for entry in _builtin_entries() + _entry_point_entries():
+    for entry in _builtin_entries() + _entry_point_entries() + _user_model_entries():
         heads.setdefault(entry.name, entry)
     return heads
 

@@ -1,8 +1,14 @@
-"""One resolver for shipped weights and caches; nothing is relative to the working directory.
+"""One resolver for shipped weights, user models and caches; nothing is relative to the working directory.
 
 Shipped weights live in the `gan_app.weights` package (`weights/<head>/<head>-v1.onnx`
 in the repository). `GAN_APP_WEIGHTS` points the resolver at another folder with the
 same layout, e.g. a team's own model store.
+
+User models are what `gan-app export HEAD --checkpoint CKPT` writes when no `-o` is given:
+`<home>/models/<name>.onnx` plus its card `<name>.json`, where `<home>` is `$GAN_APP_HOME`,
+else `$XDG_DATA_HOME/gan-app`, else `~/.local/share/gan-app`. A named model (e.g. a paired
+model trained with `--name colorize`) becomes a head there: `gan-app run colorize photo.png`.
+A user model of a name takes precedence over the shipped weights of that name.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 WEIGHTS_ENV = "GAN_APP_WEIGHTS"
+HOME_ENV = "GAN_APP_HOME"
 
 
 def weights_root() -> Path:
@@ -30,3 +37,30 @@ def shipped_model(head: str, variant: str = "v1") -> Path:
 def model_card(onnx_path: Path) -> Path:
     """The JSON model card that sits beside an ONNX file."""
     return onnx_path.with_suffix(".json")
+
+
+def app_home() -> Path:
+    """gan-app's per-user data folder (`$GAN_APP_HOME`, `$XDG_DATA_HOME/gan-app` or `~/.local/share/gan-app`)."""
+    override = os.environ.get(HOME_ENV)
+    if override:
+        return Path(override).expanduser()
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home).expanduser() / "gan-app"
+
+
+def user_models_dir() -> Path:
+    """The folder of user models: `<name>.onnx` + `<name>.json` model cards."""
+    return app_home() / "models"
+
+
+def user_model(name: str) -> Path:
+    """Path of the user model called `name` (may not exist: callers check)."""
+    return user_models_dir() / f"{name}.onnx"
+
+
+def find_model(name: str) -> Path | None:
+    """The ONNX file `name` resolves to: the user model, else the shipped weights; None when neither exists."""
+    for candidate in (user_model(name), shipped_model(name)):
+        if candidate.is_file():
+            return candidate
+    return None

@@ -8,6 +8,7 @@ never write the same output, and each file is written atomically.
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import os
 from pathlib import Path
@@ -135,11 +136,21 @@ def process_images(
     for source, dest in zip(files, outputs):
         picture = read_image(source)
         result = restore(model, picture, tile=tile, extra_feeds=extra_feeds)
-        write_image(dest, result, picture, overwrite=overwrite)
+        write_image(dest, result, output_like(model, picture), overwrite=overwrite)
         if compare:
             with atomic_output(compare_path(dest), overwrite=overwrite) as tmp:
                 side_by_side(to_unit(picture.pixels), result).save(tmp, format="PNG")
     return outputs
+
+
+def output_like(model: OnnxModel, picture: Picture) -> Picture:
+    """The picture whose mode the output takes: the input's, except that a grey-in, colour-out
+    model (a colorizer) writes colour for grey inputs (L -> RGB, LA -> RGBA, 16-bit grey -> RGB)."""
+    colour_model = model.image_channels() == 1 and model.spec.channels == 3
+    if not colour_model or picture.pixels.shape[-1] != 1:
+        return picture
+    mode = "RGBA" if picture.alpha is not None else "RGB"
+    return dataclasses.replace(picture, mode=mode, icc_profile=None)  # a grey ICC profile does not describe colour
 
 
 def _check_header(path: Path) -> None:

@@ -16,7 +16,7 @@ import onnxruntime as ort
 
 from gan_app.errors import UserError
 from gan_app.head import GraphSpec
-from gan_app.paths import model_card, shipped_model
+from gan_app.paths import find_model, model_card, shipped_model, user_model
 from gan_app.runtime.metadata import decode_metadata
 
 _NUMPY_DTYPES = {"float32": np.float32, "float16": np.float16, "int64": np.int64, "int32": np.int32}
@@ -112,20 +112,21 @@ def load_model(
 
 
 def _resolve(name_or_path: str | Path) -> Path:
-    """A path as given, or the shipped model of the head called `name_or_path`."""
+    """A path as given, or the model called `name_or_path`: the user model, else the shipped weights."""
     text = str(name_or_path)
     candidate = Path(text).expanduser()
     if candidate.suffix.lower() == ".onnx" or candidate.exists() or "/" in text or "\\" in text:
         if not candidate.is_file():
             raise UserError(f"model file {candidate} does not exist")
         return candidate
-    shipped = shipped_model(text)
-    if not shipped.is_file():
+    found = find_model(text)
+    if found is None:
         raise UserError(
-            f"head {text!r} has no shipped weights (looked for {shipped}); export one with "
-            f"`gan-app export {text} --checkpoint CKPT -o {text}.onnx` and pass --model {text}.onnx"
+            f"head {text!r} has no shipped weights nor user model (looked for {shipped_model(text)} and "
+            f"{user_model(text)}); export one with `gan-app export {text} --checkpoint CKPT` (installs it as a "
+            f"user model) or pass --model FILE.onnx"
         )
-    return shipped
+    return found
 
 
 def _read_card(path: Path) -> dict | None:

@@ -1,0 +1,78 @@
+"""The paired head object: pix2pix on any A -> B pairs, trained into a NAMED model with no code.
+
+    gan-app train paired --data pairs/ --name colorize --out runs/colorize
+    gan-app export paired --checkpoint runs/colorize/checkpoints/step_020000.safetensors
+    gan-app run colorize photo.png
+
+The name lives in `model.name` (checkpoint and ONNX metadata); export without `-o`
+installs `<name>.onnx` + card in the user model folder, where discovery lists it as a head.
+Torch-free at import time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gan_app.config import RunConfig
+from gan_app.head import GraphInput, GraphSpec, Head
+
+from .config import PairedDataConfig, PairedModelConfig
+
+
+class PairedHead(Head):
+    name = "paired"
+    verb = None
+    summary = "Any paired image-to-image task from A/ + B/ folders (pix2pix: U-Net + PatchGAN + L1); name it with --name."
+
+    @property
+    def recipes(self) -> tuple[str, ...]:
+        from .recipes import RECIPES
+        return RECIPES
+
+    def model_config_cls(self) -> type:
+        return PairedModelConfig
+
+    def data_config_cls(self) -> type:
+        return PairedDataConfig
+
+    def recipe(self, name: str = "default") -> RunConfig:
+        from .recipes import recipe
+        return recipe(name)
+
+    def graph(self, model_cfg: Any) -> GraphSpec:
+        return GraphSpec(inputs=(GraphInput("image", "image", ("B", model_cfg.in_channels, "H", "W")),),
+                         value_range=(0.0, 1.0), channels=model_cfg.out_channels, scale=1,
+                         size_multiple=2 ** model_cfg.depth)
+
+    def build(self, model_cfg: Any) -> tuple[Any, Any]:
+        from .model import build
+        return build(model_cfg)
+
+    def dataset(self, run: RunConfig, split: str) -> Any:
+        from .data import build_dataset
+        m = run.model
+        return build_dataset(run.data, m.in_channels, m.out_channels, 2 ** m.depth)
+
+    def objective(self, run: RunConfig) -> Any:
+        from gan_app.losses.content import content_loss
+
+        from .model import PairedObjective
+
+        m = run.model
+        fn = content_loss(m.content_loss, ("conv3_3",), m.perceptual_weights, (0.0, 1.0))
+        return PairedObjective(m.content_loss, fn, m.content_weight)
+
+    def example_inputs(self, model_cfg: Any, batch: int, height: int, width: int) -> dict:
+        import torch
+        return {"image": torch.rand(batch, model_cfg.in_channels, height, width)}
+
+    def evaluate(self, generator: Any, run: RunConfig, data: str | None) -> dict:
+        from .evaluate import evaluate_generator
+        return evaluate_generator(generator, run, data)
+
+    def card_info(self, run: RunConfig) -> dict:
+        from .recipes import describe
+        return describe(run)
+
+
+HEAD = PairedHead()
