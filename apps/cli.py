@@ -47,7 +47,8 @@ def _heads_command() -> None:
             continue
         found = find_model(name)
         weights = "no shipped weights" if found is None else "user model" if found == user_model(name) else "shipped weights"
-        verb = f"gan-app {head.verb}" if head.verb else f"gan-app run {name}"
+        own_verbs = list(head.extra_commands())  # e.g. the toy head's `gan-app toy`
+        verb = f"gan-app {head.verb or (own_verbs[0] if own_verbs else 'run ' + name)}"
         typer.echo(f"{name:<14} {verb:<24} {weights:<20} {head.summary} [{entry.source}]")
 
 
@@ -138,7 +139,7 @@ def _head_commands(entry) -> list:
 
 
 def _optional_commands() -> list:
-    """`export`, `eval`, `run` and `toy` register themselves from their own modules."""
+    """The generic `export`, `eval` and `run` register themselves from apps/commands.py."""
     from gan_app.apps.commands import registrars
 
     return registrars()

@@ -31,10 +31,8 @@ EPILOG_RUN = """Examples:
 
 
 def registrars() -> list[Callable]:
-    """Functions that add a command to the typer app (export, eval, run, toy)."""
-    from gan_app.apps.toy.command import register as register_toy
-
-    return [register_export, register_eval, register_run, register_toy]
+    """Functions that add a generic command to the typer app (export, eval, run)."""
+    return [register_export, register_eval, register_run]
 
 
 def register_export(app: typer.Typer) -> None:

@@ -129,6 +129,4 @@ def plot_points(real, fake, run, result: dict, png: Path) -> None:
     plt.close(fig)
 
 
-def register(app: typer.Typer) -> None:
-    """Add `gan-app toy` to the CLI."""
-    app.command("toy", help=toy_command.__doc__, epilog=EPILOG)(toy_command)
+toy_command.epilog = EPILOG

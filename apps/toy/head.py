@@ -55,6 +55,10 @@ class ToyHead(Head):
     summary = "2-D toy GANs (8-Gaussian ring, sine curve): mode coverage in seconds on CPU."
     recipes = ("default", "classic", "tiny")
 
+    def extra_commands(self) -> dict:
+        from .command import toy_command
+        return {"toy": toy_command}
+
     def model_config_cls(self) -> type:
         return ToyModelConfig
 
