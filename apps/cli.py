@@ -45,8 +45,9 @@ def _heads_command() -> None:
         if head is None:
             typer.echo(f"{name:<14} unavailable: {entry.error}")
             continue
-        found = find_model(name)
-        weights = "no shipped weights" if found is None else "user model" if found == user_model(name) else "shipped weights"
+        model_name = head.default_model or name
+        found = find_model(model_name)
+        weights = "no shipped weights" if found is None else "user model" if found == user_model(model_name) else "shipped weights"
         own_verbs = list(head.extra_commands())  # e.g. the toy head's `gan-app toy`
         verb = f"gan-app {head.verb or (own_verbs[0] if own_verbs else 'run ' + name)}"
         typer.echo(f"{name:<14} {verb:<24} {weights:<20} {head.summary} [{entry.source}]")

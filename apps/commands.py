@@ -81,10 +81,11 @@ def register_run(app: typer.Typer) -> None:
     ) -> None:
         """Run an image-to-image head on images with ONNX Runtime."""
         from gan_app.errors import UserError
+        from gan_app.head import get_head
         from gan_app.runtime.batch import process_images
         from gan_app.runtime.session import load_model
 
-        onnx_model = load_model(model or head, threads=threads)
+        onnx_model = load_model(model or get_head(head).default_model or head, threads=threads)
         if onnx_model.head != head:
             raise UserError(f"{onnx_model.path} is a {onnx_model.head!r} model, not {head!r}")
         if onnx_model.image_input() is None or len(onnx_model.spec.inputs) != 1:

@@ -86,6 +86,7 @@ class Head:
     name: str = ""                 # registry name: `gan-app train NAME`
     verb: str | None = None        # inference verb: `gan-app VERB INPUT` (None: only `gan-app run NAME`)
     summary: str = ""
+    default_model: str | None = None  # the shipped/user model `gan-app run NAME` uses (None: the one named like the head)
     recipes: tuple[str, ...] = ("default", "tiny")   # `tiny` is what the contract test trains
     base: str | None = None        # for a named model (see `named`): the head it was trained with
 

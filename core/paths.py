@@ -29,9 +29,17 @@ def weights_root() -> Path:
     return Path(str(resources.files("gan_app.weights")))
 
 
-def shipped_model(head: str, variant: str = "v1") -> Path:
-    """Path of a head's shipped ONNX model (may not exist: callers check)."""
-    return weights_root() / head / f"{head}-{variant}.onnx"
+def shipped_model(name: str, variant: str = "v1") -> Path:
+    """Path of a shipped ONNX model (may not exist: callers check).
+
+    `name` is a head (`deblur` -> `deblur/deblur-v1.onnx`) or the full name of one of the
+    models a head ships (`superres-x4-gan` -> `superres/superres-x4-gan.onnx`).
+    """
+    default = weights_root() / name / f"{name}-{variant}.onnx"
+    if default.is_file():
+        return default
+    named = sorted(weights_root().glob(f"*/{name}.onnx"))
+    return named[0] if named else default
 
 
 def model_card(onnx_path: Path) -> Path:

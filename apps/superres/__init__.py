@@ -1,0 +1,1 @@
+"""Super-resolution head (SRGAN/ESRGAN): `gan-app upscale photo.png --scale 4`."""

@@ -1,0 +1,112 @@
+"""`gan-app upscale`: super-resolution on ONNX Runtime (no torch), tiled for large images.
+
+Models are picked by name (`psnr`: sharpest by the numbers, `gan`: more fine texture)
+and scale from the shipped weights (`weights/superres/superres-x4-psnr.onnx`), or given
+as a path. Output sizes are checked against `--max-pixels` from the file headers
+before any work, so a huge upscale is refused up front instead of exhausting memory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+MODEL_NAMES = ("psnr", "gan")
+DEFAULT_MAX_PIXELS = 64_000_000      # output pixels; float32 output + blend weights are ~16 bytes per pixel
+UNTILED_MAX_PIXELS = 16_000_000      # --tile 0 runs the whole image at once: activations scale with it
+
+EPILOG = """Examples:
+
+  gan-app upscale photo.jpg                         # x4, writes photo_x4.jpg
+
+  gan-app upscale shots/ --scale 2 -o big/ --compare
+
+  gan-app upscale icon.png --model gan              # the GAN model: more texture, lower PSNR
+
+  gan-app upscale scan.tif --tile 256 --max-pixels 200000000
+"""
+
+
+def shipped_name(model: str, scale: int) -> str:
+    """The shipped weights variant for a model name and scale, e.g. `x4-psnr`."""
+    return f"x{scale}-{model}"
+
+
+def resolve_model(model: str, scale: int | None, threads: int | None):
+    """(OnnxModel, scale): a shipped `psnr`/`gan` model at `scale` (default 4), or an .onnx path."""
+    from gan_app.errors import UserError
+    from gan_app.paths import shipped_model
+    from gan_app.runtime.session import load_model
+
+    if model in MODEL_NAMES:
+        wanted = scale or 4
+        path = shipped_model("superres", shipped_name(model, wanted))
+        if not path.is_file():
+            present = sorted(p.stem.removeprefix("superres-") for p in path.parent.glob("superres-x*.onnx")
+                             if p.stem.count(".") == 0)
+            raise UserError(f"no shipped x{wanted} {model} model (looked for {path.name}); shipped: "
+                            f"{', '.join(present) or 'none'}; pass --scale/--model accordingly or --model FILE.onnx")
+    else:
+        path = Path(model)
+    onnx = load_model(path, threads=threads)
+    if onnx.head != "superres":
+        raise UserError(f"{path.name} is a {onnx.head!r} model, not a super-resolution one; use `gan-app run {onnx.head}`")
+    if scale is not None and onnx.spec.scale != scale:
+        raise UserError(f"{path.name} upscales x{onnx.spec.scale}, not x{scale}; pass --scale {onnx.spec.scale} or another model")
+    return onnx, onnx.spec.scale
+
+
+def check_sizes(inputs: list[str], scale: int, max_pixels: int, tile: int | None) -> None:
+    """Refuse, before any output is written, an upscale whose output exceeds the limits."""
+    from PIL import Image
+
+    from gan_app.errors import UserError
+    from gan_app.runtime.batch import expand_inputs
+
+    files, _ = expand_inputs(inputs)
+    for path in files:
+        try:
+            with Image.open(path) as im:
+                width, height = im.size
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+            continue  # unreadable inputs get their own one-line error from process_images
+        pixels = width * height * scale * scale
+        size = f"{width * scale}x{height * scale} ({pixels / 1e6:.0f} MP)"
+        if pixels > max_pixels:
+            raise UserError(f"{path.name}: the x{scale} output would be {size}, over --max-pixels {max_pixels}; pass a "
+                            f"larger --max-pixels (about {pixels * 16 / 1e9:.1f} GB of memory) or a smaller input")
+        if tile == 0 and pixels > UNTILED_MAX_PIXELS:
+            raise UserError(f"{path.name}: the x{scale} output would be {size}, too large for --tile 0 (one run); "
+                            f"use --tile 256 or leave --tile out for automatic tiling")
+
+
+def upscale_command(
+    inputs: Optional[List[str]] = typer.Argument(None, help="Image files, folders or globs."),
+    scale: Optional[int] = typer.Option(None, "--scale", help="2 or 4 (default 4; a --model FILE brings its own)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (one input) or folder."),
+    model: str = typer.Option("psnr", "--model", help="psnr (shipped, faithful), gan (shipped, more texture) or FILE.onnx."),
+    tile: Optional[int] = typer.Option(None, "--tile", help="Tile size in input px (0: never tile; default: automatic)."),
+    max_pixels: int = typer.Option(DEFAULT_MAX_PIXELS, "--max-pixels", help="Largest output allowed, in pixels."),
+    compare: bool = typer.Option(False, "--compare", help="Also write a side-by-side bicubic|model PNG."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for ONNX Runtime."),
+) -> None:
+    """Upscale photos x2 or x4 with a super-resolution model (ONNX Runtime, no torch needed)."""
+    from gan_app.errors import UserError
+    from gan_app.runtime.batch import process_images
+
+    if not inputs:
+        raise UserError("no input given; pass image files, folders or globs")
+    if scale is not None and scale not in (2, 3, 4):
+        raise UserError(f"--scale must be 2, 3 or 4, got {scale}")
+    if max_pixels < 1:
+        raise UserError(f"--max-pixels must be >= 1, got {max_pixels}")
+    onnx, factor = resolve_model(model, scale, threads)
+    check_sizes(inputs, factor, max_pixels, tile)
+    for path in process_images(onnx, inputs, output, suffix=f"_x{factor}", overwrite=overwrite, tile=tile, compare=compare):
+        typer.echo(str(path))
+
+
+upscale_command.epilog = EPILOG

@@ -1,0 +1,153 @@
+"""Super-resolution datasets: HR-only folders (LR made on the fly), paired lr/+hr/ folders, offline photos.
+
+Items are dicts {"source": LR (3, S/scale, S/scale), "target": HR (3, S, S)}, float32 in
+[0, 1], S = `crop`. HR crops get random flips and 90-degree rotations before the LR is
+made from them (bicubic or the realistic chain, degrade.py); paired crops are aligned
+(the HR crop is the LR crop's footprint) and flipped together. All randomness comes
+from torch's generator, so a seeded run (and its resume) is exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from gan_app.data.folders import find_paired_layout, list_images, load_rgb
+from gan_app.data.photos import offline_photos
+from gan_app.errors import UserError
+
+from .degrade import bicubic_down, realistic_down
+
+DEGRADATIONS = ("bicubic", "realistic")
+
+
+@dataclass
+class SRDataConfig:
+    """Where HR (and LR) images come from and how LR images are made."""
+
+    path: str = "photos"         # "photos" (offline set, train split), an HR-only folder, or a folder with lr/ + hr/
+    crop: int = 128              # HR training crop, multiple of the scale
+    degradation: str = "bicubic"  # bicubic | realistic (blur, noise, JPEG, second order; Real-ESRGAN style)
+    epoch_size: int = 4096       # random crops per epoch (HR-only data)
+
+
+def _to_tensor(img: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.array(img, copy=True)).permute(2, 0, 1).float() / 255.0  # (3, H, W)
+
+
+def _seeded() -> tuple[torch.Generator, np.random.Generator]:
+    """Per-item generators drawn from torch's global stream (seeded by the engine per step)."""
+    gen = torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,))))
+    return gen, np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=gen)))
+
+
+def _flip_rotate(img: np.ndarray, gen: torch.Generator) -> np.ndarray:
+    """Random horizontal flip and 0/90/180/270-degree rotation of (H, W, C) (the 8 dihedral transforms)."""
+    if torch.rand(1, generator=gen) < 0.5:
+        img = img[:, ::-1]
+    return np.rot90(img, int(torch.randint(0, 4, (1,), generator=gen)))
+
+
+def _crop_at(img: np.ndarray, size: int, gen: torch.Generator, step: int = 1) -> tuple[int, int]:
+    """Top-left (y, x) of a random `size` crop of (H, W, C), on a grid of `step` pixels."""
+    h, w = img.shape[:2]
+    if h < size or w < size:
+        raise UserError(f"an image of {w}x{h} is smaller than the crop {size}; use larger images or --set data.crop=N")
+    y = int(torch.randint(0, (h - size) // step + 1, (1,), generator=gen)) * step
+    x = int(torch.randint(0, (w - size) // step + 1, (1,), generator=gen)) * step
+    return y, x
+
+
+def make_lr(hr: np.ndarray, scale: int, degradation: str, rng: np.random.Generator) -> np.ndarray:
+    """(H, W, 3) uint8 -> (H/scale, W/scale, 3) uint8 by the named degradation."""
+    if degradation == "bicubic":
+        return bicubic_down(hr, scale)
+    if degradation == "realistic":
+        return realistic_down(hr, scale, rng)
+    raise UserError(f"unknown degradation {degradation!r}; use one of {', '.join(DEGRADATIONS)}")
+
+
+class HROnlyDataset(Dataset):
+    """HR photos -> random crops, flips, rotations -> LR made on the fly; `epoch_size` items per epoch."""
+
+    def __init__(self, photos: list[np.ndarray], cfg: SRDataConfig, scale: int):
+        self.photos = [p for p in photos if min(p.shape[:2]) >= cfg.crop]
+        if not self.photos:
+            raise UserError(f"no image is at least {cfg.crop}px on its short side; lower --set data.crop")
+        self.cfg, self.scale = cfg, scale
+
+    def __len__(self) -> int:
+        return self.cfg.epoch_size
+
+    def __getitem__(self, index: int) -> dict:
+        gen, rng = _seeded()
+        photo = self.photos[int(torch.randint(0, len(self.photos), (1,), generator=gen))]
+        y, x = _crop_at(photo, self.cfg.crop, gen)
+        hr = np.ascontiguousarray(_flip_rotate(photo[y:y + self.cfg.crop, x:x + self.cfg.crop], gen))
+        lr = make_lr(hr, self.scale, self.cfg.degradation, rng)
+        return {"source": _to_tensor(lr), "target": _to_tensor(hr)}
+
+
+class PairedSRDataset(Dataset):
+    """Real LR/HR pairs (lr/ + hr/ matched by name, HR = scale x LR): aligned random crops and flips."""
+
+    def __init__(self, pairs: list[tuple[Path, Path]], cfg: SRDataConfig, scale: int):
+        self.pairs, self.cfg, self.scale = pairs, cfg, scale
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def __getitem__(self, index: int) -> dict:
+        lr_path, hr_path = self.pairs[index]
+        lr, hr = load_rgb(lr_path), load_rgb(hr_path)
+        s, size = self.scale, self.cfg.crop // self.scale
+        if hr.shape[:2] != (lr.shape[0] * s, lr.shape[1] * s):
+            raise UserError(f"{hr_path} is not {s}x the size of {lr_path}; paired HR must be exactly scale x LR")
+        gen, _ = _seeded()
+        y, x = _crop_at(lr, size, gen)
+        lr, hr = lr[y:y + size, x:x + size], hr[y * s:(y + size) * s, x * s:(x + size) * s]
+        if torch.rand(1, generator=gen) < 0.5:
+            lr, hr = lr[:, ::-1], hr[:, ::-1]
+        return {"source": _to_tensor(lr), "target": _to_tensor(hr)}
+
+
+def build_dataset(cfg: SRDataConfig, scale: int) -> Dataset:
+    """The dataset for `cfg.path`: photos (train split) | lr/+hr/ folder | HR-only folder."""
+    if cfg.crop % scale or cfg.crop < 4 * scale:
+        raise UserError(f"data.crop must be a multiple of the scale {scale} and at least {4 * scale}, got {cfg.crop}")
+    if cfg.degradation not in DEGRADATIONS:
+        raise UserError(f"unknown degradation {cfg.degradation!r}; use one of {', '.join(DEGRADATIONS)}")
+    if cfg.path == "photos":
+        photos = [img for _, img in offline_photos("train")]   # held-out photos never enter training
+        if not photos:
+            raise UserError("no offline photos found; install scikit-image or pass --data FOLDER")
+        return HROnlyDataset(photos, cfg, scale)
+    root = Path(cfg.path).expanduser()
+    if not root.is_dir():
+        raise UserError(f"--data {cfg.path}: not a folder; pass a folder of HR photos or one with lr/ and hr/")
+    pairs = find_paired_layout(root, ("lr", "hr"))
+    if pairs is not None:
+        return PairedSRDataset(pairs, cfg, scale)
+    images = list_images(root)
+    if not images:
+        raise UserError(f"--data {cfg.path}: no images found")
+    return HROnlyDataset([load_rgb(p) for p in images], cfg, scale)
+
+
+def evaluation_pairs(scale: int, max_side: int = 512) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """Held-out photos: [(name, LR (h, w, 3), HR (h*scale, w*scale, 3))], float32 in [0, 1].
+
+    HR is the centre crop of at most `max_side` per side, cut to a multiple of `scale`;
+    LR is its bicubic downsample (`bicubic_down`, uint8 like an LR file). Deterministic.
+    """
+    out = []
+    for name, img in offline_photos("held_out"):
+        h, w = (min(s, max_side) // scale * scale for s in img.shape[:2])
+        y, x = (img.shape[0] - h) // 2, (img.shape[1] - w) // 2
+        hr = np.ascontiguousarray(img[y:y + h, x:x + w])
+        out.append((name, bicubic_down(hr, scale).astype(np.float32) / 255.0, hr.astype(np.float32) / 255.0))
+    return out

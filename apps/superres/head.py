@@ -1,0 +1,76 @@
+"""The super-resolution head object. Torch-free at import time: `gan-app upscale` runs on ONNX Runtime."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gan_app.config import RunConfig
+from gan_app.head import GraphInput, GraphSpec, Head
+
+
+class SuperResHead(Head):
+    name = "superres"
+    verb = "upscale"
+    summary = "Upscale photos x2/x4 (SRGAN/ESRGAN-style super-resolution)."
+    default_model = "superres-x4-psnr"   # `gan-app run superres`; `gan-app upscale --model gan|--scale 2` picks the others
+
+    @property
+    def recipes(self) -> tuple[str, ...]:
+        from .recipes import RECIPES
+        return RECIPES
+
+    def model_config_cls(self) -> type:
+        from .model import SRModelConfig
+        return SRModelConfig
+
+    def data_config_cls(self) -> type:
+        from .data import SRDataConfig
+        return SRDataConfig
+
+    def recipe(self, name: str = "default") -> RunConfig:
+        from .recipes import recipe
+        return recipe(name)
+
+    def graph(self, model_cfg: Any) -> GraphSpec:
+        return GraphSpec(inputs=(GraphInput("image", "image", ("B", 3, "H", "W")),), value_range=(0.0, 1.0),
+                         channels=3, scale=model_cfg.scale, size_multiple=1)
+
+    def build(self, model_cfg: Any) -> tuple[Any, Any]:
+        from .model import build_discriminator, build_generator
+        return build_generator(model_cfg), build_discriminator(model_cfg)
+
+    def dataset(self, run: RunConfig, split: str) -> Any:
+        from .data import build_dataset
+        return build_dataset(run.data, run.model.scale)
+
+    def objective(self, run: RunConfig) -> Any:
+        from .objective import SRObjective
+        return SRObjective(run.model)
+
+    def example_inputs(self, model_cfg: Any, batch: int, height: int, width: int) -> dict:
+        import torch
+        return {"image": torch.rand(batch, 3, height, width)}
+
+    def evaluate(self, generator: Any, run: RunConfig, data: str | None) -> dict:
+        from .evaluate import evaluate_generator
+        return evaluate_generator(generator, run, data)
+
+    def card_info(self, run: RunConfig) -> dict:
+        m, d, t = run.model, run.data, run.train
+        losses = [f"l1 x{m.l1_weight:g}"] if m.l1_weight else []
+        if m.perceptual_weight:
+            losses.append(f"perceptual VGG19 conv5_4 ({m.perceptual_weights}) x{m.perceptual_weight:g}")
+        if t.adv_weight:
+            losses.append(f"{t.loss} adversarial x{t.adv_weight:g} (spectral-norm PatchGAN)")
+        data = "offline photo set (shared/DATA.md), held-out photos excluded" if d.path == "photos" else d.path
+        stage = "GAN fine-tuning" if t.adv_weight else "PSNR-oriented (content only)"
+        return {"data": f"{data}; {d.degradation} degradation x{m.scale}, HR crops {d.crop}px, flips/rotations",
+                "losses": losses, "stage": stage, "init_from": t.init_from or None,
+                "generator": f"{m.generator} (width {m.width}, blocks {m.blocks})", "scale": m.scale}
+
+    def inference_command(self):
+        from .command import upscale_command
+        return upscale_command
+
+
+HEAD = SuperResHead()

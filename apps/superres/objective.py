@@ -1,0 +1,28 @@
+"""How the engine sees super-resolution batches: G(LR) vs HR, L1 plus an optional VGG19 conv5_4 term."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch.nn.functional as F
+
+from gan_app.train.objective import GanObjective
+
+
+class SRObjective(GanObjective):
+    """Content terms of ESRGAN: `l1_weight` x L1 and `perceptual_weight` x VGG19 conv5_4 (pre-activation)."""
+
+    def __init__(self, model_cfg: Any):
+        self.l1_weight, self.perceptual_weight = model_cfg.l1_weight, model_cfg.perceptual_weight
+        self.perceptual = None
+        if self.perceptual_weight:
+            from gan_app.losses.content import content_loss
+            self.perceptual = content_loss("perceptual", ("conv5_4",), model_cfg.perceptual_weights, (0.0, 1.0))
+
+    def generator_terms(self, fake: Any, batch: dict) -> dict[str, tuple[float, Any]]:
+        terms = {}
+        if self.l1_weight:
+            terms["l1"] = (self.l1_weight, F.l1_loss(fake, batch["target"]))
+        if self.perceptual is not None:
+            terms["perceptual"] = (self.perceptual_weight, self.perceptual(fake, batch["target"]))
+        return terms

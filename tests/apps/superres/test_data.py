@@ -1,0 +1,100 @@
+"""LR synthesis and the super-resolution datasets."""
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from gan_app.apps.superres.data import SRDataConfig, build_dataset, evaluation_pairs
+from gan_app.apps.superres.degrade import bicubic_down, realistic_down
+from gan_app.data.photos import HELD_OUT
+from gan_app.errors import UserError
+
+
+def _u8(t):
+    return (t.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
+
+
+def _photos(folder, n=2, size=(64, 80), seed=0):
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        base = rng.random((size[0] // 8, size[1] // 8, 3))
+        Image.fromarray((np.kron(base, np.ones((8, 8, 1))) * 255).astype(np.uint8)).save(folder / f"p{i}.png")
+    return folder
+
+
+def test_bicubic_down_keeps_a_linear_ramp_at_block_centres():
+    # symmetric kernels summing to 1 reproduce linear functions: LR pixel i = ramp((i + 0.5) * s - 0.5)
+    x = np.arange(96, dtype=np.float64)
+    hr = np.repeat(np.repeat((x * 2.0 + 20)[None, :, None], 32, axis=0), 3, axis=2).astype(np.uint8)
+    lr = bicubic_down(hr, 4)
+    assert lr.shape == (8, 24, 3) and lr.dtype == np.uint8
+    centres = (np.arange(24) + 0.5) * 4 - 0.5
+    np.testing.assert_allclose(lr[4, 2:-2, 0], (centres * 2.0 + 20)[2:-2], atol=0.6)
+    with pytest.raises(ValueError, match="multiple"):
+        bicubic_down(hr[:30], 4)
+
+
+def test_hr_folder_items_are_aligned_bicubic_pairs_and_seeded(tmp_path):
+    ds = build_dataset(SRDataConfig(path=str(_photos(tmp_path / "hr_only")), crop=32, epoch_size=4), scale=4)
+    torch.manual_seed(3)
+    a = ds[0]
+    torch.manual_seed(3)
+    b = ds[0]
+    assert a["source"].shape == (3, 8, 8) and a["target"].shape == (3, 32, 32)
+    assert torch.equal(a["source"], b["source"]) and torch.equal(a["target"], b["target"])
+    np.testing.assert_array_equal(_u8(a["source"]), bicubic_down(_u8(a["target"]), 4))   # LR made from this very HR
+
+
+def test_paired_folder_crops_hr_at_the_lr_footprint(tmp_path):
+    rng = np.random.default_rng(0)
+    (tmp_path / "lr").mkdir(), (tmp_path / "hr").mkdir()
+    for i in range(2):                                   # HR = each LR pixel repeated 2x2: alignment is checkable
+        lr = (rng.random((32, 48, 3)) * 255).astype(np.uint8)
+        Image.fromarray(lr).save(tmp_path / "lr" / f"p{i}.png")
+        Image.fromarray(np.kron(lr, np.ones((2, 2, 1), np.uint8))).save(tmp_path / "hr" / f"p{i}.png")
+    ds = build_dataset(SRDataConfig(path=str(tmp_path), crop=16), scale=2)
+    assert len(ds) == 2
+    for k in range(4):
+        torch.manual_seed(k)
+        item = ds[k % 2]
+        assert item["source"].shape == (3, 8, 8) and item["target"].shape == (3, 16, 16)
+        torch.testing.assert_close(item["target"][:, ::2, ::2], item["source"], atol=0, rtol=0)
+    Image.fromarray(np.zeros((10, 10, 3), np.uint8)).save(tmp_path / "lr" / "p0.png")
+    with pytest.raises(UserError, match="exactly scale x LR"):
+        ds[0]
+
+
+def test_realistic_degradation_is_seeded_degrades_and_keeps_brightness():
+    hr = (np.kron(np.random.default_rng(0).random((8, 8, 3)), np.ones((8, 8, 1))) * 255).astype(np.uint8)
+    a, b = (realistic_down(hr, 4, np.random.default_rng(7)) for _ in range(2))
+    c = realistic_down(hr, 4, np.random.default_rng(8))
+    assert a.shape == (16, 16, 3) and a.dtype == np.uint8
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+    clean = bicubic_down(hr, 4).astype(np.float64)
+    assert np.abs(a - clean).mean() > 2                                  # really a different degradation
+    assert abs(a.mean() - clean.mean()) < 0.06 * 255                     # not a brightness change
+
+
+def test_realistic_dataset_items(tmp_path):
+    ds = build_dataset(SRDataConfig(path=str(_photos(tmp_path / "hr")), crop=32, degradation="realistic"), scale=4)
+    assert ds[0]["source"].shape == (3, 8, 8) and ds[0]["target"].shape == (3, 32, 32)
+
+
+def test_bad_data_configs_are_user_errors(tmp_path):
+    with pytest.raises(UserError, match="multiple of the scale"):
+        build_dataset(SRDataConfig(crop=30), scale=4)
+    with pytest.raises(UserError, match="degradation"):
+        build_dataset(SRDataConfig(degradation="blurry"), scale=4)
+    with pytest.raises(UserError, match="not a folder"):
+        build_dataset(SRDataConfig(path=str(tmp_path / "missing")), scale=4)
+
+
+def test_evaluation_pairs_are_held_out_and_scaled():
+    pairs = evaluation_pairs(4, max_side=64)
+    if not pairs:
+        pytest.skip("offline photos unavailable")
+    assert {name for name, *_ in pairs} <= HELD_OUT
+    for _, lr, hr in pairs:
+        assert hr.shape == (lr.shape[0] * 4, lr.shape[1] * 4, 3) and hr.shape[0] <= 64

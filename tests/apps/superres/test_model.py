@@ -1,0 +1,52 @@
+"""Super-resolution generators: exact bicubic start, shapes at every scale, the reference sizes."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from gan_app.apps.superres.model import BicubicPhases, SRModelConfig, build_discriminator, build_generator
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_bicubic_phases_equal_torch_bicubic_including_borders(scale):
+    x = torch.rand(2, 3, 7, 11)
+    got = F.pixel_shuffle(BicubicPhases(scale)(x), scale)
+    want = F.interpolate(x, scale_factor=scale, mode="bicubic", align_corners=False)
+    torch.testing.assert_close(got, want, atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("scale", [2, 4])
+def test_untrained_fast_model_is_bicubic_and_learns_a_residual(scale):
+    g = build_generator(SRModelConfig(scale=scale, width=8, blocks=2)).eval()
+    x = torch.rand(1, 3, 10, 12)
+    bicubic = F.interpolate(x, scale_factor=scale, mode="bicubic", align_corners=False).clamp(0, 1)
+    torch.testing.assert_close(g(x), bicubic, atol=1e-6, rtol=0)
+    torch.nn.init.normal_(g.subpixel.weight, std=0.1)                   # a trained model adds detail
+    assert (g(x) - bicubic).abs().max() > 1e-3
+
+
+@pytest.mark.parametrize("generator,width,blocks", [("fast", 8, 1), ("srresnet", 8, 2), ("rrdb", 8, 1)])
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_generators_upscale_by_scale_and_clamp_in_eval(generator, width, blocks, scale):
+    g = build_generator(SRModelConfig(generator=generator, scale=scale, width=width, blocks=blocks, growth=4))
+    x = torch.rand(2, 3, 9, 13)
+    assert g(x).shape == (2, 3, 9 * scale, 13 * scale)
+    y = g.eval()(x)
+    assert float(y.min()) >= 0.0 and float(y.max()) <= 1.0
+
+
+def test_srresnet_is_srgans_size_and_fast_default_is_small():
+    srresnet = build_generator(SRModelConfig(generator="srresnet", width=64, blocks=16))
+    n = sum(p.numel() for p in srresnet.parameters())
+    assert 1.50e6 < n < 1.60e6            # SRGAN's SRResNet x4: ~1.55 M parameters
+    fast = sum(p.numel() for p in build_generator(SRModelConfig()).parameters())
+    assert fast < 0.15e6
+
+
+def test_discriminator_gives_patch_logits_and_bad_configs_fail():
+    d = build_discriminator(SRModelConfig(d_width=8, d_layers=2))
+    assert d(torch.rand(2, 3, 64, 64)).shape[:2] == (2, 1)
+    with pytest.raises(ValueError, match="scale"):
+        build_generator(SRModelConfig(scale=5))
+    with pytest.raises(ValueError, match="generator"):
+        build_generator(SRModelConfig(generator="edsr"))
