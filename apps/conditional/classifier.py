@@ -5,63 +5,20 @@ on the real training set. Its class probabilities give the conditional accuracy 
 Inception-Score-style score; its penultimate layer (`feature_dim` units) gives the features
 for the Fréchet distance. It takes the generator's own input format: (B, C, R, R) in [-1, 1].
 
-Saved as safetensors with its config and test accuracy in the header (never a pickle).
+The network, its safetensors format and loading live in `gan_app.metrics.domain_classifier`
+(shared with the text-to-image head); this module trains it on class labels.
 """
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
-from gan_app.errors import UserError
+from gan_app.metrics.domain_classifier import ClassifierConfig, DomainClassifier, load_classifier, save_classifier
 
-FORMAT = "gan_app.domain_classifier/1"
-
-
-@dataclass
-class ClassifierConfig:
-    channels: int = 1
-    resolution: int = 32
-    num_classes: int = 10
-    width: int = 32            # widths width, 2*width, 4*width over three 2x poolings
-    feature_dim: int = 128     # penultimate features (the Fréchet-distance space)
-
-
-def _conv(cin: int, cout: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
-
-
-class DomainClassifier(nn.Module):
-    """images (B, C, R, R) in [-1, 1] -> class logits (B, K); `features` -> (B, feature_dim)."""
-
-    def __init__(self, cfg: ClassifierConfig):
-        super().__init__()
-        self.cfg = cfg
-        w = cfg.width
-        self.body = nn.Sequential(
-            _conv(cfg.channels, w), nn.MaxPool2d(2),          # R/2
-            _conv(w, 2 * w), _conv(2 * w, 2 * w), nn.MaxPool2d(2),  # R/4
-            _conv(2 * w, 4 * w), nn.MaxPool2d(2),             # R/8
-            nn.AdaptiveAvgPool2d(1), nn.Flatten(),            # (B, 4w)
-            nn.Linear(4 * w, cfg.feature_dim), nn.ReLU(inplace=True),
-        )
-        self.drop = nn.Dropout(0.3)
-        self.out = nn.Linear(cfg.feature_dim, cfg.num_classes)
-
-    def features(self, images: torch.Tensor) -> torch.Tensor:
-        expected = (self.cfg.channels, self.cfg.resolution, self.cfg.resolution)
-        if images.dim() != 4 or tuple(images.shape[1:]) != expected:
-            raise ValueError(f"classifier expects (B, {', '.join(map(str, expected))}), got {tuple(images.shape)}")
-        return self.body(images)  # (B, feature_dim)
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.out(self.drop(self.features(images)))  # (B, K)
+__all__ = ["ClassifierConfig", "DomainClassifier", "accuracy", "load_classifier", "save_classifier", "train_classifier"]
 
 
 def _shift(images: torch.Tensor, max_shift: int, gen: torch.Generator) -> torch.Tensor:
@@ -111,30 +68,3 @@ def train_classifier(train_images: torch.Tensor, train_labels: torch.Tensor, tes
     info = {"test_accuracy": accuracy(model, test_images, test_labels), "epochs": epochs,
             "seconds": round(time.perf_counter() - start, 1), "train_images": len(train_labels)}
     return model.eval(), info
-
-
-def save_classifier(model: DomainClassifier, path: Path, class_names: tuple[str, ...], info: dict) -> Path:
-    from safetensors.torch import save_file
-
-    meta = {"format": FORMAT, "config": json.dumps(asdict(model.cfg)), "class_names": json.dumps(list(class_names)),
-            "info": json.dumps(info)}
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path), metadata=meta)
-    return Path(path)
-
-
-def load_classifier(path: str | Path) -> tuple[DomainClassifier, tuple[str, ...], dict]:
-    """(model in eval mode, class names, info) from a file written by `save_classifier`."""
-    from safetensors import safe_open
-    from safetensors.torch import load_file
-
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"domain classifier {path} not found; train one with `gan-app conditional-classifier -o PATH`")
-    with safe_open(str(path), "pt") as f:
-        meta = f.metadata() or {}
-    if meta.get("format") != FORMAT:
-        raise UserError(f"{path} is not a gan_app domain classifier (format {meta.get('format')!r})")
-    model = DomainClassifier(ClassifierConfig(**json.loads(meta["config"])))
-    model.load_state_dict(load_file(str(path)))
-    return model.eval(), tuple(json.loads(meta["class_names"])), json.loads(meta["info"])

@@ -1,0 +1,95 @@
+"""`gan-app text2img "CAPTION"`: images from a caption with the exported text-to-image model.
+
+Torch-free: ONNX Runtime + numpy + Pillow. The caption is tokenised with the vocabulary stored
+in the text encoder graph (`<stem>.text.onnx`), embedded, and rendered by the generator graph
+with noise from numpy's seeded generator, so `--seed` reproduces a picture. `--interpolate A B`
+walks linearly from caption A's embedding to caption B's (GAN-INT) with the noise held fixed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Tuple
+
+import numpy as np
+import typer
+
+from gan_app.errors import UserError
+from gan_app.runtime.sampling import MAX_SAMPLES, check_count, grid
+
+EPILOG = """Examples:
+
+  gan-app text2img "a small red circle at the top left" -n 16 -o red.png
+
+  gan-app text2img "big blue triangle, center" --seed 3         # reproducible
+
+  gan-app text2img --interpolate "a red square at the left" "a yellow square at the right" -n 8
+
+  gan-app text2img --list-words
+"""
+
+
+def interpolate_embeddings(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
+    """(steps, T): a (T,) to b (T,) in equal linear steps (how GAN-INT mixes captions)."""
+    t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]  # (steps, 1)
+    return ((1 - t) * a + t * b).astype(np.float32)
+
+
+def text2img_command(
+    caption: Optional[str] = typer.Argument(None, help="What to draw, e.g. \"a small red circle at the top left\"."),
+    n: int = typer.Option(8, "-n", help=f"Images to generate (steps with --interpolate); at most {MAX_SAMPLES}."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Noise seed (default: random, printed)."),
+    output: Path = typer.Option(Path("text2img.png"), "-o", "--output", help="Grid PNG to write."),
+    interpolate: Optional[Tuple[str, str]] = typer.Option(None, "--interpolate", help="Two captions A B: walk from A to B.",
+                                                          show_default=False),
+    list_words: bool = typer.Option(False, "--list-words", help="Print the words the model knows and exit."),
+    zoom: int = typer.Option(2, "--zoom", help="Integer upscaling of each image in the grid (nearest)."),
+    model: Optional[str] = typer.Option(None, "--model", help="An exported text2image .onnx (default: the shipped model)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output file."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for ONNX Runtime."),
+) -> None:
+    """Generate images from a caption with the shipped text-to-image model (ONNX Runtime, no torch needed)."""
+    from PIL import Image
+
+    from gan_app.runtime.session import load_model
+
+    from .text_runtime import TextEncoderSession, text_graph_path
+
+    onnx = load_model(model or "text2image", threads=threads)
+    if onnx.head != "text2image":
+        raise UserError(f"{onnx.path} is a {onnx.head!r} model; `gan-app text2img` needs a text2image one")
+    text = TextEncoderSession(text_graph_path(onnx.path), threads)
+    if list_words:
+        typer.echo(" ".join(sorted(text.vocab.pieces)))
+        return
+    if interpolate is not None and all(x is None for x in interpolate):
+        interpolate = None  # typer's "not given" for a two-value option
+    if (caption is None) == (interpolate is None):
+        raise UserError("pass one CAPTION, or --interpolate \"A\" \"B\" (not both)")
+    if zoom < 1 or zoom > 16:
+        raise UserError(f"--zoom must be in 1..16, got {zoom}")
+    if output.exists() and not overwrite:
+        raise UserError(f"{output} exists; pass --overwrite or another -o")
+    n = check_count(n)
+    ends = text.encode(list(interpolate) if interpolate is not None else [caption])  # (1 or 2, T); checks the captions
+    if seed is None:
+        seed = int(np.random.default_rng().integers(2**31))
+        typer.echo(f"seed {seed}", err=True)
+    z_dim = int(onnx.spec.extra["z_dim"])
+    rng = np.random.default_rng(seed)
+    if interpolate is not None:
+        embedding = interpolate_embeddings(ends[0], ends[1], n)  # (n, T)
+        z = np.repeat(rng.standard_normal((1, z_dim)).astype(np.float32), n, axis=0)  # one noise for the whole walk
+        columns = n
+    else:
+        embedding = np.repeat(ends, n, axis=0)  # (n, T)
+        z = rng.standard_normal((n, z_dim)).astype(np.float32)
+        columns = int(np.ceil(np.sqrt(n)))
+    images = onnx.run({"z": z, "embedding": embedding})  # (n, 3, R, R)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(grid(images, columns, tuple(onnx.spec.value_range), zoom)).save(output)
+    what = f"{interpolate[0]!r} -> {interpolate[1]!r}" if interpolate is not None else repr(caption)
+    typer.echo(f"wrote {output} ({n} images of {what}, seed {seed})")
+
+
+text2img_command.epilog = EPILOG

@@ -1,0 +1,86 @@
+"""The text-to-image head object. Torch-free at import time: `gan-app text2img` runs on ONNX Runtime."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gan_app.config import RunConfig
+from gan_app.head import GraphInput, GraphSpec, Head
+
+
+class Text2ImageHead(Head):
+    name = "text2image"
+    verb = "text2img"
+    summary = "Generate images from a caption (GAN-INT-CLS; generated-shapes model shipped)."
+
+    @property
+    def recipes(self) -> tuple[str, ...]:
+        from .recipes import RECIPES
+        return RECIPES
+
+    def model_config_cls(self) -> type:
+        from .model import Text2ImageModelConfig
+        return Text2ImageModelConfig
+
+    def data_config_cls(self) -> type:
+        from .data import Text2ImageDataConfig
+        return Text2ImageDataConfig
+
+    def recipe(self, name: str = "default") -> RunConfig:
+        from .recipes import recipe
+        return recipe(name)
+
+    def graph(self, model_cfg: Any) -> GraphSpec:
+        """The generator graph: (z, text embedding) -> image; the text encoder ships as `<stem>.text.onnx`."""
+        return GraphSpec(inputs=(GraphInput("z", "latent", ("B", model_cfg.z_dim)),
+                                 GraphInput("embedding", "embedding", ("B", model_cfg.text_dim))),
+                         value_range=(-1.0, 1.0), channels=3,
+                         extra={"z_dim": model_cfg.z_dim, "resolution": model_cfg.resolution,
+                                "text_dim": model_cfg.text_dim, "text_encoder": model_cfg.text_encoder,
+                                "text_graph": "<stem>.text.onnx"})
+
+    def build(self, model_cfg: Any) -> tuple[Any, Any]:
+        from .model import build_discriminator, build_generator
+        return build_generator(model_cfg), build_discriminator(model_cfg)
+
+    def dataset(self, run: RunConfig, split: str) -> Any:
+        """Captioned items of `split`; fills `run.model.vocab` from the training captions when empty."""
+        from .data import CaptionedDataset, load_split, vocabulary_for
+
+        data = load_split(run.data, split, run.model.resolution)
+        for note in data.notes:
+            print(note)
+        return CaptionedDataset(data, vocabulary_for(run.model, data.captions if split == "train" else None))
+
+    def objective(self, run: RunConfig) -> Any:
+        from .objective import Text2ImageObjective
+        m = run.model
+        return Text2ImageObjective(m.z_dim, run.train.loss, mismatch_weight=m.mismatch_weight,
+                                   interp_weight=m.interp_weight, ac_weight=m.ac_weight, attribute_sizes=m.attribute_sizes)
+
+    def example_inputs(self, model_cfg: Any, batch: int, height: int, width: int) -> dict:
+        import torch
+        return {"z": torch.randn(batch, model_cfg.z_dim), "embedding": torch.randn(batch, model_cfg.text_dim)}
+
+    def evaluate(self, generator: Any, run: RunConfig, data: str | None) -> dict:
+        from .evaluate import evaluate_generator
+        return evaluate_generator(generator, run, data)
+
+    def card_info(self, run: RunConfig) -> dict:
+        from .recipes import describe
+        return describe(run)
+
+    def export_companions(self, run: RunConfig, generator: Any, out_path: Any) -> dict:
+        from .export import export_text_encoder
+        return export_text_encoder(run, generator, out_path)
+
+    def inference_command(self):
+        from .generate import text2img_command
+        return text2img_command
+
+    def extra_commands(self) -> dict:
+        from .commands import classifier_command
+        return {"text2image-classifier": classifier_command}
+
+
+HEAD = Text2ImageHead()

@@ -1,0 +1,138 @@
+"""GAN-INT-CLS generator and matching-aware discriminator (Reed et al. 2016), from `gan_app.nn` blocks.
+
+Generator: the sentence embedding phi(t) (B, text_dim) is compressed by FC + LeakyReLU(0.2) to
+`proj_dim` and concatenated with z; a DCGAN generator renders (B, 3, R, R) in [-1, 1]. The
+exported graph takes (z, embedding): the text encoder is a separate graph, so captions can be
+interpolated in embedding space at inference (`--interpolate`).
+
+Discriminator: DCGAN conv stack to a 4x4 map; the (own) text embedding, compressed the same
+way, is replicated over the 4x4 grid and concatenated to it; a 1x1 conv + LeakyReLU and the
+4x4 conv give the logit (B,). With `attribute_sizes` set (e.g. the shapes set's 4, 5, 2, 9)
+D also predicts each attribute from the image features alone (AC-GAN style, Odena et al.).
+
+Each player owns its text encoder: G's is trained by G's loss, D's by D's (the mismatched-text
+term makes D's a matching model); neither sees the other's gradients.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+
+from gan_app.nn.blocks import ConvNormAct
+from gan_app.nn.dcgan import DCGANDiscriminator, DCGANGenerator
+from gan_app.nn.spectral import maybe_spectral
+
+from .text_encoder import KINDS, TextEncoder
+from .wordllama_table import ROWS as WORDLLAMA_ROWS
+
+
+@dataclass
+class Text2ImageModelConfig:
+    """Architecture of the text encoders, generator and discriminator."""
+
+    text_encoder: str = "wordllama"       # wordllama (frozen pretrained table + GRU) | trainable
+    vocab: tuple[str, ...] = ()           # words the model knows; () = taken from the training captions
+    vocab_size: int = 512                 # trainable encoder: embedding rows (words + padding)
+    max_tokens: int = 16                  # table rows per caption (longer captions are truncated)
+    word_dim: int = 64                    # trainable encoder: word vector width (wordllama: 256)
+    text_hidden: int = 128                # GRU width
+    text_dim: int = 128                   # sentence embedding phi(t)
+    proj_dim: int = 64                    # FC + LeakyReLU compression of phi(t), in G and in D
+    resolution: int = 32
+    z_dim: int = 64
+    g_width: int = 32
+    d_width: int = 32
+    d_norm: str = "none"
+    spectral: bool = True
+    attribute_sizes: tuple[int, ...] = ()  # AC-GAN attribute heads in D; () = off
+    ac_weight: float = 0.0                 # weight of the attribute cross-entropy (G and D)
+    mismatch_weight: float = 0.5           # D: real image + mismatched text as a negative (Reed et al.: 0.5)
+    interp_weight: float = 1.0             # G: GAN-INT loss on halfway-interpolated captions
+
+
+def check_config(cfg: Text2ImageModelConfig) -> None:
+    if cfg.text_encoder not in KINDS:
+        raise ValueError(f"text_encoder must be one of {KINDS}, got {cfg.text_encoder!r}")
+    if cfg.text_encoder == "trainable" and cfg.vocab and len(cfg.vocab) + 1 > cfg.vocab_size:
+        raise ValueError(f"{len(cfg.vocab)} words need vocab_size >= {len(cfg.vocab) + 1}, got {cfg.vocab_size}")
+    if cfg.ac_weight and not cfg.attribute_sizes:
+        raise ValueError("ac_weight > 0 needs attribute_sizes (the data's attribute classes)")
+
+
+def table_rows(cfg: Text2ImageModelConfig) -> int:
+    return WORDLLAMA_ROWS if cfg.text_encoder == "wordllama" else cfg.vocab_size
+
+
+def build_text_encoder(cfg: Text2ImageModelConfig) -> TextEncoder:
+    return TextEncoder(cfg.text_encoder, table_rows(cfg), cfg.word_dim, cfg.text_hidden, cfg.text_dim)
+
+
+def _compress(cfg: Text2ImageModelConfig, spectral: bool = False) -> nn.Sequential:
+    return nn.Sequential(maybe_spectral(nn.Linear(cfg.text_dim, cfg.proj_dim), spectral), nn.LeakyReLU(0.2))
+
+
+class Text2ImageGenerator(nn.Module):
+    """forward(z (B, z_dim), embedding (B, text_dim)) -> (B, 3, R, R); `encode(tokens (B, L))` -> (B, text_dim)."""
+
+    def __init__(self, cfg: Text2ImageModelConfig):
+        super().__init__()
+        check_config(cfg)
+        self.text_dim = cfg.text_dim
+        self.text = build_text_encoder(cfg)
+        self.compress = _compress(cfg)
+        self.net = DCGANGenerator(z_dim=cfg.z_dim, out_channels=3, resolution=cfg.resolution,
+                                  base_width=cfg.g_width, cond_dim=cfg.proj_dim)
+
+    def encode(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.text(tokens)  # (B, text_dim)
+
+    def forward(self, z: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
+        if embedding.dim() != 2 or embedding.shape != (z.shape[0], self.text_dim):
+            raise ValueError(f"embedding must be (B, {self.text_dim}) with B={z.shape[0]}, got {tuple(embedding.shape)}")
+        return self.net(z, cond=self.compress(embedding))  # (B, 3, R, R) in [-1, 1]
+
+
+class Text2ImageDiscriminator(nn.Module):
+    """forward(images (B, 3, R, R), embedding (B, text_dim)) -> logits (B,) [, attribute logits (B, sum K)]."""
+
+    def __init__(self, cfg: Text2ImageModelConfig):
+        super().__init__()
+        check_config(cfg)
+        self.resolution, self.text_dim = cfg.resolution, cfg.text_dim
+        self.text = build_text_encoder(cfg)
+        body = DCGANDiscriminator(in_channels=3, resolution=cfg.resolution, base_width=cfg.d_width,
+                                  norm=cfg.d_norm, spectral=cfg.spectral)
+        width = body.feature_dim // 16  # channels of the 4x4 map
+        self.blocks = body.blocks
+        self.compress = _compress(cfg, cfg.spectral)
+        self.joint = ConvNormAct(width + cfg.proj_dim, width, 1, norm=cfg.d_norm, act="lrelu", spectral=cfg.spectral)
+        self.to_logit = body.to_logit  # the DCGAN 4x4 valid conv
+        self.attributes = (maybe_spectral(nn.Linear(body.feature_dim, sum(cfg.attribute_sizes)), cfg.spectral)
+                           if cfg.attribute_sizes else None)
+
+    def encode(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.text(tokens)  # (B, text_dim)
+
+    def forward(self, images: torch.Tensor, embedding: torch.Tensor):
+        expected = (3, self.resolution, self.resolution)
+        if images.dim() != 4 or tuple(images.shape[1:]) != expected:
+            raise ValueError(f"discriminator expects (B, 3, {self.resolution}, {self.resolution}), got {tuple(images.shape)}")
+        if embedding.shape != (images.shape[0], self.text_dim):
+            raise ValueError(f"embedding must be (B, {self.text_dim}), got {tuple(embedding.shape)}")
+        feats = self.blocks(images)  # (B, C4, 4, 4)
+        text = self.compress(embedding)[:, :, None, None].expand(-1, -1, *feats.shape[2:])  # (B, P, 4, 4)
+        logits = self.to_logit(self.joint(torch.cat([feats, text], dim=1))).flatten()  # (B,)
+        if self.attributes is None:
+            return logits
+        return logits, self.attributes(feats.flatten(1))  # (B,), (B, sum K)
+
+
+def build_generator(cfg: Text2ImageModelConfig) -> Text2ImageGenerator:
+    return Text2ImageGenerator(cfg)
+
+
+def build_discriminator(cfg: Text2ImageModelConfig) -> Text2ImageDiscriminator:
+    return Text2ImageDiscriminator(cfg)

@@ -1,0 +1,74 @@
+"""Text-to-image recipes: `default` (GAN-INT-CLS, the shipped CPU model), `acgan` (+ AC-GAN attribute heads),
+`trainable` (own-vocabulary encoder), `paper` (GPU, 64 px), `tiny` (tests)."""
+
+from __future__ import annotations
+
+from gan_app.config import RunConfig, TrainConfig
+
+from .data import Text2ImageDataConfig
+from .model import Text2ImageModelConfig
+from .shapes import ATTRIBUTE_VALUES
+
+RECIPES = ("default", "acgan", "trainable", "paper", "tiny")
+SHAPES_ATTRIBUTES = tuple(len(v) for v in ATTRIBUTE_VALUES)  # (4, 5, 2, 9)
+
+
+def recipe(name: str) -> RunConfig:
+    """A complete run config by name."""
+    if name == "default":  # Reed et al.'s GAN-INT-CLS on `shapes`, wordllama encoder, Reed's batch-norm D + BCE
+        # On this CPU a spectral-norm hinge D won with noise-like fakes after 1,750 steps; a plain
+        # batch-norm DCGAN made shapes within ~500 (see the model card).
+        return RunConfig("text2image",
+                         Text2ImageModelConfig(d_norm="batch", spectral=False),
+                         Text2ImageDataConfig(),
+                         TrainConfig(steps=6000, batch_size=32, lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999),
+                                     loss="nonsaturating", ema_decay=0.995, ema_start=200, amp="off", log_every=50,
+                                     sample_every=250, ckpt_every=250, keep_last=4))
+    if name == "acgan":  # + AC-GAN attribute heads in D (shapes only). Early in training here G learned to fool
+        # the heads with noise (attribute loss above chance after 750 steps), so it is not the default.
+        run = recipe("default")
+        run.model.attribute_sizes, run.model.ac_weight = SHAPES_ATTRIBUTES, 1.0
+        return run
+    if name == "trainable":  # the fully trainable text encoder (own vocabulary, no wordllama needed)
+        run = recipe("default")
+        run.model.text_encoder = "trainable"
+        return run
+    if name == "paper":  # Reed et al.'s scale on a GPU: 64 px, wider nets, longer
+        run = recipe("default")
+        run.model.resolution, run.model.g_width, run.model.d_width, run.model.z_dim = 64, 64, 64, 100
+        run.train.steps, run.train.ckpt_every, run.train.ema_decay = 60_000, 5000, 0.9999
+        return run
+    if name == "tiny":  # seconds on CPU: the contract test
+        return RunConfig("text2image",
+                         Text2ImageModelConfig(text_encoder="trainable", vocab_size=64, max_tokens=12, word_dim=8,
+                                               text_hidden=8, text_dim=8, proj_dim=4, resolution=8, z_dim=8,
+                                               g_width=4, d_width=4, attribute_sizes=SHAPES_ATTRIBUTES, ac_weight=1.0),
+                         Text2ImageDataConfig(limit=32),
+                         TrainConfig(steps=2, batch_size=4, loss="hinge", log_every=1, sample_every=2, ckpt_every=2,
+                                     ema_decay=0.9, amp="off"))
+    raise KeyError(name)
+
+
+def describe(run: RunConfig) -> dict:
+    """Model-card facts of a run: the data, the text encoder and the losses really used."""
+    m, t = run.model, run.train
+    losses = [f"{t.loss} adversarial x{t.adv_weight:g} (real image + right text vs fake + right text)",
+              f"matching-aware negative: real image + mismatched text (GAN-CLS) x{m.mismatch_weight:g}",
+              f"GAN-INT: generator loss on fakes from captions interpolated halfway (beta 0.5) x{m.interp_weight:g}"]
+    if m.ac_weight:
+        losses.append(f"AC-GAN-style attribute cross-entropy in D (real) and G (fake) x{m.ac_weight:g} "
+                      "(an addition to Reed et al.; uses the shapes set's attribute labels)")
+    encoder = ("wordllama l2_supercat_256 token embeddings (frozen) + trainable 1-layer GRU"
+               if m.text_encoder == "wordllama" else "trainable word embeddings (own vocabulary) + 1-layer GRU")
+    return {"data": f"{run.data.path} training split, {m.resolution}px RGB"
+                    + (f", first {run.data.limit} items" if run.data.limit else ""),
+            "losses": losses,
+            "text_encoder": f"{encoder}, masked mean -> {m.text_dim}-d; separate encoders in G and D; "
+                            f"{len(m.vocab)} known words, {m.max_tokens} tokens max",
+            "generator": f"DCGAN, width {m.g_width}, z {m.z_dim}-d + text FC/LeakyReLU {m.proj_dim}-d concatenated",
+            "discriminator": f"DCGAN ({m.d_norm} norm), width {m.d_width}, text {m.proj_dim}-d replicated over the 4x4 map"
+                             + (", spectral norm" if m.spectral else "")
+                             + (", attribute heads present but unused (ac_weight 0)" if m.attribute_sizes and not m.ac_weight
+                                else ""),
+            "hardware": f"CPU, {t.cpu_threads or 'default'} torch thread(s), batch {t.batch_size}",
+            "ema_decay": t.ema_decay}

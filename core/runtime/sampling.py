@@ -1,0 +1,60 @@
+"""Torch-free helpers of the sampling verbs (`gan-app generate`, `gan-app text2img`).
+
+Sample counts with a cap, latent draws from numpy's seeded generator (so `--seed` reproduces a
+picture on any machine), great-circle walks between latents or embeddings, and the picture grid.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from gan_app.errors import UserError
+
+MAX_SAMPLES = 1024   # per run: a bigger grid is unreadable and slow on a CPU
+
+
+def check_count(n: int, what: str = "-n") -> int:
+    """`n` if 1 <= n <= MAX_SAMPLES; capped (with a note on stderr) when larger; UserError when < 1."""
+    if n < 1:
+        raise UserError(f"{what} must be at least 1, got {n}")
+    if n > MAX_SAMPLES:
+        print(f"note: {what} {n} capped to {MAX_SAMPLES} images", file=sys.stderr)
+        return MAX_SAMPLES
+    return n
+
+
+def slerp(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
+    """(steps, Z) points on the great circle from a (Z,) to b (Z,): the usual walk for Gaussian z."""
+    t = np.linspace(0.0, 1.0, steps)[:, None]  # (steps, 1)
+    cos = np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b))
+    omega = np.arccos(np.clip(cos, -1.0, 1.0))
+    if omega < 1e-6:  # (anti)parallel: a straight line is the same walk
+        return (1 - t) * a + t * b
+    return (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
+
+
+def latents(n: int, z_dim: int, seed: int, interpolate: bool) -> np.ndarray:
+    """(n, z_dim) float32: independent draws, or a walk between the draws of seeds `seed` and `seed + 1`."""
+    if interpolate:
+        ends = [np.random.default_rng(s).standard_normal(z_dim) for s in (seed, seed + 1)]
+        return slerp(ends[0], ends[1], n).astype(np.float32)
+    return np.random.default_rng(seed).standard_normal((n, z_dim)).astype(np.float32)
+
+
+def grid(images: np.ndarray, columns: int, value_range: tuple[float, float], zoom: int = 1, pad: int = 2) -> np.ndarray:
+    """images (N, C, H, W) in `value_range` -> one uint8 picture (H', W', C), row-major, black gaps."""
+    n, c, h, w = images.shape
+    lo, hi = value_range
+    unit = np.clip((images - lo) / (hi - lo), 0.0, 1.0)
+    if zoom > 1:
+        unit = unit.repeat(zoom, axis=2).repeat(zoom, axis=3)
+        h, w = h * zoom, w * zoom
+    rows = -(-n // columns)
+    out = np.zeros((rows * (h + pad) + pad, columns * (w + pad) + pad, c), dtype=np.uint8)
+    for i, image in enumerate(unit):
+        r, col = divmod(i, columns)
+        top, left = pad + r * (h + pad), pad + col * (w + pad)
+        out[top: top + h, left: left + w] = np.round(image.transpose(1, 2, 0) * 255).astype(np.uint8)
+    return out
