@@ -10,6 +10,14 @@ way, is replicated over the 4x4 grid and concatenated to it; a 1x1 conv + LeakyR
 4x4 conv give the logit (B,). With `attribute_sizes` set (e.g. the shapes set's 4, 5, 2, 9)
 D also predicts each attribute from the image features alone (AC-GAN style, Odena et al.).
 
+DF-GAN/projection-style options (`fusion="affine"`, `critic="projection"`):
+- affine fusion (G): besides the concatenation at the input, every hidden batch norm takes its
+  per-channel gamma, beta from a linear map of the compressed text (`VectorConditionalBatchNorm2d`),
+  so the caption modulates every resolution, not only the 1x1 input (Tao et al., DF-GAN).
+- projection critic (D): logit = psi(phi(x)) + <phi(x), W e(t)> on the flattened 4x4 map phi
+  (B, F), with spectral norm on psi and W (Miyato & Koyama); the mismatched-text negative of
+  the objective then moves exactly the text-dependent inner product.
+
 Each player owns its text encoder: G's is trained by G's loss, D's by D's (the mismatched-text
 term makes D's a matching model); neither sees the other's gradients.
 """
@@ -22,6 +30,7 @@ import torch
 import torch.nn as nn
 
 from gan_app.nn.blocks import ConvNormAct
+from gan_app.nn.conditional import VectorConditionalBatchNorm2d
 from gan_app.nn.dcgan import DCGANDiscriminator, DCGANGenerator
 from gan_app.nn.spectral import maybe_spectral
 
@@ -47,13 +56,20 @@ class Text2ImageModelConfig:
     d_width: int = 32
     d_norm: str = "none"
     spectral: bool = True
+    fusion: str = "concat"                # G: concat (text at the input) | affine (+ text-conditioned batch norms)
+    critic: str = "concat"                # D: concat (text over the 4x4 map, Reed) | projection (Miyato & Koyama)
     attribute_sizes: tuple[int, ...] = ()  # AC-GAN attribute heads in D; () = off
     ac_weight: float = 0.0                 # weight of the attribute cross-entropy (G and D)
     mismatch_weight: float = 0.5           # D: real image + mismatched text as a negative (Reed et al.: 0.5)
     interp_weight: float = 1.0             # G: GAN-INT loss on halfway-interpolated captions
 
 
+FUSIONS, CRITICS = ("concat", "affine"), ("concat", "projection")
+
+
 def check_config(cfg: Text2ImageModelConfig) -> None:
+    if cfg.fusion not in FUSIONS or cfg.critic not in CRITICS:
+        raise ValueError(f"fusion must be one of {FUSIONS} and critic one of {CRITICS}, got {cfg.fusion!r}, {cfg.critic!r}")
     if cfg.text_encoder not in KINDS:
         raise ValueError(f"text_encoder must be one of {KINDS}, got {cfg.text_encoder!r}")
     if cfg.text_encoder == "trainable" and cfg.vocab and len(cfg.vocab) + 1 > cfg.vocab_size:
@@ -74,6 +90,42 @@ def _compress(cfg: Text2ImageModelConfig, spectral: bool = False) -> nn.Sequenti
     return nn.Sequential(maybe_spectral(nn.Linear(cfg.text_dim, cfg.proj_dim), spectral), nn.LeakyReLU(0.2))
 
 
+class _AffineStage(nn.Module):
+    """Transposed conv -> text-conditioned batch norm -> ReLU: (B, in, H, W), cond (B, P) -> (B, out, H', W')."""
+
+    def __init__(self, in_channels: int, out_channels: int, cond_dim: int, stride: int, padding: int):
+        super().__init__()
+        self.conv = nn.ConvTranspose2d(in_channels, out_channels, 4, stride, padding, bias=False)
+        self.norm = VectorConditionalBatchNorm2d(out_channels, cond_dim)
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        return torch.relu(self.norm(self.conv(x), cond))
+
+
+class AffineTextGenerator(nn.Module):
+    """The DCGAN generator's layout (1x1 -> 4x4 -> ... -> R, widths halving) with every hidden norm
+    conditioned on `cond`: forward(z (B, Z), cond (B, P)) -> (B, 3, R, R) in [-1, 1]."""
+
+    def __init__(self, z_dim: int, cond_dim: int, resolution: int, base_width: int):
+        super().__init__()
+        if resolution < 8 or resolution & (resolution - 1):
+            raise ValueError(f"resolution must be a power of two >= 8, got {resolution}")
+        n_up = resolution.bit_length() - 3  # stride-2 stages from 4x4 to R
+        width = base_width * 2 ** (n_up - 1)
+        stages = [_AffineStage(z_dim + cond_dim, width, cond_dim, 1, 0)]  # 1x1 -> 4x4
+        for _ in range(n_up - 1):
+            stages.append(_AffineStage(width, width // 2, cond_dim, 2, 1))
+            width //= 2
+        self.stages = nn.ModuleList(stages)
+        self.to_image = ConvNormAct(width, 3, 4, stride=2, norm="none", act="tanh", transposed=True)
+
+    def forward(self, z: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        x = torch.cat([z, cond], dim=1)[:, :, None, None]  # (B, Z + P, 1, 1)
+        for stage in self.stages:
+            x = stage(x, cond)  # (B, w, 4 * 2**i, 4 * 2**i)
+        return self.to_image(x)  # (B, 3, R, R)
+
+
 class Text2ImageGenerator(nn.Module):
     """forward(z (B, z_dim), embedding (B, text_dim)) -> (B, 3, R, R); `encode(tokens (B, L))` -> (B, text_dim)."""
 
@@ -83,8 +135,11 @@ class Text2ImageGenerator(nn.Module):
         self.text_dim = cfg.text_dim
         self.text = build_text_encoder(cfg)
         self.compress = _compress(cfg)
-        self.net = DCGANGenerator(z_dim=cfg.z_dim, out_channels=3, resolution=cfg.resolution,
-                                  base_width=cfg.g_width, cond_dim=cfg.proj_dim)
+        if cfg.fusion == "affine":
+            self.net = AffineTextGenerator(cfg.z_dim, cfg.proj_dim, cfg.resolution, cfg.g_width)
+        else:
+            self.net = DCGANGenerator(z_dim=cfg.z_dim, out_channels=3, resolution=cfg.resolution,
+                                      base_width=cfg.g_width, cond_dim=cfg.proj_dim)
 
     def encode(self, tokens: torch.Tensor) -> torch.Tensor:
         return self.text(tokens)  # (B, text_dim)
@@ -107,9 +162,14 @@ class Text2ImageDiscriminator(nn.Module):
                                   norm=cfg.d_norm, spectral=cfg.spectral)
         width = body.feature_dim // 16  # channels of the 4x4 map
         self.blocks = body.blocks
-        self.compress = _compress(cfg, cfg.spectral)
-        self.joint = ConvNormAct(width + cfg.proj_dim, width, 1, norm=cfg.d_norm, act="lrelu", spectral=cfg.spectral)
-        self.to_logit = body.to_logit  # the DCGAN 4x4 valid conv
+        self.projection = cfg.critic == "projection"
+        if self.projection:
+            self.psi = maybe_spectral(nn.Linear(body.feature_dim, 1), cfg.spectral)
+            self.embed = maybe_spectral(nn.Linear(cfg.text_dim, body.feature_dim, bias=False), cfg.spectral)
+        else:
+            self.compress = _compress(cfg, cfg.spectral)
+            self.joint = ConvNormAct(width + cfg.proj_dim, width, 1, norm=cfg.d_norm, act="lrelu", spectral=cfg.spectral)
+            self.to_logit = body.to_logit  # the DCGAN 4x4 valid conv
         self.attributes = (maybe_spectral(nn.Linear(body.feature_dim, sum(cfg.attribute_sizes)), cfg.spectral)
                            if cfg.attribute_sizes else None)
 
@@ -123,8 +183,12 @@ class Text2ImageDiscriminator(nn.Module):
         if embedding.shape != (images.shape[0], self.text_dim):
             raise ValueError(f"embedding must be (B, {self.text_dim}), got {tuple(embedding.shape)}")
         feats = self.blocks(images)  # (B, C4, 4, 4)
-        text = self.compress(embedding)[:, :, None, None].expand(-1, -1, *feats.shape[2:])  # (B, P, 4, 4)
-        logits = self.to_logit(self.joint(torch.cat([feats, text], dim=1))).flatten()  # (B,)
+        if self.projection:
+            phi = feats.flatten(1)  # (B, F)
+            logits = self.psi(phi).squeeze(1) + (phi * self.embed(embedding)).sum(dim=1)  # (B,)
+        else:
+            text = self.compress(embedding)[:, :, None, None].expand(-1, -1, *feats.shape[2:])  # (B, P, 4, 4)
+            logits = self.to_logit(self.joint(torch.cat([feats, text], dim=1))).flatten()  # (B,)
         if self.attributes is None:
             return logits
         return logits, self.attributes(feats.flatten(1))  # (B,), (B, sum K)

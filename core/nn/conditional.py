@@ -10,6 +10,8 @@ Four standard ways to feed a class label y in [0, num_classes) to a GAN:
 - `AuxClassifierHead`: AC-GAN (Odena et al. 2017): D predicts real/fake and the class.
 
 Labels are int64 tensors of shape (B,). Out-of-range labels raise in `nn.Embedding`.
+`VectorConditionalBatchNorm2d` is the same idea for a continuous condition (a sentence
+embedding): gamma and beta are linear in the vector (DF-GAN-style affine text fusion).
 """
 
 from __future__ import annotations
@@ -80,6 +82,32 @@ class ConditionalBatchNorm2d(nn.Module):
         _check_labels(labels, x.shape[0])
         g = self.gamma(labels)[:, :, None, None]  # (B, C, 1, 1)
         b = self.beta(labels)[:, :, None, None]  # (B, C, 1, 1)
+        return self.bn(x) * g + b
+
+
+class VectorConditionalBatchNorm2d(nn.Module):
+    """BatchNorm2d whose per-channel scale/shift are linear in a condition vector.
+
+    gamma = 1 + Linear(cond), beta = Linear(cond); both linears start at zero, so at init it
+    equals plain BatchNorm2d and the condition's influence is learned from there.
+    Call as `cbn(x, cond)`: x (B, C, H, W), cond (B, cond_dim) -> (B, C, H, W).
+    """
+
+    def __init__(self, num_features: int, cond_dim: int):
+        super().__init__()
+        self.num_features, self.cond_dim = num_features, cond_dim
+        self.bn = nn.BatchNorm2d(num_features, affine=False)
+        self.gamma = nn.Linear(cond_dim, num_features)
+        self.beta = nn.Linear(cond_dim, num_features)
+        for layer in (self.gamma, self.beta):
+            nn.init.zeros_(layer.weight)
+            nn.init.zeros_(layer.bias)
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        if cond.shape != (x.shape[0], self.cond_dim):
+            raise ValueError(f"cond must be (B, {self.cond_dim}) with B={x.shape[0]}, got {tuple(cond.shape)}")
+        g = 1.0 + self.gamma(cond)[:, :, None, None]  # (B, C, 1, 1)
+        b = self.beta(cond)[:, :, None, None]  # (B, C, 1, 1)
         return self.bn(x) * g + b
 
 

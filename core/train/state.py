@@ -9,6 +9,8 @@ function of seed, rank and step, see `gan_app.train.seeding`), and the latest me
 
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 
 import torch
@@ -76,7 +78,8 @@ def restore_training(
     tensors, meta = read_checkpoint(path)
     if meta.get("head") != run.head:
         raise UserError(f"--resume: {path} is a {meta.get('head')!r} checkpoint, not {run.head!r}; use another --out")
-    if meta.get("run", {}).get("model") != to_dict(run)["model"]:
+    # Compare as JSON: the stored config came through JSON, so tuples there are lists.
+    if meta.get("run", {}).get("model") != json.loads(json.dumps(to_dict(run)["model"])):
         raise UserError(f"--resume: the model config differs from {path}'s; resume with the same recipe and --set model.* values")
     missing = [p for p in modules if not has_module(p, tensors)] + [p for p in optimizers if p not in meta.get("optimizers", {})]
     if missing:
