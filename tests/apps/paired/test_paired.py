@@ -17,6 +17,7 @@ from gan_app.apps.paired.config import PairedDataConfig, PairedModelConfig
 from gan_app.apps.paired.data import build_dataset, photo_pair
 from gan_app.apps.paired.head import HEAD
 from gan_app.apps.paired.model import PairedObjective, build
+from gan_app.data.photos import offline_photos
 from gan_app.errors import UserError
 from gan_app.head import check_model_name, discover_heads
 from gan_app.paths import find_model, user_model
@@ -112,7 +113,7 @@ def test_evaluation_of_an_identity_model_scores_the_input(monkeypatch):
     result = HEAD.evaluate(torch.nn.Identity(), run, None)
     assert result["psnr_model"] == pytest.approx(result["psnr_input"])
     assert 19.5 < result["psnr_input"] < 21.5  # sigma 0.1 noise: 20 dB, a little more where clipping trims it
-    assert len(result["images"]) == 8 and "held-out" in result["protocol"]
+    assert len(result["images"]) == len(offline_photos("held_out")) and "held-out" in result["protocol"]
 
 
 def test_model_names_may_not_shadow_heads():
