@@ -120,6 +120,12 @@ class Head:
         """A `gan_app.train.objective.GanObjective`: how G and D see a batch, extra terms."""
         raise NotImplementedError
 
+    def prepare(self, run: RunConfig, generator: Any, discriminator: Any, dataset: Any) -> None:
+        """Called once before the first step of a fresh run (not on `--resume`, not with
+        `train.init_from`), after the models are built and before the optimizers and the EMA
+        copy exist: the place for a pretraining stage that sets weights in place (e.g. the
+        text-to-image head's text-encoder pretraining). Default: nothing."""
+
     # --- export / evaluation / inference -----------------------------------------------
     def example_inputs(self, model_cfg: Any, batch: int, height: int, width: int) -> dict:
         """Example torch tensors, one per `graph(model_cfg).inputs`, for export and parity."""

@@ -21,6 +21,7 @@ import numpy as np
 
 from gan_app.data.idx import find_idx_split, has_idx_files
 from gan_app.data.image_folder import LabelledImages, load_image_folder
+from gan_app.data.ranges import to_model_range
 from gan_app.errors import UserError
 
 from .shapes import shapes
@@ -144,14 +145,6 @@ def _to_channels(data: LabelledImages, channels: int) -> LabelledImages:
     if data.images.shape[1] == channels:
         return data
     return LabelledImages(np.repeat(data.images, channels, axis=1), data.labels, data.class_names, data.notes)
-
-
-def to_model_range(images_uint8):
-    """uint8 (N, C, H, W) numpy array or tensor -> float32 tensor in [-1, 1]."""
-    import torch
-
-    x = torch.as_tensor(images_uint8)
-    return x.float().div(127.5).sub(1.0)
 
 
 class LabelledDataset:

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from gan_app.config import RunConfig
+from gan_app.data.ranges import to_model_range
 from gan_app.errors import UserError
 from gan_app.metrics.feature_networks import ClassifierNetwork, compute
 from gan_app.metrics.frechet import frechet_from_features
@@ -27,7 +28,7 @@ from gan_app.metrics.inception_score import inception_score
 from gan_app.paths import weights_root
 
 from .classifier import load_classifier
-from .data import load_split, to_model_range
+from .data import load_split
 
 CLASSIFIER_FILE = "classifier-v1.safetensors"
 EVAL_SEED = 20_261_123

@@ -11,15 +11,12 @@ held-out splits is stored with it: the ceiling of the generator's attribute accu
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from gan_app.metrics.domain_classifier import ClassifierConfig, DomainClassifier
+from gan_app.metrics.domain_classifier import ClassifierConfig, DomainClassifier, fit_classifier
 
-from .data import to_model_range
 from .shapes import ATTRIBUTE_VALUES, ATTRIBUTES
 
 SIZES = tuple(len(v) for v in ATTRIBUTE_VALUES)
@@ -63,25 +60,9 @@ def attribute_accuracy(logp: np.ndarray, attributes: np.ndarray, sizes: tuple[in
 def train_attribute_classifier(train_images: np.ndarray, train_attrs: np.ndarray, epochs: int = 3, batch: int = 128,
                                lr: float = 3e-3, width: int = 16, seed: int = 0, log=print) -> tuple[DomainClassifier, dict]:
     """Train on uint8 (N, 3, R, R) images and their (N, 4) attributes; returns the model and {seconds, ...}."""
-    gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     cfg = ClassifierConfig(channels=3, resolution=train_images.shape[-1], num_classes=sum(SIZES), width=width)
     model = DomainClassifier(cfg)
-    images, attrs = torch.from_numpy(train_images), torch.from_numpy(train_attrs)
-    steps = epochs * ((len(attrs) + batch - 1) // batch)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
-    start = time.perf_counter()
-    for epoch in range(epochs):
-        model.train()
-        order = torch.randperm(len(attrs), generator=gen)
-        for i in range(0, len(order), batch):
-            idx = order[i: i + batch]
-            loss = attribute_loss(model(to_model_range(images[idx])), attrs[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-        log(f"epoch {epoch + 1}/{epochs}: loss {loss.item():.4f}")
-    return model.eval(), {"epochs": epochs, "seconds": round(time.perf_counter() - start, 1), "train_images": len(attrs),
-                          "attribute_sizes": list(SIZES), "attributes": list(ATTRIBUTES)}
+    info = fit_classifier(model, torch.from_numpy(train_images), torch.from_numpy(train_attrs), attribute_loss,
+                          epochs, batch, lr, seed, after_epoch=lambda e, loss: log(f"epoch {e}/{epochs}: loss {loss:.4f}"))
+    return model, {**info, "attribute_sizes": list(SIZES), "attributes": list(ATTRIBUTES)}

@@ -23,7 +23,7 @@ def classifier_command(
     from gan_app.metrics.domain_classifier import save_classifier
 
     from .classifier import CLASS_NAMES, attribute_accuracy, predict, train_attribute_classifier
-    from .data import to_model_range
+    from gan_app.data.ranges import to_model_range
     from .shapes import shapes_split
 
     if output.suffix != ".safetensors":

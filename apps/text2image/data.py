@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from gan_app.data.ranges import to_model_range
 from gan_app.errors import UserError
 
 from .captions import CaptionedImages, load_captioned_folder
@@ -69,12 +70,6 @@ def vocabulary_for(model_cfg, captions: list[list[str]] | None = None) -> Vocabu
     from .wordllama_table import word_pieces
 
     return Vocabulary(word_pieces(tuple(model_cfg.vocab)), model_cfg.max_tokens)
-
-
-def to_model_range(images: np.ndarray | torch.Tensor) -> torch.Tensor:
-    """uint8 (B, 3, R, R) -> float32 in [-1, 1]."""
-    x = torch.as_tensor(images).float()
-    return x / 127.5 - 1.0
 
 
 class CaptionedDataset(Dataset):

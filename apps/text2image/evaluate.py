@@ -24,13 +24,14 @@ import numpy as np
 import torch
 
 from gan_app.config import RunConfig
+from gan_app.data.ranges import to_model_range
 from gan_app.errors import UserError
 from gan_app.metrics.domain_classifier import load_classifier
 from gan_app.metrics.frechet import frechet_from_features
 from gan_app.paths import weights_root
 
 from .classifier import SIZES, attribute_accuracy, predict
-from .data import load_split, to_model_range, vocabulary_for
+from .data import load_split, vocabulary_for
 from .shapes import TEMPLATES, caption
 
 CLASSIFIER_FILE = "classifier-v1.safetensors"

@@ -52,6 +52,20 @@ class Text2ImageHead(Head):
             print(note)
         return CaptionedDataset(data, vocabulary_for(run.model, data.captions if split == "train" else None))
 
+    def prepare(self, run: RunConfig, generator: Any, discriminator: Any, dataset: Any) -> None:
+        """With `model.text_pretrain_steps` > 0: pretrain G's text encoder on image-caption matching
+        and give D the same weights (both frozen by the model config from here on)."""
+        steps = run.model.text_pretrain_steps
+        if steps <= 0:
+            return
+        from .pretrain import pretrain_text_encoder
+
+        result = pretrain_text_encoder(generator.text, dataset, run.model.resolution, steps)
+        if discriminator is not None:
+            discriminator.text.load_state_dict(generator.text.state_dict())
+        print(f"text encoder pretrained for {steps} steps: contrastive loss {result.loss:.3f}, "
+              f"in-batch caption->image retrieval {result.retrieval_accuracy:.2f}; frozen for the GAN")
+
     def objective(self, run: RunConfig) -> Any:
         from .objective import Text2ImageObjective
         m = run.model

@@ -19,7 +19,9 @@ DF-GAN/projection-style options (`fusion="affine"`, `critic="projection"`):
   the objective then moves exactly the text-dependent inner product.
 
 Each player owns its text encoder: G's is trained by G's loss, D's by D's (the mismatched-text
-term makes D's a matching model); neither sees the other's gradients.
+term makes D's a matching model); neither sees the other's gradients. With
+`text_pretrain_steps` > 0 both start from one encoder pretrained on image-caption matching
+(`pretrain.py`, before the first GAN step) and stay frozen, as in Reed et al.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class Text2ImageModelConfig:
     ac_weight: float = 0.0                 # weight of the attribute cross-entropy (G and D)
     mismatch_weight: float = 0.5           # D: real image + mismatched text as a negative (Reed et al.: 0.5)
     interp_weight: float = 1.0             # G: GAN-INT loss on halfway-interpolated captions
+    text_pretrain_steps: int = 0           # >0: joint image-text pretraining of the text encoder, then frozen
 
 
 FUSIONS, CRITICS = ("concat", "affine"), ("concat", "projection")
@@ -83,7 +86,8 @@ def table_rows(cfg: Text2ImageModelConfig) -> int:
 
 
 def build_text_encoder(cfg: Text2ImageModelConfig) -> TextEncoder:
-    return TextEncoder(cfg.text_encoder, table_rows(cfg), cfg.word_dim, cfg.text_hidden, cfg.text_dim)
+    return TextEncoder(cfg.text_encoder, table_rows(cfg), cfg.word_dim, cfg.text_hidden, cfg.text_dim,
+                       frozen=cfg.text_pretrain_steps > 0)
 
 
 def _compress(cfg: Text2ImageModelConfig, spectral: bool = False) -> nn.Sequential:

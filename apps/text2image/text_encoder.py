@@ -10,6 +10,10 @@ matters, average the GRU outputs over the real (non-padding) tokens and project 
 Padding sits at the end, so with a unidirectional GRU the outputs at real tokens never see
 it: a caption's embedding does not depend on the padded length. A CLIP text encoder would
 plug in as another `kind` with the same (tokens -> (B, text_dim)) contract.
+
+`frozen` encoders (pretrained by `pretrain.py` before the GAN, as Reed et al. did) compute
+their embedding without autograd: no GAN loss moves them, and their parameters keep no
+gradient, so the optimizers skip them.
 """
 
 from __future__ import annotations
@@ -35,8 +39,9 @@ class TextEncoder(nn.Module):
     `kind`: "wordllama" (frozen pretrained table) or "trainable" (`rows` x `word_dim` embedding).
     """
 
-    def __init__(self, kind: str, rows: int, word_dim: int, hidden: int, text_dim: int):
+    def __init__(self, kind: str, rows: int, word_dim: int, hidden: int, text_dim: int, frozen: bool = False):
         super().__init__()
+        self.frozen = frozen
         if kind not in KINDS:
             raise ValueError(f"text encoder kind must be one of {KINDS}, got {kind!r}")
         self.kind = kind
@@ -66,7 +71,8 @@ class TextEncoder(nn.Module):
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         if tokens.dim() != 2 or tokens.dtype != torch.int64:
             raise ValueError(f"tokens must be int64 (B, L), got {tokens.dtype} {tuple(tokens.shape)}")
-        return self.sequence(self.lookup(tokens), tokens)  # (B, text_dim)
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):
+            return self.sequence(self.lookup(tokens), tokens)  # (B, text_dim)
 
 
 class ReducedTextEncoder(nn.Module):

@@ -12,12 +12,15 @@ per attribute.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable
 
 import torch
 import torch.nn as nn
 
+from gan_app.data.ranges import to_model_range
 from gan_app.errors import UserError
 
 FORMAT = "gan_app.domain_classifier/1"
@@ -63,13 +66,56 @@ class DomainClassifier(nn.Module):
         return self.out(self.drop(self.features(images)))  # (B, K)
 
 
+def random_shift(images: torch.Tensor, max_shift: int, gen: torch.Generator) -> torch.Tensor:
+    """Random translation by up to `max_shift` px (one shift per batch; a cheap augmentation)."""
+    dy, dx = torch.randint(-max_shift, max_shift + 1, (2,), generator=gen).tolist()
+    return torch.roll(images, shifts=(dy, dx), dims=(2, 3))
+
+
+def fit_classifier(model: DomainClassifier, images: torch.Tensor, targets: torch.Tensor,
+                   loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], epochs: int, batch: int, lr: float,
+                   seed: int = 0, augment: Callable | None = None,
+                   after_epoch: Callable[[int, float], None] | None = None) -> dict:
+    """Train `model` in place on uint8 images (N, C, R, R) and their targets (N, ...) with AdamW +
+    one-cycle lr; `augment(x, generator)` alters each float batch; `after_epoch(epoch, last loss)`
+    reports. Returns {epochs, seconds, train_images}; the model is left in eval mode.
+
+    Shared by the heads' classifiers (classes, or one softmax per attribute): only the loss differs.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    steps = epochs * ((len(targets) + batch - 1) // batch)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
+    start = time.perf_counter()
+    for epoch in range(epochs):
+        model.train()
+        order = torch.randperm(len(targets), generator=gen)
+        for i in range(0, len(order), batch):
+            idx = order[i: i + batch]
+            x = to_model_range(images[idx])  # (b, C, R, R)
+            if augment is not None:
+                x = augment(x, gen)
+            loss = loss_fn(model(x), targets[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+        if after_epoch is not None:
+            after_epoch(epoch + 1, loss.item())
+    model.eval()
+    return {"epochs": epochs, "seconds": round(time.perf_counter() - start, 1), "train_images": len(targets)}
+
+
 def save_classifier(model: DomainClassifier, path: Path, class_names: tuple[str, ...], info: dict) -> Path:
     from safetensors.torch import save_file
 
     meta = {"format": FORMAT, "config": json.dumps(asdict(model.cfg)), "class_names": json.dumps(list(class_names)),
             "info": json.dumps(info)}
+    from gan_app.runtime.files import atomic_output
+
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path), metadata=meta)
+    with atomic_output(Path(path)) as tmp:
+        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp), metadata=meta)
     return Path(path)
 
 

@@ -53,7 +53,7 @@ def fit(head: Any, run: RunConfig, out_dir: str | Path, resume: bool = False) ->
         torch.set_num_threads(run.train.cpu_threads)
     env, device = distributed.setup(run.train.device)
     try:
-        trainer = Trainer(head, run, Path(out_dir), env, device)
+        trainer = Trainer(head, run, Path(out_dir), env, device, resume)
         if resume:
             trainer.resume()
         return trainer.train()
@@ -103,7 +103,8 @@ def _combine(player: str, parts: dict[str, tuple[float, torch.Tensor]]) -> tuple
 class Trainer:
     """The state of one run (models, optimizers, data position) and its step functions."""
 
-    def __init__(self, head: Any, run: RunConfig, out_dir: Path, env: distributed.DistEnv, device: torch.device) -> None:
+    def __init__(self, head: Any, run: RunConfig, out_dir: Path, env: distributed.DistEnv, device: torch.device,
+                 resume: bool = False) -> None:
         from gan_app.losses.adversarial import get_game
 
         cfg = run.train
@@ -114,8 +115,11 @@ class Trainer:
         g, d = head.build(run.model)
         self.G_raw = place_module(distributed.sync_batchnorm(g, env, device, cfg.sync_bn), device, cfg.channels_last)
         self.D_raw = place_module(distributed.sync_batchnorm(d, env, device, cfg.sync_bn), device, cfg.channels_last) if self.adversarial else None
+        dataset = head.dataset(run, "train")
         if cfg.init_from:
             load_start_weights(cfg.init_from, self.G_raw, self.D_raw)
+        elif not resume:
+            head.prepare(run, self.G_raw, self.D_raw, dataset)
         self.ema = EMA(self.G_raw, cfg.ema_decay, cfg.ema_start) if cfg.ema_decay > 0 else None
         self.opt_g = build_optimizer(self.G_raw.parameters(), cfg.lr_g, cfg)
         self.opt_d = build_optimizer(self.D_raw.parameters(), cfg.lr_d, cfg) if self.adversarial else None
@@ -128,7 +132,6 @@ class Trainer:
             # The G step bypasses DDP: D is frozen there, so no gradient sync is wanted.
             self.D_frozen = maybe_compile(self.D_raw, compile_d) if env.enabled else self.D
         self.obj = head.objective(run)
-        dataset = head.dataset(run, "train")
         self.stream = BatchStream(dataset, cfg.batch_size, cfg.seed, env, device,
                                   num_workers=cfg.num_workers, channels_last=cfg.channels_last)
         self.sample_batch = self.stream.to_device(fixed_batch(dataset, self.obj.sample_size)) if env.is_main else None

@@ -192,3 +192,31 @@ def test_bad_train_config_is_rejected_before_work(tiny_run, tmp_path):
     with pytest.raises(UserError, match="unknown adversarial loss"):
         fit(HEAD, tiny_run(loss="nope"), tmp_path)
     assert not (tmp_path / "checkpoints").exists()
+
+
+class PreparingHead(ToyHead):
+    """The toy head whose `prepare` zeroes G's weights (a stand-in pretraining stage) and counts calls."""
+
+    calls = 0
+
+    def prepare(self, run, generator, discriminator, dataset):
+        PreparingHead.calls += 1
+        assert len(dataset) == run.data.size and discriminator is not None
+        with torch.no_grad():
+            for p in generator.parameters():
+                p.zero_()
+
+
+def test_prepare_runs_once_on_fresh_runs_before_the_ema_copy_not_on_resume_or_init_from(tiny_run, tmp_path):
+    head = PreparingHead()
+    run = tiny_run(steps=2, ckpt_every=2, lr_g=0.0, ema_decay=0.5, ema_start=0)
+    first = fit(head, run, tmp_path / "a")
+    assert PreparingHead.calls == 1
+    tensors = read_checkpoint(first)[0]
+    g_like = [k for k in tensors if k.startswith(("G.", "EMA.", "G_ema."))]
+    assert g_like and all(not tensors[k].is_floating_point() or torch.count_nonzero(tensors[k]) == 0 for k in g_like)
+
+    run.train.steps = 4
+    fit(head, run, tmp_path / "a", resume=True)  # the checkpoint already holds the prepared weights
+    fit(head, tiny_run(steps=2, init_from=str(first)), tmp_path / "b")  # so does the start checkpoint
+    assert PreparingHead.calls == 1

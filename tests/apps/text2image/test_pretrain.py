@@ -1,0 +1,71 @@
+"""Joint image-text pretraining of the text encoder, and the frozen encoder the GAN then uses."""
+
+from __future__ import annotations
+
+import torch
+
+from gan_app.apps.text2image.head import HEAD
+from gan_app.apps.text2image.model import Text2ImageModelConfig, build_discriminator, build_generator
+from gan_app.apps.text2image.pretrain import contrastive_loss, pretrain_text_encoder
+from gan_app.apps.text2image.text_encoder import TextEncoder
+from gan_app.config import apply_overrides
+
+
+def tiny_shapes_run(pretrain_steps: int, limit: int = 256, resolution: int = 8):
+    """The `tiny` recipe on `limit` shapes items with `pretrain_steps` of text pretraining, and its data."""
+    run = apply_overrides(HEAD.recipe("tiny"), [f"model.text_pretrain_steps={pretrain_steps}", f"data.limit={limit}",
+                                                f"model.resolution={resolution}"])
+    return run, HEAD.dataset(run, "train")
+
+
+def test_contrastive_loss_is_low_only_when_rows_match():
+    torch.manual_seed(0)
+    a = torch.randn(8, 5)
+    scale = torch.tensor(4.0)
+    matched, accuracy = contrastive_loss(a, a, scale)
+    shuffled, wrong = contrastive_loss(a, a.roll(1, dims=0), scale)
+    assert accuracy == 1.0 and wrong == 0.0 and matched < 0.1 < 2.0 < shuffled
+
+
+def test_pretraining_teaches_the_encoder_to_pick_each_captions_image():
+    torch.manual_seed(0)
+    run, data = tiny_shapes_run(0, resolution=16)  # 8 px is too coarse to tell the shapes apart
+    encoder = TextEncoder("trainable", run.model.vocab_size, 16, 32, 16)
+    before = pretrain_text_encoder(encoder, data, 16, steps=1, batch_size=32, log_every=1000)
+    after = pretrain_text_encoder(encoder, data, 16, steps=150, batch_size=32, window=25, log_every=1000)
+    # chance is 1/32; many batch items share facts, so even a perfect encoder stays below 1
+    assert before.retrieval_accuracy < 0.15 and after.retrieval_accuracy > 0.6
+    assert after.loss < before.loss - 1.0
+
+
+def test_frozen_encoder_takes_no_gradient_while_the_rest_of_g_does():
+    torch.manual_seed(0)
+    cfg = Text2ImageModelConfig(text_encoder="trainable", vocab_size=20, max_tokens=6, word_dim=8, text_hidden=8,
+                                text_dim=6, proj_dim=4, resolution=8, z_dim=5, g_width=4, d_width=4,
+                                text_pretrain_steps=1)
+    g, d = build_generator(cfg), build_discriminator(cfg)
+    tokens = torch.tensor([[3, 4, 5, 0], [6, 7, 0, 0]])
+    fake = g(torch.randn(2, 5), g.encode(tokens))
+    (d(fake, d.encode(tokens)).sum() + fake.square().mean()).backward()
+    assert all(p.grad is None for p in g.text.parameters()) and all(p.grad is None for p in d.text.parameters())
+    assert all(p.grad is not None for p in g.net.parameters())
+
+
+def test_prepare_pretrains_g_text_encoder_and_gives_d_the_same_weights():
+    torch.manual_seed(0)
+    run, data = tiny_shapes_run(3)
+    g, d = HEAD.build(run.model)
+    initial = {k: v.clone() for k, v in g.text.state_dict().items()}
+    HEAD.prepare(run, g, d, data)
+    trained = g.text.state_dict()
+    assert any(not torch.equal(initial[k], trained[k]) for k in initial)
+    assert all(torch.equal(trained[k], v) for k, v in d.text.state_dict().items())
+    assert g.text.frozen and d.text.frozen  # pretraining leaves them frozen for the GAN
+
+
+def test_no_pretraining_steps_leaves_the_encoders_trainable_and_untouched():
+    run, data = tiny_shapes_run(0, limit=16)
+    g, d = HEAD.build(run.model)
+    before = {k: v.clone() for k, v in g.text.state_dict().items()}
+    HEAD.prepare(run, g, d, data)
+    assert all(torch.equal(before[k], v) for k, v in g.text.state_dict().items()) and not g.text.frozen
