@@ -87,21 +87,38 @@ class Head:
     verb: str | None = None        # inference verb: `gan-app VERB INPUT` (None: only `gan-app run NAME`)
     summary: str = ""
     default_model: str | None = None  # the shipped/user model `gan-app run NAME` uses (None: the one named like the head)
-    recipes: tuple[str, ...] = ("default", "tiny")   # `tiny` is what the contract test trains
     base: str | None = None        # for a named model (see `named`): the head it was trained with
+    # Lazy references (imported on first use, so this module stays torch-free), relative to the
+    # head's package: "module" or "module:attribute", e.g. ".model:DeblurModelConfig". A head
+    # sets them instead of overriding the methods below (which it still may).
+    model_config_ref: str | None = None  # the model config dataclass
+    data_config_ref: str | None = None   # the data config dataclass
+    recipes_ref: str | None = None       # a module with RECIPES (names) and recipe(name) -> RunConfig
+
+    def _resolve(self, ref: str | None, what: str) -> Any:
+        if not ref:
+            raise NotImplementedError(f"head {self.name!r} defines no {what}")
+        module, _, attribute = ref.partition(":")
+        loaded = importlib.import_module(module, type(self).__module__.rpartition(".")[0])
+        return getattr(loaded, attribute) if attribute else loaded
 
     # --- configuration -------------------------------------------------------------
+    @property
+    def recipes(self) -> tuple[str, ...]:
+        """Recipe names; `tiny` is what the contract test trains."""
+        return tuple(self._resolve(self.recipes_ref, "recipes").RECIPES) if self.recipes_ref else ("default", "tiny")
+
     def model_config_cls(self) -> type:
         """The dataclass that fully describes the generator/discriminator architecture."""
-        raise NotImplementedError
+        return self._resolve(self.model_config_ref, "model config")
 
     def data_config_cls(self) -> type:
         """The dataclass of dataset options (path, crop size, degradations, ...)."""
-        raise NotImplementedError
+        return self._resolve(self.data_config_ref, "data config")
 
     def recipe(self, name: str = "default") -> RunConfig:
         """A complete run config by recipe name (`default`, `tiny`, `paper`, ...)."""
-        raise NotImplementedError
+        return self._resolve(self.recipes_ref, "recipes").recipe(name)
 
     def graph(self, model_cfg: Any) -> GraphSpec:
         """What the exported generator built from `model_cfg` takes and returns."""

@@ -13,23 +13,9 @@ class ConditionalHead(Head):
     name = "conditional"
     verb = "generate"
     summary = "Generate images of a chosen class (conditional DCGAN; Fashion-MNIST model shipped)."
-
-    @property
-    def recipes(self) -> tuple[str, ...]:
-        from .recipes import RECIPES
-        return RECIPES
-
-    def model_config_cls(self) -> type:
-        from .model import ConditionalModelConfig
-        return ConditionalModelConfig
-
-    def data_config_cls(self) -> type:
-        from .data import ConditionalDataConfig
-        return ConditionalDataConfig
-
-    def recipe(self, name: str = "default") -> RunConfig:
-        from .recipes import recipe
-        return recipe(name)
+    recipes_ref = ".recipes"
+    model_config_ref = ".model:ConditionalModelConfig"
+    data_config_ref = ".data:ConditionalDataConfig"
 
     def graph(self, model_cfg: Any) -> GraphSpec:
         names = list(model_cfg.class_names) or [str(i) for i in range(model_cfg.num_classes)]

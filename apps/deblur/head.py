@@ -24,23 +24,9 @@ class DeblurHead(Head):
     name = "deblur"
     verb = "deblur"
     summary = "Remove camera-shake and motion blur (DeblurGAN-style)."
-
-    @property
-    def recipes(self) -> tuple[str, ...]:
-        from .recipes import RECIPES
-        return RECIPES
-
-    def model_config_cls(self) -> type:
-        from .model import DeblurModelConfig
-        return DeblurModelConfig
-
-    def data_config_cls(self) -> type:
-        from .data import DeblurDataConfig
-        return DeblurDataConfig
-
-    def recipe(self, name: str = "default") -> RunConfig:
-        from .recipes import recipe
-        return recipe(name)
+    recipes_ref = ".recipes"
+    model_config_ref = ".model:DeblurModelConfig"
+    data_config_ref = ".data:DeblurDataConfig"
 
     def graph(self, model_cfg: Any) -> GraphSpec:
         return GraphSpec(inputs=(GraphInput("image", "image", ("B", 3, "H", "W")),), value_range=(0.0, 1.0),

@@ -16,28 +16,14 @@ from typing import Any
 from gan_app.config import RunConfig
 from gan_app.head import GraphInput, GraphSpec, Head
 
-from .config import PairedDataConfig, PairedModelConfig
-
 
 class PairedHead(Head):
     name = "paired"
     verb = None
     summary = "Any paired image-to-image task from A/ + B/ folders (pix2pix: U-Net + PatchGAN + L1); name it with --name."
-
-    @property
-    def recipes(self) -> tuple[str, ...]:
-        from .recipes import RECIPES
-        return RECIPES
-
-    def model_config_cls(self) -> type:
-        return PairedModelConfig
-
-    def data_config_cls(self) -> type:
-        return PairedDataConfig
-
-    def recipe(self, name: str = "default") -> RunConfig:
-        from .recipes import recipe
-        return recipe(name)
+    recipes_ref = ".recipes"
+    model_config_ref = ".config:PairedModelConfig"
+    data_config_ref = ".config:PairedDataConfig"
 
     def graph(self, model_cfg: Any) -> GraphSpec:
         return GraphSpec(inputs=(GraphInput("image", "image", ("B", model_cfg.in_channels, "H", "W")),),

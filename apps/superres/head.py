@@ -13,23 +13,9 @@ class SuperResHead(Head):
     verb = "upscale"
     summary = "Upscale photos x2/x4 (SRGAN/ESRGAN-style super-resolution)."
     default_model = "superres-x4-psnr"   # `gan-app run superres`; `gan-app upscale --model gan|--scale 2` picks the others
-
-    @property
-    def recipes(self) -> tuple[str, ...]:
-        from .recipes import RECIPES
-        return RECIPES
-
-    def model_config_cls(self) -> type:
-        from .model import SRModelConfig
-        return SRModelConfig
-
-    def data_config_cls(self) -> type:
-        from .data import SRDataConfig
-        return SRDataConfig
-
-    def recipe(self, name: str = "default") -> RunConfig:
-        from .recipes import recipe
-        return recipe(name)
+    recipes_ref = ".recipes"
+    model_config_ref = ".model:SRModelConfig"
+    data_config_ref = ".data:SRDataConfig"
 
     def graph(self, model_cfg: Any) -> GraphSpec:
         return GraphSpec(inputs=(GraphInput("image", "image", ("B", 3, "H", "W")),), value_range=(0.0, 1.0),

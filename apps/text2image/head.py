@@ -12,23 +12,9 @@ class Text2ImageHead(Head):
     name = "text2image"
     verb = "text2img"
     summary = "Generate images from a caption (GAN-INT-CLS; generated-shapes model shipped)."
-
-    @property
-    def recipes(self) -> tuple[str, ...]:
-        from .recipes import RECIPES
-        return RECIPES
-
-    def model_config_cls(self) -> type:
-        from .model import Text2ImageModelConfig
-        return Text2ImageModelConfig
-
-    def data_config_cls(self) -> type:
-        from .data import Text2ImageDataConfig
-        return Text2ImageDataConfig
-
-    def recipe(self, name: str = "default") -> RunConfig:
-        from .recipes import recipe
-        return recipe(name)
+    recipes_ref = ".recipes"
+    model_config_ref = ".model:Text2ImageModelConfig"
+    data_config_ref = ".data:Text2ImageDataConfig"
 
     def graph(self, model_cfg: Any) -> GraphSpec:
         """The generator graph: (z, text embedding) -> image; the text encoder ships as `<stem>.text.onnx`."""
