@@ -46,9 +46,13 @@ class Text2ImageHead(Head):
             return
         from .pretrain import pretrain_text_encoder
 
-        result = pretrain_text_encoder(generator.text, dataset, run.model.resolution, steps)
+        result = pretrain_text_encoder(generator.text, dataset, run.model.resolution, steps,
+                                       image_width=run.model.d_width)
         if discriminator is not None:
             discriminator.text.load_state_dict(generator.text.state_dict())
+            if discriminator.matcher is not None:
+                discriminator.matcher.load_state_dict(result.image_encoder.state_dict())
+                discriminator.match_log_scale.fill_(result.log_scale)
         print(f"text encoder pretrained for {steps} steps: contrastive loss {result.loss:.3f}, "
               f"in-batch caption->image retrieval {result.retrieval_accuracy:.2f}; frozen for the GAN")
 
@@ -56,7 +60,8 @@ class Text2ImageHead(Head):
         from .objective import Text2ImageObjective
         m = run.model
         return Text2ImageObjective(m.z_dim, run.train.loss, mismatch_weight=m.mismatch_weight,
-                                   interp_weight=m.interp_weight, ac_weight=m.ac_weight, attribute_sizes=m.attribute_sizes)
+                                   interp_weight=m.interp_weight, ac_weight=m.ac_weight, attribute_sizes=m.attribute_sizes,
+                                   match_weight=m.match_weight)
 
     def example_inputs(self, model_cfg: Any, batch: int, height: int, width: int) -> dict:
         import torch

@@ -18,6 +18,10 @@ DF-GAN/projection-style options (`fusion="affine"`, `critic="projection"`):
   (B, F), with spectral norm on psi and W (Miyato & Koyama); the mismatched-text negative of
   the objective then moves exactly the text-dependent inner product.
 
+With `match_weight` > 0, G also minimises the contrastive image-text loss of the pretraining
+under its frozen image encoder (kept in D as `matcher`), as AttnGAN's DAMSM loss does: each
+fake must be retrievable by its own caption among the batch.
+
 Each player owns its text encoder: G's is trained by G's loss, D's by D's (the mismatched-text
 term makes D's a matching model); neither sees the other's gradients. With
 `text_pretrain_steps` > 0 both start from one encoder pretrained on image-caption matching
@@ -36,6 +40,7 @@ from gan_app.nn.conditional import VectorConditionalBatchNorm2d
 from gan_app.nn.dcgan import DCGANDiscriminator, DCGANGenerator
 from gan_app.nn.spectral import maybe_spectral
 
+from .pretrain import ImageEncoder
 from .text_encoder import KINDS, TextEncoder
 from .wordllama_table import ROWS as WORDLLAMA_ROWS
 
@@ -65,6 +70,7 @@ class Text2ImageModelConfig:
     mismatch_weight: float = 0.5           # D: real image + mismatched text as a negative (Reed et al.: 0.5)
     interp_weight: float = 1.0             # G: GAN-INT loss on halfway-interpolated captions
     text_pretrain_steps: int = 0           # >0: joint image-text pretraining of the text encoder, then frozen
+    match_weight: float = 0.0              # G: image-text matching loss under the frozen pretraining image encoder
 
 
 FUSIONS, CRITICS = ("concat", "affine"), ("concat", "projection")
@@ -77,6 +83,8 @@ def check_config(cfg: Text2ImageModelConfig) -> None:
         raise ValueError(f"text_encoder must be one of {KINDS}, got {cfg.text_encoder!r}")
     if cfg.text_encoder == "trainable" and cfg.vocab and len(cfg.vocab) + 1 > cfg.vocab_size:
         raise ValueError(f"{len(cfg.vocab)} words need vocab_size >= {len(cfg.vocab) + 1}, got {cfg.vocab_size}")
+    if cfg.match_weight and not cfg.text_pretrain_steps:
+        raise ValueError("match_weight > 0 needs the pretrained image encoder: set text_pretrain_steps > 0")
     if cfg.ac_weight and not cfg.attribute_sizes:
         raise ValueError("ac_weight > 0 needs attribute_sizes (the data's attribute classes)")
 
@@ -176,6 +184,18 @@ class Text2ImageDiscriminator(nn.Module):
             self.to_logit = body.to_logit  # the DCGAN 4x4 valid conv
         self.attributes = (maybe_spectral(nn.Linear(body.feature_dim, sum(cfg.attribute_sizes)), cfg.spectral)
                            if cfg.attribute_sizes else None)
+        # The frozen image encoder of the text pretraining, for G's matching loss (AttnGAN's DAMSM
+        # idea): kept here so checkpoints carry it; never part of D's own loss, always in eval mode.
+        self.matcher = ImageEncoder(cfg.resolution, cfg.d_width, cfg.text_dim) if cfg.match_weight else None
+        if self.matcher is not None:
+            self.matcher.requires_grad_(False)
+            self.register_buffer("match_log_scale", torch.zeros(()))
+
+    def train(self, mode: bool = True) -> "Text2ImageDiscriminator":
+        super().train(mode)
+        if self.matcher is not None:
+            self.matcher.eval()  # batch-norm statistics of real images, never of a batch of fakes
+        return self
 
     def encode(self, tokens: torch.Tensor) -> torch.Tensor:
         return self.text(tokens)  # (B, text_dim)

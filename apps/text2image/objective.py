@@ -10,6 +10,8 @@ Per step, on top of the engine's real/fake game (D sees (real, right text) and (
 - INT (G): fakes from embeddings interpolated halfway between two captions of the batch
   (beta = 0.5 as in the paper), judged by D against the same interpolation of its own text
   embeddings; weighted `interp_weight`. No real image exists for these, so D never trains on them.
+- MATCH (optional, `model.match_weight`): G's in-batch contrastive image-text loss under the
+  frozen image encoder of the text pretraining (D's `matcher`), AttnGAN's DAMSM idea.
 - AC (optional, `model.ac_weight`): attribute cross-entropy of D's attribute heads, on real
   images for D and on fakes for G (Odena et al.), summed over attributes.
 Each player embeds the captions with its own text encoder (see model.py).
@@ -24,6 +26,8 @@ import torch.nn.functional as F
 
 from gan_app.errors import UserError
 from gan_app.train.objective import GanObjective
+
+from .pretrain import contrastive_loss
 
 # The fake-side ("this is not a matching real pair") part of each game's D loss, on logits.
 NEGATIVE = {
@@ -52,7 +56,7 @@ class Text2ImageObjective(GanObjective):
     sample_size = 10
 
     def __init__(self, z_dim: int, game: str, mismatch_weight: float = 0.5, interp_weight: float = 1.0,
-                 ac_weight: float = 0.0, attribute_sizes: tuple[int, ...] = ()):
+                 ac_weight: float = 0.0, attribute_sizes: tuple[int, ...] = (), match_weight: float = 0.0):
         if mismatch_weight and game not in NEGATIVE:
             raise UserError(f"the mismatched-text term supports the games {sorted(NEGATIVE)}, not {game!r}; "
                             "pass --set train.loss=hinge (or nonsaturating)")
@@ -61,6 +65,7 @@ class Text2ImageObjective(GanObjective):
         self.z_dim, self.game = z_dim, get_game(game)
         self.mismatch_weight, self.interp_weight = mismatch_weight, interp_weight
         self.ac_weight, self.attribute_sizes = ac_weight, tuple(attribute_sizes)
+        self.match_weight = match_weight
         self._generator: Any = None          # G of the last `generate`, for the GAN-INT term
         self._discriminator: Any = None      # D of the last `discriminate` (frozen during the G step)
         self._embedding: torch.Tensor | None = None  # G's text embedding of the last `generate` (B, T)
@@ -124,6 +129,12 @@ class Text2ImageObjective(GanObjective):
             if id(fake) not in self._attr:
                 raise RuntimeError("the attribute term needs discriminate(D, fake, batch) on the same fakes first")
             terms["attributes"] = (self.ac_weight, self._attribute_loss(self._attr[id(fake)], batch))
+        if self.match_weight:
+            if self._discriminator is None:
+                raise RuntimeError("the matching term needs discriminate(D, fake, batch) first (it uses D's matcher)")
+            d = _module(self._discriminator)
+            loss, _ = contrastive_loss(d.matcher(fake), self._embedding, d.match_log_scale)
+            terms["match"] = (self.match_weight, loss)
         if self.interp_weight and self._discriminator is not None:
             if self.game.uses_real_in_g:
                 raise UserError(f"GAN-INT has no real images for {self.game.name!r}; use hinge or nonsaturating")

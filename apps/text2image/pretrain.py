@@ -31,11 +31,14 @@ from .text_encoder import TextEncoder
 
 @dataclass
 class PretrainResult:
-    """Losses and in-batch caption -> image retrieval accuracy of the last `window` steps."""
+    """Mean loss and in-batch caption -> image retrieval accuracy of the last `window` steps; the
+    trained image encoder (eval mode) and log inverse temperature, for the GAN's matching loss."""
 
     steps: int
     loss: float
     retrieval_accuracy: float
+    image_encoder: nn.Module
+    log_scale: float
 
 
 class ImageEncoder(nn.Module):
@@ -94,4 +97,4 @@ def pretrain_text_encoder(encoder: TextEncoder, dataset: Dataset, resolution: in
                   f"in-batch retrieval {accuracy.item():.2f}", file=sys.stderr, flush=True)
     encoder.frozen = frozen
     mean = [sum(v) / len(recent) for v in zip(*recent)]
-    return PretrainResult(steps, mean[0], mean[1])
+    return PretrainResult(steps, mean[0], mean[1], images_net.eval(), log_scale.item())

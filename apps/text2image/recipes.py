@@ -69,6 +69,9 @@ def describe(run: RunConfig) -> dict:
               f"GAN-INT: generator loss on fakes from captions interpolated halfway (beta 0.5) x{m.interp_weight:g}"]
     if t.r1_weight:
         losses.append(f"R1 on real images with their right text x{t.r1_weight:g} (gamma)")
+    if m.match_weight:
+        losses.append(f"image-text matching (in-batch contrastive) under the frozen pretraining image encoder "
+                      f"x{m.match_weight:g} (G; AttnGAN's DAMSM idea)")
     if m.ac_weight:
         losses.append(f"AC-GAN-style attribute cross-entropy in D (real) and G (fake) x{m.ac_weight:g} "
                       "(an addition to Reed et al.; uses the shapes set's attribute labels)")
@@ -77,8 +80,11 @@ def describe(run: RunConfig) -> dict:
     return {"data": f"{run.data.path} training split, {m.resolution}px RGB"
                     + (f", first {run.data.limit} items" if run.data.limit else ""),
             "losses": losses,
-            "text_encoder": f"{encoder}, masked mean -> {m.text_dim}-d; separate encoders in G and D; "
-                            f"{len(m.vocab)} known words, {m.max_tokens} tokens max",
+            "text_encoder": f"{encoder}, masked mean -> {m.text_dim}-d; "
+                            + (f"pretrained {m.text_pretrain_steps} steps on image-caption matching (CLIP-style "
+                               "contrastive loss, training split only), then frozen and shared by G and D; "
+                               if m.text_pretrain_steps else "separate encoders in G and D, trained by the GAN; ")
+                            + f"{len(m.vocab)} known words, {m.max_tokens} tokens max",
             "generator": f"DCGAN, width {m.g_width}, z {m.z_dim}-d + text FC/LeakyReLU {m.proj_dim}-d concatenated"
                          + (", every hidden batch norm's gamma/beta linear in that text vector (affine fusion)"
                             if m.fusion == "affine" else ""),

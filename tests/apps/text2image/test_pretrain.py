@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
+import pytest
 import torch
 
 from gan_app.apps.text2image.head import HEAD
@@ -69,3 +72,29 @@ def test_no_pretraining_steps_leaves_the_encoders_trainable_and_untouched():
     before = {k: v.clone() for k, v in g.text.state_dict().items()}
     HEAD.prepare(run, g, d, data)
     assert all(torch.equal(before[k], v) for k, v in g.text.state_dict().items()) and not g.text.frozen
+
+
+def test_matching_loss_needs_pretraining_and_uses_the_frozen_pretrained_image_encoder():
+    with pytest.raises(ValueError, match="text_pretrain_steps"):
+        build_discriminator(Text2ImageModelConfig(match_weight=1.0))
+    torch.manual_seed(0)
+    run, data = tiny_shapes_run(3, limit=32)
+    run.model.match_weight = 1.0
+    g, d = HEAD.build(run.model)
+    HEAD.prepare(run, g, d, data)
+    assert d.match_log_scale.item() == pytest.approx(math.log(1 / 0.07), abs=0.05)  # 3 steps barely move it
+    d.train()
+    assert d.training and not d.matcher.training  # real-image batch-norm statistics, never a fake batch's
+    matcher = {k: v.clone() for k, v in d.matcher.state_dict().items()}
+
+    objective = HEAD.objective(run)
+    batch = data.__getitems__(list(range(8)))
+    fake = objective.generate(g, batch)
+    objective.discriminate(d, fake, batch)
+    terms = objective.generator_terms(fake, batch)
+    weight, loss = terms["match"]
+    assert weight == 1.0 and loss.item() > 0
+    loss.backward()
+    assert all(p.grad is None for p in d.matcher.parameters())
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in g.net.parameters())
+    assert all(torch.equal(v, d.matcher.state_dict()[k]) for k, v in matcher.items())
