@@ -25,7 +25,7 @@ from gan_app.checkpoint import (
     save_checkpoint,
     unflatten_state,
 )
-from gan_app.config import RunConfig, to_dict
+from gan_app.config import RunConfig, from_dict, to_dict
 from gan_app.errors import UserError
 from gan_app.train.seeding import RNG_SCHEME
 
@@ -78,8 +78,14 @@ def restore_training(
     tensors, meta = read_checkpoint(path)
     if meta.get("head") != run.head:
         raise UserError(f"--resume: {path} is a {meta.get('head')!r} checkpoint, not {run.head!r}; use another --out")
-    # Compare as JSON: the stored config came through JSON, so tuples there are lists.
-    if meta.get("run", {}).get("model") != json.loads(json.dumps(to_dict(run)["model"])):
+    # Compare as JSON (the stored config came through JSON, so tuples there are lists), after
+    # filling the stored one through the config class: a field added since, at its default, is no change.
+    stored = meta.get("run", {}).get("model", {})
+    try:
+        stored = to_dict(from_dict(type(run.model), stored))
+    except (UserError, TypeError, ValueError):
+        pass  # a field this version does not know: compared as stored, so it differs
+    if json.loads(json.dumps(stored)) != json.loads(json.dumps(to_dict(run)["model"])):
         raise UserError(f"--resume: the model config differs from {path}'s; resume with the same recipe and --set model.* values")
     missing = [p for p in modules if not has_module(p, tensors)] + [p for p in optimizers if p not in meta.get("optimizers", {})]
     if missing:

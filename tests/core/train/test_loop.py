@@ -83,6 +83,28 @@ def test_resume_needs_a_checkpoint_and_the_same_model(tiny_run, tmp_path):
         fit(HEAD, wider, tmp_path, resume=True)
 
 
+def test_resume_accepts_a_checkpoint_written_before_a_model_field_existed(tiny_run, tmp_path):
+    """A model config field added in a later version, left at its default, is not a different model."""
+    from safetensors.torch import save_file
+
+    from gan_app.apps.toy.config import ToyModelConfig
+    from gan_app.checkpoint import META_KEY
+
+    def run(steps):
+        r = tiny_run(steps=steps, ckpt_every=2)
+        r.model.depth = ToyModelConfig().depth  # at its default
+        return r
+
+    first = fit(HEAD, run(2), tmp_path)
+    tensors, meta = read_checkpoint(first)
+    del meta["run"]["model"]["depth"]  # as if `depth` did not exist when the checkpoint was written
+    save_file(tensors, str(first), metadata={META_KEY: json.dumps(meta)})
+    assert fit(HEAD, run(4), tmp_path, resume=True) == checkpoint_path(tmp_path, 4)
+    meta["run"]["model"]["depth"] = ToyModelConfig().depth + 1
+    save_file(tensors, str(checkpoint_path(tmp_path, 4)), metadata={META_KEY: json.dumps(meta)})
+    with pytest.raises(UserError, match="model config differs"):
+        fit(HEAD, run(6), tmp_path, resume=True)
+
 def test_nan_stops_with_the_term_and_step_and_keeps_the_last_good_checkpoint(tiny_run, tmp_path):
     def term(call, fake, batch):
         bad = torch.tensor(float("nan") if call == 7 else 0.0)
