@@ -61,7 +61,8 @@ class Text2ImageHead(Head):
         m = run.model
         return Text2ImageObjective(m.z_dim, run.train.loss, mismatch_weight=m.mismatch_weight,
                                    interp_weight=m.interp_weight, ac_weight=m.ac_weight, attribute_sizes=m.attribute_sizes,
-                                   match_weight=m.match_weight)
+                                   match_weight=m.match_weight, mismatch=m.mismatch,
+                                   mismatch_max_similarity=m.mismatch_max_similarity)
 
     def example_inputs(self, model_cfg: Any, batch: int, height: int, width: int) -> dict:
         import torch

@@ -68,17 +68,21 @@ class Text2ImageModelConfig:
     attribute_sizes: tuple[int, ...] = ()  # AC-GAN attribute heads in D; () = off
     ac_weight: float = 0.0                 # weight of the attribute cross-entropy (G and D)
     mismatch_weight: float = 0.5           # D: real image + mismatched text as a negative (Reed et al.: 0.5)
+    mismatch: str = "random"               # which text: random (another item's, Reed) | hard (most similar other fact)
+    mismatch_max_similarity: float = 0.95  # hard: cosine above this = the same facts in other words, never a negative
     interp_weight: float = 1.0             # G: GAN-INT loss on halfway-interpolated captions
     text_pretrain_steps: int = 0           # >0: joint image-text pretraining of the text encoder, then frozen
     match_weight: float = 0.0              # G: image-text matching loss under the frozen pretraining image encoder
 
 
-FUSIONS, CRITICS = ("concat", "affine"), ("concat", "projection")
+FUSIONS, CRITICS, MISMATCHES = ("concat", "affine"), ("concat", "projection"), ("random", "hard")
 
 
 def check_config(cfg: Text2ImageModelConfig) -> None:
     if cfg.fusion not in FUSIONS or cfg.critic not in CRITICS:
         raise ValueError(f"fusion must be one of {FUSIONS} and critic one of {CRITICS}, got {cfg.fusion!r}, {cfg.critic!r}")
+    if cfg.mismatch not in MISMATCHES:
+        raise ValueError(f"mismatch must be one of {MISMATCHES}, got {cfg.mismatch!r}")
     if cfg.text_encoder not in KINDS:
         raise ValueError(f"text_encoder must be one of {KINDS}, got {cfg.text_encoder!r}")
     if cfg.text_encoder == "trainable" and cfg.vocab and len(cfg.vocab) + 1 > cfg.vocab_size:

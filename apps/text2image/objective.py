@@ -2,8 +2,13 @@
 
 Batches: {"image": (B, 3, R, R) in [-1, 1], "tokens": (B, L) int64, ["attributes": (B, A)]}.
 Per step, on top of the engine's real/fake game (D sees (real, right text) and (fake, right text)):
-- CLS (D): real images with mismatched text (the batch's captions rolled by one) are a third
-  negative, weighted `mismatch_weight`, scored with the game's negative-side loss. The weight
+- CLS (D): real images with mismatched text are a third negative, weighted `mismatch_weight`,
+  scored with the game's negative-side loss. `mismatch="random"`: the batch's captions rolled by
+  one (Reed et al.). Such a caption almost always differs in an easy fact (colour, position), so
+  D never has to read the hard ones (shape). `mismatch="hard"`: each image gets the batch caption
+  most similar to its own in D's text space that is not a rewording of it (cosine below
+  `mismatch_max_similarity`; with the pretrained encoder rewordings score >= 0.98 and captions
+  differing in one fact <= 0.84 on the shapes set), i.e. in-batch hard-negative mining. The weight
   must stay below the real term's 1: while D cannot read the text yet, (real, right) and
   (real, wrong) look alike, and at weight 1 every hinge logit in [-1, 1] is equally good for
   real images, so D stops telling real from fake (Reed et al. use 0.5).
@@ -45,6 +50,17 @@ def _module(net: Any) -> Any:
     return getattr(net, "module", net)
 
 
+def hardest_negatives(embedding: torch.Tensor, max_similarity: float) -> torch.Tensor:
+    """(B, T) -> (B,) index of each row's most cosine-similar other row below `max_similarity`
+    (the row before it, cyclically, where no row qualifies)."""
+    e = F.normalize(embedding.detach().float(), dim=1)
+    sim = (e @ e.T).masked_fill_(torch.eye(len(e), dtype=torch.bool, device=e.device), 2.0)  # (B, B)
+    sim = sim.masked_fill(sim >= max_similarity, -2.0)  # itself and its rewordings never qualify
+    best = sim.max(dim=1)
+    fallback = torch.arange(len(e), device=e.device).roll(1)
+    return torch.where(best.values > -2.0, best.indices, fallback)
+
+
 def interpolate(embedding: torch.Tensor, beta: float = 0.5) -> torch.Tensor:
     """(B, D) -> beta * e_i + (1 - beta) * e_{i-1}: each caption mixed with its batch neighbour."""
     return beta * embedding + (1.0 - beta) * embedding.roll(1, dims=0)
@@ -56,7 +72,8 @@ class Text2ImageObjective(GanObjective):
     sample_size = 10
 
     def __init__(self, z_dim: int, game: str, mismatch_weight: float = 0.5, interp_weight: float = 1.0,
-                 ac_weight: float = 0.0, attribute_sizes: tuple[int, ...] = (), match_weight: float = 0.0):
+                 ac_weight: float = 0.0, attribute_sizes: tuple[int, ...] = (), match_weight: float = 0.0,
+                 mismatch: str = "random", mismatch_max_similarity: float = 0.95):
         if mismatch_weight and game not in NEGATIVE:
             raise UserError(f"the mismatched-text term supports the games {sorted(NEGATIVE)}, not {game!r}; "
                             "pass --set train.loss=hinge (or nonsaturating)")
@@ -66,6 +83,7 @@ class Text2ImageObjective(GanObjective):
         self.mismatch_weight, self.interp_weight = mismatch_weight, interp_weight
         self.ac_weight, self.attribute_sizes = ac_weight, tuple(attribute_sizes)
         self.match_weight = match_weight
+        self.mismatch, self.mismatch_max_similarity = mismatch, mismatch_max_similarity
         self._generator: Any = None          # G of the last `generate`, for the GAN-INT term
         self._discriminator: Any = None      # D of the last `discriminate` (frozen during the G step)
         self._embedding: torch.Tensor | None = None  # G's text embedding of the last `generate` (B, T)
@@ -115,7 +133,9 @@ class Text2ImageObjective(GanObjective):
         terms = {}
         real = batch["image"]
         if self.mismatch_weight:
-            wrong = self.text(discriminator, batch["tokens"]).roll(1, dims=0)  # (B, T) mismatched text
+            text = self.text(discriminator, batch["tokens"])  # (B, T)
+            wrong = (text[hardest_negatives(text, self.mismatch_max_similarity)] if self.mismatch == "hard"
+                     else text.roll(1, dims=0))  # (B, T) mismatched text
             terms["mismatch"] = (self.mismatch_weight, NEGATIVE[self.game.name](self._judge(discriminator, real, wrong)))
         if self.ac_weight:
             if id(real) not in self._attr:

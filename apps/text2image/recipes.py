@@ -65,7 +65,9 @@ def describe(run: RunConfig) -> dict:
     """Model-card facts of a run: the data, the text encoder and the losses really used."""
     m, t = run.model, run.train
     losses = [f"{t.loss} adversarial x{t.adv_weight:g} (real image + right text vs fake + right text)",
-              f"matching-aware negative: real image + mismatched text (GAN-CLS) x{m.mismatch_weight:g}",
+              f"matching-aware negative: real image + mismatched text (GAN-CLS) x{m.mismatch_weight:g}, "
+              + ("another item's caption" if m.mismatch == "random" else
+                 f"the most similar other caption of the batch below cosine {m.mismatch_max_similarity:g} (hard negative)"),
               f"GAN-INT: generator loss on fakes from captions interpolated halfway (beta 0.5) x{m.interp_weight:g}"]
     if t.r1_weight:
         losses.append(f"R1 on real images with their right text x{t.r1_weight:g} (gamma)")

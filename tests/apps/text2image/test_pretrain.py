@@ -98,3 +98,32 @@ def test_matching_loss_needs_pretraining_and_uses_the_frozen_pretrained_image_en
     assert all(p.grad is None for p in d.matcher.parameters())
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in g.net.parameters())
     assert all(torch.equal(v, d.matcher.state_dict()[k]) for k, v in matcher.items())
+
+
+def test_hard_negatives_pick_the_closest_other_fact_never_a_rewording():
+    from gan_app.apps.text2image.objective import hardest_negatives
+
+    e = torch.tensor([[1.0, 0.0, 0.0],    # 0
+                      [0.999, 0.04, 0.0],  # 1: a rewording of 0 (cosine ~0.999)
+                      [0.8, 0.6, 0.0],     # 2: close to 0 and 1, another fact
+                      [0.0, 0.1, 1.0]])    # 3: far from everything, nearest to 2
+    assert hardest_negatives(e, 0.95).tolist() == [2, 2, 1, 2]
+    assert hardest_negatives(e, 1.5).tolist() == [1, 0, 1, 2]  # no threshold: rewordings count
+    assert hardest_negatives(e[:2], 0.95).tolist() == [1, 0]  # only rewordings: fall back to the roll
+
+
+def test_hard_mismatch_feeds_d_the_chosen_captions():
+    torch.manual_seed(0)
+    run, data = tiny_shapes_run(0, limit=16)
+    run.model.mismatch = "hard"
+    g, d = HEAD.build(run.model)
+    objective = HEAD.objective(run)
+    batch = data.__getitems__(list(range(6)))
+    fake = objective.generate(g, batch)
+    seen = []
+    real_forward = d.forward
+    d.forward = lambda images, embedding: seen.append(embedding) or real_forward(images, embedding)
+    objective.discriminator_terms(d, batch, fake.detach())
+    text = d.encode(batch["tokens"])
+    from gan_app.apps.text2image.objective import hardest_negatives
+    torch.testing.assert_close(seen[-1], text[hardest_negatives(text, run.model.mismatch_max_similarity)])
