@@ -38,6 +38,7 @@ class TrainConfig:
     adv_weight: float = 1.0          # weight of the adversarial term in the G loss (0 = pure content training)
     ema_decay: float = 0.999         # EMA of generator weights (0 = off)
     ema_start: int = 0               # step from which EMA averages (before: copies G)
+    ema_bn_batches: int = 16         # batches re-estimating the EMA G's batch-norm statistics before use (0: G's)
     amp: str = "auto"                # auto | bf16 | fp16 | off (never fp16 on CPU)
     channels_last: bool = True       # on CUDA only
     compile: bool = False            # opt-in torch.compile

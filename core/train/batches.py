@@ -34,11 +34,15 @@ def collate(items: Any) -> Any:
     return items if isinstance(items, dict) else default_collate(items)
 
 
-def fixed_batch(dataset: Dataset, n: int) -> dict:
-    """The first `n` items of `dataset` as one batch: the fixed batch of the sample grids."""
-    indices = list(range(min(n, len(dataset))))
+def batch_of(dataset: Dataset, indices: list[int]) -> dict:
+    """The items `indices` of `dataset` as one (CPU) batch."""
     getitems = getattr(dataset, "__getitems__", None)
     return collate(getitems(indices) if getitems else [dataset[i] for i in indices])
+
+
+def fixed_batch(dataset: Dataset, n: int) -> dict:
+    """The first `n` items of `dataset` as one batch: the fixed batch of the sample grids."""
+    return batch_of(dataset, list(range(min(n, len(dataset)))))
 
 
 class BatchStream:

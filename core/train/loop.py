@@ -28,7 +28,7 @@ from gan_app.checkpoint import checkpoint_path, latest_checkpoint, prune_checkpo
 from gan_app.config import RunConfig, TrainConfig, to_dict
 from gan_app.errors import UserError
 from gan_app.train import distributed
-from gan_app.train.batches import BatchStream, fixed_batch
+from gan_app.train.batches import BatchStream, batch_of, fixed_batch
 from gan_app.train.devices import Precision, maybe_compile, place_module, resolve_amp
 from gan_app.train.ema import EMA
 from gan_app.train.logging import MetricsLog, Progress, TermMeter, plot_losses, save_grid, summary
@@ -229,6 +229,8 @@ class Trainer:
                 progress.update(self.shown)
         except KeyboardInterrupt:
             if env.is_main:
+                if not env.enabled:
+                    self.refresh_ema_statistics()
                 path = self.save(interrupted=True)
                 print(f"\ninterrupted at step {self.step}: saved {path}; continue with --resume", file=sys.stderr)
             raise
@@ -263,6 +265,8 @@ class Trainer:
 
         if due(cfg.log_every) or last:
             self.write_log()
+        if due(cfg.sample_every) or due(cfg.eval_every) or due(cfg.ckpt_every) or last:
+            self.refresh_ema_statistics()  # on every rank: a SyncBatchNorm shadow all-reduces
         if self.env.is_main:
             if due(cfg.sample_every):
                 self.write_samples()
@@ -288,6 +292,22 @@ class Trainer:
     def generator_for_inference(self) -> torch.nn.Module:
         """The EMA generator when EMA is on (what samples, evaluation and export use), else G."""
         return self.ema.shadow if self.ema is not None else self.G_raw
+
+    def refresh_ema_statistics(self) -> None:
+        """Batch-norm statistics of the EMA generator for its own weights (see `EMA.recalibrate`),
+        from `ema_bn_batches` training batches drawn with a step-seeded generator (reproducible,
+        and the training stream's position is untouched)."""
+        if self.ema is None or self.cfg.ema_bn_batches <= 0:
+            return
+        dataset, picks = self.stream.dataset, torch.Generator().manual_seed(self.cfg.seed * 1_000_003 + self.step)
+
+        def forward(model: torch.nn.Module) -> None:
+            idx = torch.randint(len(dataset), (self.cfg.batch_size,), generator=picks).tolist()
+            batch = self.stream.to_device(batch_of(dataset, idx))
+            with self.precision.autocast():
+                self.obj.generate(model, batch)
+
+        self.ema.recalibrate(forward, self.cfg.ema_bn_batches)
 
     def write_samples(self) -> Path:
         """The sample picture of the fixed batch with fixed noise: samples/step_N.png."""

@@ -71,3 +71,22 @@ def test_shadow_is_frozen_and_separate():
     assert not ema.shadow.training
     with pytest.raises(ValueError):
         EMA(net, decay=1.0)
+
+
+def test_recalibrate_sets_batch_norm_statistics_for_the_shadows_own_weights():
+    net = _net()
+    ema = EMA(net, decay=0.5)
+    with torch.no_grad():
+        ema.shadow[0].weight.mul_(3.0)  # the shadow's weights now differ from G's
+        ema.shadow[1].running_mean.fill_(7.0)  # and its copied statistics are G's (here: junk)
+    g = torch.Generator().manual_seed(2)
+    batches = [torch.randn(8, 3, generator=g) + 1.0 for _ in range(5)]
+    feeds = iter(batches)
+    ema.recalibrate(lambda model: model(next(feeds)), batches=5)
+    with torch.no_grad():
+        hidden = [ema.shadow[0](x) for x in batches]  # (8, 4) each
+    torch.testing.assert_close(ema.shadow[1].running_mean, torch.stack([h.mean(0) for h in hidden]).mean(0))
+    torch.testing.assert_close(ema.shadow[1].running_var, torch.stack([h.var(0) for h in hidden]).mean(0))
+    assert not ema.shadow.training and ema.shadow[1].momentum == 0.1  # back to inference, momentum restored
+    ema.update(1)  # a later update copies G's statistics again, until the next recalibration
+    assert torch.equal(ema.shadow[1].running_mean, net[1].running_mean)

@@ -242,3 +242,17 @@ def test_prepare_runs_once_on_fresh_runs_before_the_ema_copy_not_on_resume_or_in
     fit(head, run, tmp_path / "a", resume=True)  # the checkpoint already holds the prepared weights
     fit(head, tiny_run(steps=2, init_from=str(first)), tmp_path / "b")  # so does the start checkpoint
     assert PreparingHead.calls == 1
+
+
+@pytest.mark.parametrize("bn_batches", [0, 3])
+def test_saved_ema_generator_has_its_own_batch_norm_statistics(tmp_path, bn_batches):
+    from gan_app.apps.conditional.head import HEAD as CONDITIONAL
+    from gan_app.config import apply_overrides
+
+    run = apply_overrides(CONDITIONAL.recipe("tiny"), ["train.device=cpu", "train.ema_start=0", "train.ema_decay=0.5",
+                                                       f"train.ema_bn_batches={bn_batches}"])
+    tensors = read_checkpoint(fit(CONDITIONAL, run, tmp_path))[0]
+    stats = [k for k in tensors if k.startswith("G.") and k.endswith("running_mean")]
+    assert stats
+    same = [torch.equal(tensors[k], tensors["G_ema." + k[2:]]) for k in stats]
+    assert all(same) if bn_batches == 0 else not any(same)
