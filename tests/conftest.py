@@ -20,3 +20,36 @@ def isolated_app_home():
         os.environ.pop("GAN_APP_HOME", None)
     else:
         os.environ["GAN_APP_HOME"] = before
+
+
+@pytest.fixture(scope="session")
+def train_tiny(tmp_path_factory):
+    """A factory: `make(head, overrides)` -> (run config, run dir, last checkpoint) of the head's
+    `tiny` recipe with `overrides` (`section.field=value`), trained through the one engine on CPU."""
+    import torch
+
+    from gan_app.config import apply_overrides
+    from gan_app.head import get_head
+    from gan_app.train.loop import fit
+
+    def make(head_name: str, overrides: list[str] = ()):
+        head = get_head(head_name)
+        torch.set_num_threads(1)
+        run = apply_overrides(head.recipe("tiny"), ["train.device=cpu", "train.cpu_threads=1", *overrides])
+        out = tmp_path_factory.mktemp(f"{head_name}-run")
+        return run, out, fit(head, run, out)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def export_tiny(tmp_path_factory):
+    """A factory: `make(head, checkpoint)` -> the checkpoint exported to ONNX (parity checked by the exporter)."""
+    from gan_app.export import export_checkpoint
+
+    def make(head_name: str, checkpoint):
+        path = tmp_path_factory.mktemp(f"{head_name}-onnx") / f"tiny-{head_name}.onnx"
+        export_checkpoint(head_name, checkpoint, path)
+        return path
+
+    return make

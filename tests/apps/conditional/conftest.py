@@ -29,26 +29,13 @@ def idx_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def trained(idx_dir, tmp_path_factory):
+def trained(idx_dir, train_tiny):
     """(run dir, last checkpoint) of the `tiny` recipe trained 2 steps through the one engine."""
-    import torch
-
-    from gan_app.apps.conditional.head import HEAD
-    from gan_app.config import apply_overrides
-    from gan_app.train.loop import fit
-
-    torch.set_num_threads(1)
-    run = HEAD.recipe("tiny")
-    apply_overrides(run, [f"data.path={idx_dir}", "model.num_classes=2", "train.device=cpu"])
-    out = tmp_path_factory.mktemp("run")
-    return out, fit(HEAD, run, out)
+    _, out, checkpoint = train_tiny("conditional", [f"data.path={idx_dir}", "model.num_classes=2"])
+    return out, checkpoint
 
 
 @pytest.fixture(scope="session")
-def exported(trained, tmp_path_factory):
+def exported(trained, export_tiny):
     """The tiny trained generator exported to ONNX (with parity checked by the exporter)."""
-    from gan_app.export import export_checkpoint
-
-    path = tmp_path_factory.mktemp("onnx") / "tiny-conditional.onnx"
-    export_checkpoint("conditional", trained[1], path)
-    return path
+    return export_tiny("conditional", trained[1])

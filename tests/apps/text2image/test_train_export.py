@@ -36,7 +36,7 @@ def test_text_encoder_onnx_matches_pytorch_with_numpy_tokens(trained, exported):
         want = generator.encode(torch.from_numpy(vocab.encode(captions).tokens)).numpy()
     np.testing.assert_allclose(text.encode(captions), want, atol=1e-5)
     card = json.loads(exported.with_suffix(".json").read_text())
-    assert card["companions"]["text_encoder"]["file"] == "t2i.text.onnx"
+    assert card["companions"]["text_encoder"]["file"] == "tiny-text2image.text.onnx"
     assert {i.name for i in ort.InferenceSession(str(exported)).get_inputs()} == {"z", "embedding"}
 
 

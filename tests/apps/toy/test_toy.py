@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import pytest
 import torch
@@ -80,9 +79,7 @@ def _train_default(tmp_path, **train):
 
 @pytest.mark.slow
 def test_default_recipe_covers_the_ring(tmp_path):
-    start = time.perf_counter()
     metrics, _ = _train_default(tmp_path)
-    assert time.perf_counter() - start < 90
     assert metrics["modes_covered"] >= 7, metrics
     assert metrics["high_quality"] >= 0.70, metrics
 
