@@ -112,7 +112,7 @@ def register_eval(app: typer.Typer) -> None:
     """`gan-app eval HEAD --checkpoint CKPT [--data DIR]`: the head's metrics with their protocol."""
 
     def evaluate(
-        head: str = typer.Argument(..., help="Head name; must match the checkpoint's head."),
+        head: str = typer.Argument(..., help="Head name (or a named model's name, e.g. colorize); must match the checkpoint."),
         checkpoint: Path = typer.Option(..., "--checkpoint", help="Checkpoint (.safetensors) written by `gan-app train`."),
         data: Optional[str] = typer.Option(None, "--data", help="Evaluation data (default: the head's held-out set)."),
         output: Optional[Path] = typer.Option(None, "-o", "--output", help="Also write the metrics as JSON here."),
@@ -128,8 +128,8 @@ def register_eval(app: typer.Typer) -> None:
         from gan_app.runtime.files import atomic_output
 
         loaded, run, generator = load_generator(checkpoint, use_ema=not no_ema)
-        if head not in (loaded.name, loaded.verb):
-            raise UserError(f"{checkpoint} is a {loaded.name!r} checkpoint, not {head!r}")
+        if head not in (loaded.name, loaded.verb, loaded.model_name(run)):  # a named model answers to its name too
+            raise UserError(f"{checkpoint} is a {loaded.model_name(run)!r} checkpoint of head {loaded.name!r}, not {head!r}")
         metrics = loaded.evaluate(generator, run, data)
         for key, value in metrics.items():
             if isinstance(value, (int, float, str)):

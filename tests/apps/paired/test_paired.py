@@ -160,6 +160,9 @@ def test_named_paired_model_trains_exports_lists_and_runs_like_a_head(side_by_si
     Image.fromarray(_pattern(20, 28, 5)).save(photo)
     cli("run", "invert", str(photo), "-o", str(tmp_path / "out.png"))
     assert Image.open(tmp_path / "out.png").size == (28, 20)
+    assert "psnr" in cli("eval", "invert", "--checkpoint", str(checkpoint), "--data", str(side_by_side_folder)).lower()
+    result = runner.invoke(app, ["eval", "colorize", "--checkpoint", str(checkpoint)])
+    assert isinstance(result.exception, UserError) and "'invert' checkpoint of head 'paired'" in str(result.exception)
     result = runner.invoke(app, ["train", "deblur", "--recipe", "tiny", "--name", "mine", "--dry-run"])
     assert isinstance(result.exception, UserError) and "does not name its models" in str(result.exception)
 
