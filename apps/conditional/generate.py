@@ -13,7 +13,8 @@ import numpy as np
 import typer
 
 from gan_app.errors import UserError
-from gan_app.runtime.sampling import MAX_SAMPLES, check_count, grid, latents, slerp
+from gan_app.runtime.sampling import (MAX_SAMPLES, check_count, check_grid_output, grid, latents, resolve_seed,
+                                      save_grid, slerp)
 
 __all__ = ["MAX_SAMPLES", "check_count", "generate_command", "grid", "latents", "resolve_class", "slerp"]
 
@@ -62,9 +63,6 @@ def generate_command(
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for ONNX Runtime."),
 ) -> None:
     """Generate images of a class with the shipped conditional model (ONNX Runtime, no torch needed)."""
-    from PIL import Image
-
-    from gan_app.runtime.files import atomic_output
     from gan_app.runtime.session import load_model
 
     onnx = load_model(model or "conditional", threads=threads)
@@ -77,24 +75,16 @@ def generate_command(
         return
     if (class_ is None) == (not each_class):
         raise UserError("pass --class NAME (or --each-class for a row per class); see --list-classes")
-    if zoom < 1 or zoom > 16:
-        raise UserError(f"--zoom must be in 1..16, got {zoom}")
-    if output.exists() and not overwrite:
-        raise UserError(f"{output} exists; pass --overwrite or another -o")
+    check_grid_output(output, zoom, overwrite)
     classes = list(range(len(names))) if each_class else [resolve_class(class_, names)]
     n = check_count(n * len(classes), "-n x classes" if each_class else "-n") // len(classes)
     if n < 1:
         raise UserError(f"{len(classes)} class rows exceed the {MAX_SAMPLES}-image limit")
-    if seed is None:
-        seed = int(np.random.default_rng().integers(2**31))
-        typer.echo(f"seed {seed}", err=True)
+    seed = resolve_seed(seed)
     z = latents(n, int(onnx.spec.extra["z_dim"]), seed, interpolate)  # (n, Z)
     images = np.concatenate([onnx.run({"z": z, "label": np.full(n, c, dtype=np.int64)}) for c in classes])
     columns = n if (each_class or interpolate) else int(np.ceil(np.sqrt(n)))
-    picture = grid(images, columns, tuple(onnx.spec.value_range), zoom)  # (H, W, C)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_output(output, overwrite=overwrite) as tmp:
-        Image.fromarray(picture[..., 0] if picture.shape[2] == 1 else picture).save(tmp, format="PNG")
+    save_grid(images, columns, tuple(onnx.spec.value_range), zoom, output, overwrite)
     what = f"{len(classes)} classes, {n} each" if each_class else names[classes[0]]
     typer.echo(f"wrote {output} ({len(images)} images of {what}, seed {seed})")
 

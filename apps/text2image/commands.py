@@ -20,10 +20,10 @@ def classifier_command(
     require_train_extra("`gan-app text2image-classifier`")
     import torch
 
+    from gan_app.data.ranges import to_model_range
     from gan_app.metrics.domain_classifier import save_classifier
 
     from .classifier import CLASS_NAMES, attribute_accuracy, predict, train_attribute_classifier
-    from gan_app.data.ranges import to_model_range
     from .shapes import shapes_split
 
     if output.suffix != ".safetensors":

@@ -15,7 +15,7 @@ import numpy as np
 import typer
 
 from gan_app.errors import UserError
-from gan_app.runtime.sampling import MAX_SAMPLES, check_count, grid
+from gan_app.runtime.sampling import MAX_SAMPLES, check_count, check_grid_output, resolve_seed, save_grid
 
 EPILOG = """Examples:
 
@@ -49,8 +49,6 @@ def text2img_command(
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for ONNX Runtime."),
 ) -> None:
     """Generate images from a caption with the shipped text-to-image model (ONNX Runtime, no torch needed)."""
-    from PIL import Image
-
     from gan_app.runtime.session import load_model
 
     from .text_runtime import TextEncoderSession, text_graph_path
@@ -66,15 +64,10 @@ def text2img_command(
         interpolate = None  # typer's "not given" for a two-value option
     if (caption is None) == (interpolate is None):
         raise UserError("pass one CAPTION, or --interpolate \"A\" \"B\" (not both)")
-    if zoom < 1 or zoom > 16:
-        raise UserError(f"--zoom must be in 1..16, got {zoom}")
-    if output.exists() and not overwrite:
-        raise UserError(f"{output} exists; pass --overwrite or another -o")
+    check_grid_output(output, zoom, overwrite)
     n = check_count(n)
     ends = text.encode(list(interpolate) if interpolate is not None else [caption])  # (1 or 2, T); checks the captions
-    if seed is None:
-        seed = int(np.random.default_rng().integers(2**31))
-        typer.echo(f"seed {seed}", err=True)
+    seed = resolve_seed(seed)
     z_dim = int(onnx.spec.extra["z_dim"])
     rng = np.random.default_rng(seed)
     if interpolate is not None:
@@ -86,8 +79,7 @@ def text2img_command(
         z = rng.standard_normal((n, z_dim)).astype(np.float32)
         columns = int(np.ceil(np.sqrt(n)))
     images = onnx.run({"z": z, "embedding": embedding})  # (n, 3, R, R)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(grid(images, columns, tuple(onnx.spec.value_range), zoom)).save(output)
+    save_grid(images, columns, tuple(onnx.spec.value_range), zoom, output, overwrite)
     what = f"{interpolate[0]!r} -> {interpolate[1]!r}" if interpolate is not None else repr(caption)
     typer.echo(f"wrote {output} ({n} images of {what}, seed {seed})")
 

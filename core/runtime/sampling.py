@@ -1,12 +1,14 @@
 """Torch-free helpers of the sampling verbs (`gan-app generate`, `gan-app text2img`).
 
-Sample counts with a cap, latent draws from numpy's seeded generator (so `--seed` reproduces a
-picture on any machine), great-circle walks between latents or embeddings, and the picture grid.
+Sample counts with a cap, the output checks and the seed both verbs take, latent draws from
+numpy's seeded generator (so `--seed` reproduces a picture on any machine), great-circle walks
+between latents or embeddings, and the picture grid, written atomically.
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -23,6 +25,22 @@ def check_count(n: int, what: str = "-n") -> int:
         print(f"note: {what} {n} capped to {MAX_SAMPLES} images", file=sys.stderr)
         return MAX_SAMPLES
     return n
+
+
+def check_grid_output(output: Path, zoom: int, overwrite: bool) -> None:
+    """Refuse a bad `--zoom` or an existing output (without `--overwrite`) before any work is done."""
+    if zoom < 1 or zoom > 16:
+        raise UserError(f"--zoom must be in 1..16, got {zoom}")
+    if output.exists() and not overwrite:
+        raise UserError(f"{output} exists; pass --overwrite or another -o")
+
+
+def resolve_seed(seed: int | None) -> int:
+    """`seed`, or a fresh random one, printed on stderr so the picture can be made again."""
+    if seed is None:
+        seed = int(np.random.default_rng().integers(2**31))
+        print(f"seed {seed}", file=sys.stderr)
+    return seed
 
 
 def slerp(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
@@ -58,3 +76,16 @@ def grid(images: np.ndarray, columns: int, value_range: tuple[float, float], zoo
         top, left = pad + r * (h + pad), pad + col * (w + pad)
         out[top: top + h, left: left + w] = np.round(image.transpose(1, 2, 0) * 255).astype(np.uint8)
     return out
+
+
+def save_grid(images: np.ndarray, columns: int, value_range: tuple[float, float], zoom: int, output: Path,
+              overwrite: bool) -> None:
+    """`grid(images, ...)` written atomically to `output` as PNG (one-channel images as a grey PNG)."""
+    from PIL import Image
+
+    from gan_app.runtime.files import atomic_output
+
+    picture = grid(images, columns, value_range, zoom)  # (H, W, C)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_output(output, overwrite=overwrite) as tmp:
+        Image.fromarray(picture[..., 0] if picture.shape[2] == 1 else picture).save(tmp, format="PNG")
