@@ -34,16 +34,6 @@ from gan_app.train.objective import GanObjective
 
 from .pretrain import contrastive_loss
 
-# The fake-side ("this is not a matching real pair") part of each game's D loss, on logits.
-NEGATIVE = {
-    "minimax": lambda f: F.softplus(f).mean(),
-    "nonsaturating": lambda f: F.softplus(f).mean(),
-    "ml": lambda f: F.softplus(f).mean(),
-    "hinge": lambda f: F.relu(1.0 + f).mean(),
-    "lsgan": lambda f: 0.5 * (f * f).mean(),
-    "wgan": lambda f: f.mean(),
-}
-
 
 def _module(net: Any) -> Any:
     """The model behind a DDP wrapper (its `encode` method)."""
@@ -74,12 +64,13 @@ class Text2ImageObjective(GanObjective):
     def __init__(self, z_dim: int, game: str, mismatch_weight: float = 0.5, interp_weight: float = 1.0,
                  ac_weight: float = 0.0, attribute_sizes: tuple[int, ...] = (), match_weight: float = 0.0,
                  mismatch: str = "random", mismatch_max_similarity: float = 0.95):
-        if mismatch_weight and game not in NEGATIVE:
-            raise UserError(f"the mismatched-text term supports the games {sorted(NEGATIVE)}, not {game!r}; "
-                            "pass --set train.loss=hinge (or nonsaturating)")
-        from gan_app.losses.adversarial import get_game
+        from gan_app.losses.adversarial import GAMES, get_game
 
         self.z_dim, self.game = z_dim, get_game(game)
+        if mismatch_weight and self.game.d_fake_loss is None:
+            splits = sorted(name for name, g in GAMES.items() if g.d_fake_loss is not None)
+            raise UserError(f"the mismatched-text term supports the games {splits}, not {game!r}; "
+                            "pass --set train.loss=hinge (or nonsaturating)")
         self.mismatch_weight, self.interp_weight = mismatch_weight, interp_weight
         self.ac_weight, self.attribute_sizes = ac_weight, tuple(attribute_sizes)
         self.match_weight = match_weight
@@ -136,7 +127,7 @@ class Text2ImageObjective(GanObjective):
             text = self.text(discriminator, batch["tokens"])  # (B, T)
             wrong = (text[hardest_negatives(text, self.mismatch_max_similarity)] if self.mismatch == "hard"
                      else text.roll(1, dims=0))  # (B, T) mismatched text
-            terms["mismatch"] = (self.mismatch_weight, NEGATIVE[self.game.name](self._judge(discriminator, real, wrong)))
+            terms["mismatch"] = (self.mismatch_weight, self.game.d_fake_loss(self._judge(discriminator, real, wrong)))
         if self.ac_weight:
             if id(real) not in self._attr:
                 self.discriminate(discriminator, real, batch)

@@ -54,12 +54,16 @@ class Game:
     """One adversarial game: `d_loss(real, fake, label_smoothing=1.0)`, `g_loss(fake, real=None)`.
 
     `uses_real_in_g` is True when `g_loss` needs the real logits (relativistic games).
+    `d_fake_loss(logits)` is the fake side of `d_loss` alone ("score these as not real"), for
+    extra negatives such as text-to-image's real images with mismatched captions; None for the
+    relativistic games, whose D loss does not split into a real and a fake part.
     """
 
     name: str
     d_loss: Callable[..., Tensor]
     g_loss: Callable[..., Tensor]
     uses_real_in_g: bool
+    d_fake_loss: Callable[[Tensor], Tensor] | None = None
 
 
 def _logits(x: Tensor, what: str) -> Tensor:
@@ -184,15 +188,31 @@ def relativistic_lsgan_g_loss(fake_logits: Tensor, real_logits: Tensor | None = 
     return 0.5 * ((f_rel - 1.0).pow(2).mean() + (r_rel + 1.0).pow(2).mean())
 
 
+def _softplus_fake(fake_logits: Tensor) -> Tensor:
+    return F.softplus(_logits(fake_logits, "fake_logits")).mean()  # -E[log(1 - D(f))]
+
+
+def _wgan_fake(fake_logits: Tensor) -> Tensor:
+    return _logits(fake_logits, "fake_logits").mean()
+
+
+def _hinge_fake(fake_logits: Tensor) -> Tensor:
+    return F.relu(1.0 + _logits(fake_logits, "fake_logits")).mean()
+
+
+def _lsgan_fake(fake_logits: Tensor) -> Tensor:
+    return 0.5 * _logits(fake_logits, "fake_logits").pow(2).mean()
+
+
 GAMES: dict[str, Game] = {
     g.name: g
     for g in (
-        Game("minimax", minimax_d_loss, minimax_g_loss, False),
-        Game("nonsaturating", minimax_d_loss, nonsaturating_g_loss, False),
-        Game("ml", minimax_d_loss, ml_g_loss, False),
-        Game("wgan", wgan_d_loss, critic_g_loss, False),
-        Game("hinge", hinge_d_loss, critic_g_loss, False),
-        Game("lsgan", lsgan_d_loss, lsgan_g_loss, False),
+        Game("minimax", minimax_d_loss, minimax_g_loss, False, _softplus_fake),
+        Game("nonsaturating", minimax_d_loss, nonsaturating_g_loss, False, _softplus_fake),
+        Game("ml", minimax_d_loss, ml_g_loss, False, _softplus_fake),
+        Game("wgan", wgan_d_loss, critic_g_loss, False, _wgan_fake),
+        Game("hinge", hinge_d_loss, critic_g_loss, False, _hinge_fake),
+        Game("lsgan", lsgan_d_loss, lsgan_g_loss, False, _lsgan_fake),
         Game("relativistic", relativistic_d_loss, relativistic_g_loss, True),
         Game("relativistic_lsgan", relativistic_lsgan_d_loss, relativistic_lsgan_g_loss, True),
     )

@@ -8,9 +8,10 @@ import torch
 import torch.nn.functional as F
 
 from gan_app.apps.text2image.model import Text2ImageModelConfig, build_discriminator, build_generator
-from gan_app.apps.text2image.objective import NEGATIVE, Text2ImageObjective, interpolate
+from gan_app.apps.text2image.objective import Text2ImageObjective, interpolate
 from gan_app.apps.text2image.text_encoder import ReducedTextEncoder, TextEncoder
 from gan_app.apps.text2image.wordllama_table import table
+from gan_app.losses.adversarial import get_game
 
 TINY = dict(text_encoder="trainable", vocab_size=20, max_tokens=6, word_dim=8, text_hidden=8, text_dim=6, proj_dim=4,
             resolution=8, z_dim=5, g_width=4, d_width=4)
@@ -84,7 +85,7 @@ def test_mismatch_term_scores_real_images_with_rolled_text_as_negatives(monkeypa
     terms = obj.discriminator_terms(d, batch, fake=torch.zeros(3, 3, 4, 4))
     wrong_first = torch.tensor([3.0, 1.0, 2.0])  # rolled by one
     torch.testing.assert_close(terms["mismatch"][1], F.relu(1 + wrong_first).mean())
-    assert NEGATIVE["nonsaturating"](torch.tensor([0.0])).item() == pytest.approx(np.log(2))
+    assert get_game("nonsaturating").d_fake_loss(torch.tensor([0.0])).item() == pytest.approx(np.log(2))
 
 
 def test_attribute_terms_are_summed_cross_entropies():

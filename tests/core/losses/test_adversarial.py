@@ -176,3 +176,17 @@ def test_relativistic_generator_loss_needs_and_detaches_real(name):
 def test_unknown_game_lists_valid_names():
     with pytest.raises(UserError, match="nonsaturating.*hinge"):
         get_game("vanilla")
+
+
+@pytest.mark.parametrize("name", sorted(GAMES))
+def test_fake_side_is_exactly_the_fake_part_of_the_d_loss(name):
+    game = GAMES[name]
+    if game.uses_real_in_g:  # relativistic: the D loss couples real and fake, no fake side alone
+        assert game.d_fake_loss is None
+        return
+    torch.manual_seed(0)
+    real, fake_a, fake_b = torch.randn(6), torch.randn(6), torch.randn(6) * 3
+    # d_loss(r, f) - d_fake_loss(f) is the real part, whatever the fakes are
+    torch.testing.assert_close(game.d_loss(real, fake_a) - game.d_fake_loss(fake_a),
+                               game.d_loss(real, fake_b) - game.d_fake_loss(fake_b))
+    assert game.d_fake_loss(fake_a).dim() == 0
