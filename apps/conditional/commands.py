@@ -14,19 +14,19 @@ def classifier_command(
     channels: int = typer.Option(1, "--channels", help="Image channels of the generator it will judge (1 or 3)."),
     resolution: int = typer.Option(32, "--resolution", help="Image size of the generator it will judge."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output file."),
 ) -> None:
     """Train the domain classifier that `gan-app eval conditional` uses for accuracy, IS-style score and Fréchet distance."""
-    from gan_app.errors import UserError, require_train_extra
+    from gan_app.errors import require_train_extra
     require_train_extra("`gan-app conditional-classifier`")
     import torch
+
+    from gan_app.metrics.domain_classifier import check_classifier_output
 
     from .classifier import ClassifierConfig, save_classifier, train_classifier
     from .data import ConditionalDataConfig, load_split
 
-    if output.suffix != ".safetensors":
-        raise UserError(f"--output must end in .safetensors, got {output}")
-    if epochs < 1:
-        raise UserError(f"--epochs must be >= 1, got {epochs}")
+    check_classifier_output(output, epochs, overwrite)
     cfg = ConditionalDataConfig(path=data)
     train, test = (load_split(cfg, s, channels, resolution) for s in ("train", "test"))
     for note in train.notes:

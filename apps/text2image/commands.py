@@ -14,6 +14,7 @@ def classifier_command(
     resolution: int = typer.Option(32, "--resolution", help="Image size of the generator it will judge."),
     threads: int = typer.Option(0, "--threads", help="torch CPU threads (0: torch's default)."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output file."),
 ) -> None:
     """Train the attribute classifier that `gan-app eval text2image` uses (shapes set, one head per attribute)."""
     from gan_app.errors import UserError, require_train_extra
@@ -21,15 +22,14 @@ def classifier_command(
     import torch
 
     from gan_app.data.ranges import to_model_range
-    from gan_app.metrics.domain_classifier import save_classifier
+    from gan_app.metrics.domain_classifier import check_classifier_output, save_classifier
 
     from .classifier import CLASS_NAMES, attribute_accuracy, predict, train_attribute_classifier
     from .shapes import shapes_split
 
-    if output.suffix != ".safetensors":
-        raise UserError(f"--output must end in .safetensors, got {output}")
-    if epochs < 1 or train_images < 1:
-        raise UserError("--epochs and --train-images must be >= 1")
+    check_classifier_output(output, epochs, overwrite)
+    if train_images < 1:
+        raise UserError(f"--train-images must be >= 1, got {train_images}")
     if threads:
         torch.set_num_threads(threads)
     train = shapes_split("judge", train_images, resolution)

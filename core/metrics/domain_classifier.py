@@ -106,13 +106,26 @@ def fit_classifier(model: DomainClassifier, images: torch.Tensor, targets: torch
     return {"epochs": epochs, "seconds": round(time.perf_counter() - start, 1), "train_images": len(targets)}
 
 
+def check_classifier_output(output: Path, epochs: int, overwrite: bool) -> None:
+    """Refuse a bad `-o` / `--epochs` of a classifier-training verb before any training is done."""
+    from gan_app.errors import UserError
+
+    if output.suffix != ".safetensors":
+        raise UserError(f"--output must end in .safetensors, got {output}")
+    if output.exists() and not overwrite:
+        raise UserError(f"{output} already exists; pass --overwrite to replace it")
+    if epochs < 1:
+        raise UserError(f"--epochs must be >= 1, got {epochs}")
+
+
 def save_classifier(model: DomainClassifier, path: Path, class_names: tuple[str, ...], info: dict) -> Path:
+    """Write the weights and their description (config, class names, info) atomically as safetensors."""
     from safetensors.torch import save_file
+
+    from gan_app.runtime.files import atomic_output
 
     meta = {"format": FORMAT, "config": json.dumps(asdict(model.cfg)), "class_names": json.dumps(list(class_names)),
             "info": json.dumps(info)}
-    from gan_app.runtime.files import atomic_output
-
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with atomic_output(Path(path)) as tmp:
         save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp), metadata=meta)

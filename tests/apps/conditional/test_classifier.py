@@ -1,8 +1,10 @@
-"""The domain classifier: shapes, safetensors roundtrip with its description, refusal of other files."""
+"""The domain classifier: shapes, safetensors roundtrip with its description, refusal of other files and bad verb arguments."""
 
 import pytest
 import torch
+from typer.testing import CliRunner
 
+from gan_app.apps.cli import build_app
 from gan_app.apps.conditional.classifier import ClassifierConfig, DomainClassifier, load_classifier, save_classifier
 from gan_app.errors import UserError
 
@@ -28,3 +30,17 @@ def test_other_safetensors_files_are_refused(tmp_path):
         load_classifier(tmp_path / "x.safetensors")
     with pytest.raises(UserError, match="not found"):
         load_classifier(tmp_path / "missing.safetensors")
+
+
+@pytest.mark.parametrize("verb", ["conditional-classifier", "text2image-classifier"])
+def test_classifier_verbs_refuse_bad_output_before_training(tmp_path, verb):
+    existing = tmp_path / "judge.safetensors"
+    existing.write_bytes(b"user data")
+    runner, app = CliRunner(), build_app()
+    for args, message in ((["-o", str(existing)], "already exists; pass --overwrite"),
+                          (["-o", str(tmp_path / "judge.pt")], "must end in .safetensors"),
+                          (["-o", str(tmp_path / "new.safetensors"), "--epochs", "0"], "--epochs must be >= 1")):
+        result = runner.invoke(app, [verb, *args])
+        assert isinstance(result.exception, UserError) and message in str(result.exception), (args, result.output)
+    assert existing.read_bytes() == b"user data"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["judge.safetensors"]  # nothing else written
