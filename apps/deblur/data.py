@@ -29,7 +29,7 @@ class DeblurDataConfig:
     """Where pairs come from and how synthetic blur is made."""
 
     path: str = "photos"         # "photos" (offline photo set), a sharp-only folder, blur/+sharp/ or GoPro root
-    crop: int = 128              # training crop (multiple of 4)
+    crop: int = 128              # training crop (a multiple of the generator's size multiple)
     blur: str = "shake"          # shake (camera-shake trajectories) | linear (kornia) | mix
     kernel_size: int = 31
     max_length: float = 20.0     # longest blur path, px
@@ -126,10 +126,13 @@ class PairedDeblurDataset(Dataset):
         return {"source": t[:3], "target": t[3:]}
 
 
-def build_dataset(cfg: DeblurDataConfig) -> Dataset:
-    """The dataset for `cfg.path`: photos | paired/GoPro folder | sharp-only folder."""
-    if cfg.crop % 4:
-        raise UserError(f"data.crop must be a multiple of 4, got {cfg.crop}")
+def build_dataset(cfg: DeblurDataConfig, multiple: int = 4) -> Dataset:
+    """The dataset for `cfg.path`: photos | paired/GoPro folder | sharp-only folder.
+
+    `multiple`: the generator's size multiple, which training crops must respect.
+    """
+    if cfg.crop % multiple:
+        raise UserError(f"data.crop must be a multiple of {multiple} for this generator, got {cfg.crop}")
     if cfg.path == "photos":
         photos = [img for _, img in offline_photos("train")]
         if not photos:

@@ -18,7 +18,7 @@ from gan_app.errors import UserError
 from gan_app.metrics.fidelity import psnr, ssim
 
 from .data import evaluation_pairs
-from .model import SIZE_MULTIPLE
+from .model import size_multiple
 
 
 def _pairs(run: RunConfig, data: str | None) -> list[tuple[str, np.ndarray, np.ndarray]]:
@@ -31,11 +31,11 @@ def _pairs(run: RunConfig, data: str | None) -> list[tuple[str, np.ndarray, np.n
 
 
 @torch.no_grad()
-def restore(generator: torch.nn.Module, blurred: np.ndarray) -> np.ndarray:
-    """Run `generator` on an (H, W, 3) [0, 1] image, reflect-padded to the size multiple."""
+def restore(generator: torch.nn.Module, blurred: np.ndarray, multiple: int) -> np.ndarray:
+    """Run `generator` on an (H, W, 3) [0, 1] image, reflect-padded to a multiple of `multiple`."""
     h, w = blurred.shape[:2]
     x = torch.from_numpy(np.ascontiguousarray(blurred, dtype=np.float32)).permute(2, 0, 1)[None]
-    ph, pw = -h % SIZE_MULTIPLE, -w % SIZE_MULTIPLE
+    ph, pw = -h % multiple, -w % multiple
     x = torch.nn.functional.pad(x, (0, pw, 0, ph), mode="reflect")
     return generator(x)[0, :, :h, :w].permute(1, 2, 0).numpy()
 
@@ -45,7 +45,7 @@ def evaluate_generator(generator: torch.nn.Module, run: RunConfig, data: str | N
     generator.eval()
     rows = []
     for name, blurred, sharp in _pairs(run, data):
-        out = restore(generator, blurred)
+        out = restore(generator, blurred, size_multiple(run.model))
         rows.append({"image": name, "psnr_input": psnr(blurred, sharp), "ssim_input": ssim(blurred, sharp),
                      "psnr_model": psnr(out, sharp), "ssim_model": ssim(out, sharp)})
     mean = {k: float(np.mean([r[k] for r in rows])) for k in ("psnr_input", "ssim_input", "psnr_model", "ssim_model")}

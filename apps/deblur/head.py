@@ -29,8 +29,9 @@ class DeblurHead(Head):
     data_config_ref = ".data:DeblurDataConfig"
 
     def graph(self, model_cfg: Any) -> GraphSpec:
+        from .model import size_multiple
         return GraphSpec(inputs=(GraphInput("image", "image", ("B", 3, "H", "W")),), value_range=(0.0, 1.0),
-                         channels=3, scale=1, size_multiple=4)
+                         channels=3, scale=1, size_multiple=size_multiple(model_cfg))
 
     def build(self, model_cfg: Any) -> tuple[Any, Any]:
         from .model import build_critic, build_generator
@@ -38,7 +39,8 @@ class DeblurHead(Head):
 
     def dataset(self, run: RunConfig, split: str) -> Any:
         from .data import build_dataset
-        return build_dataset(run.data)
+        from .model import size_multiple
+        return build_dataset(run.data, size_multiple(run.model))
 
     def objective(self, run: RunConfig) -> Any:
         from gan_app.losses.content import content_loss

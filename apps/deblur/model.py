@@ -5,12 +5,15 @@
   norm, two transposed-conv upsamplings, tanh and a global skip (output = clamp(input +
   residual)). Kept as the quality/speed reference.
 - `fast` (default): our CPU-first design in the spirit of DeblurGAN-v2's FPN-MobileNet:
-  the image is folded to 1/4 resolution with strided convs, processed by inverted
-  residual blocks (depthwise 3x3 + pointwise, MobileNetV2), and unfolded with pixel
-  shuffle plus skip connections from each scale. No normalisation layers, so tiled
-  inference gives the same pixels as whole-image inference.
+  the image is folded to 1/2**levels resolution with strided convs (channels doubling per
+  level), processed by inverted residual blocks (depthwise 3x3 + pointwise, MobileNetV2),
+  and unfolded with pixel shuffle plus skip connections from each scale. No normalisation
+  layers, so tiled inference gives the same pixels as whole-image inference. One more level
+  quarters the body's pixels, so at the same cost its blocks get 2x the channels and 2x the
+  receptive field (what large shake kernels need).
 
-Both take and return (B, 3, H, W) images in [0, 1]; H and W must be multiples of 4.
+Both take and return (B, 3, H, W) images in [0, 1]; H and W must be multiples of
+`size_multiple(cfg)` (4, or 2**levels for `fast`).
 """
 
 from __future__ import annotations
@@ -23,8 +26,6 @@ from torch import nn
 from gan_app.nn.blocks import ResidualBlock
 from gan_app.nn.patchgan import MultiScaleDiscriminator, PatchDiscriminator
 
-SIZE_MULTIPLE = 4
-
 
 @dataclass
 class DeblurModelConfig:
@@ -34,6 +35,7 @@ class DeblurModelConfig:
     width: int = 32                  # fast: channels at 1/4 resolution = 2 * width; resnet9: ngf (64)
     blocks: int = 8                  # fast: inverted residual blocks; resnet9: residual blocks (9)
     expansion: int = 2               # fast: inverted residual expansion factor
+    levels: int = 2                  # fast: stride-2 levels before the body (2: 1/4 res, 3: 1/8 res)
     critic: str = "patchgan"         # patchgan (v1: WGAN-GP) | double_scale (v2: RaLSGAN, 2 scales)
     d_width: int = 64
     d_layers: int = 3
@@ -59,30 +61,43 @@ class InvertedResidual(nn.Module):
 
 
 class FastDeblurGenerator(nn.Module):
-    """U-shaped residual deblurrer: full -> 1/2 -> 1/4 res, inverted residuals, pixel-shuffle back up."""
+    """U-shaped residual deblurrer: full -> 1/2 -> ... -> 1/2**levels res, inverted residuals, pixel-shuffle back up.
 
-    def __init__(self, width: int = 32, blocks: int = 8, expansion: int = 2):
+    Channels are width/2 at full resolution and double per level. Module names of the two-level
+    model (stem, down1, down2, body, up2, fuse2, up1, head) are kept by every depth, so its
+    checkpoints load unchanged; a third level adds down3, up3 and fuse4.
+    """
+
+    def __init__(self, width: int = 32, blocks: int = 8, expansion: int = 2, levels: int = 2):
         super().__init__()
-        c1, c2, c4 = width // 2, width, width * 2
+        if levels not in (2, 3):
+            raise ValueError(f"fast generator levels must be 2 or 3, got {levels}")
+        self.levels = levels
+        ch = [width // 2 * 2 ** i for i in range(levels + 1)]  # channels at 1, 1/2, 1/4 (, 1/8)
         act = nn.LeakyReLU(0.2, inplace=True)
-        self.stem = nn.Sequential(nn.Conv2d(3, c1, 3, padding=1), act)                   # full res
-        self.down1 = nn.Sequential(nn.Conv2d(c1, c2, 3, stride=2, padding=1), act)         # 1/2
-        self.down2 = nn.Sequential(nn.Conv2d(c2, c4, 3, stride=2, padding=1), act)         # 1/4
-        self.body = nn.Sequential(*[InvertedResidual(c4, expansion) for _ in range(blocks)])
-        self.up2 = nn.Sequential(nn.Conv2d(c4, c2 * 4, 1), nn.PixelShuffle(2))             # 1/4 -> 1/2
-        self.fuse2 = nn.Sequential(nn.Conv2d(c2, c2, 3, padding=1, groups=c2), nn.Conv2d(c2, c2, 1), act)
-        self.up1 = nn.Sequential(nn.Conv2d(c2, c1 * 4, 1), nn.PixelShuffle(2))             # 1/2 -> full
-        self.head = nn.Conv2d(c1, 3, 3, padding=1)
+        self.stem = nn.Sequential(nn.Conv2d(3, ch[0], 3, padding=1), act)
+        for i in range(1, levels + 1):   # down{i}: 1/2**(i-1) -> 1/2**i
+            self.add_module(f"down{i}", nn.Sequential(nn.Conv2d(ch[i - 1], ch[i], 3, stride=2, padding=1), act))
+        self.body = nn.Sequential(*[InvertedResidual(ch[-1], expansion) for _ in range(blocks)])
+        for i in range(levels, 0, -1):   # up{i}: 1/2**i -> 1/2**(i-1), then fuse with that scale's skip
+            self.add_module(f"up{i}", nn.Sequential(nn.Conv2d(ch[i], ch[i - 1] * 4, 1), nn.PixelShuffle(2)))
+            if i > 1:
+                c = ch[i - 1]
+                self.add_module(f"fuse{2 ** (i - 1)}", nn.Sequential(nn.Conv2d(c, c, 3, padding=1, groups=c),
+                                                                    nn.Conv2d(c, c, 1), act))
+        self.head = nn.Conv2d(ch[0], 3, 3, padding=1)
         nn.init.zeros_(self.head.weight)   # start as the identity: output = input
         nn.init.zeros_(self.head.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        s1 = self.stem(x)                      # (B, c1, H, W)
-        s2 = self.down1(s1)                    # (B, c2, H/2, W/2)
-        s4 = self.body(self.down2(s2))         # (B, c4, H/4, W/4)
-        u2 = self.fuse2(self.up2(s4) + s2)     # (B, c2, H/2, W/2)
-        u1 = self.up1(u2) + s1                 # (B, c1, H, W)
-        return torch.clamp(x + self.head(u1), 0.0, 1.0)
+        skips = [self.stem(x)]                                     # (B, ch0, H, W)
+        for i in range(1, self.levels + 1):
+            skips.append(getattr(self, f"down{i}")(skips[-1]))     # (B, ch_i, H/2**i, W/2**i)
+        y = self.body(skips.pop())                                 # (B, ch_L, H/2**L, W/2**L)
+        for i in range(self.levels, 1, -1):
+            y = getattr(self, f"fuse{2 ** (i - 1)}")(getattr(self, f"up{i}")(y) + skips.pop())
+        y = self.up1(y) + skips.pop()                              # (B, ch0, H, W)
+        return torch.clamp(x + self.head(y), 0.0, 1.0)
 
 
 class ResNet9Generator(nn.Module):
@@ -108,9 +123,14 @@ class ResNet9Generator(nn.Module):
         return (out + 1) / 2
 
 
+def size_multiple(cfg: DeblurModelConfig) -> int:
+    """Image sides the generator takes: every stride-2 level must halve them exactly."""
+    return 2 ** cfg.levels if cfg.generator == "fast" else 4
+
+
 def build_generator(cfg: DeblurModelConfig) -> nn.Module:
     if cfg.generator == "fast":
-        return FastDeblurGenerator(cfg.width, cfg.blocks, cfg.expansion)
+        return FastDeblurGenerator(cfg.width, cfg.blocks, cfg.expansion, cfg.levels)
     if cfg.generator == "resnet9":
         return ResNet9Generator(cfg.width, cfg.blocks)
     raise ValueError(f"unknown deblur generator {cfg.generator!r}; use fast or resnet9")

@@ -6,7 +6,8 @@ import torch
 from PIL import Image
 
 from gan_app.apps.deblur.data import DeblurDataConfig, build_dataset, evaluation_pairs, write_paired_set
-from gan_app.apps.deblur.model import DeblurModelConfig, build_generator
+from gan_app.apps.deblur.head import HEAD
+from gan_app.apps.deblur.model import DeblurModelConfig, build_generator, size_multiple
 from gan_app.errors import UserError
 
 
@@ -48,6 +49,8 @@ def test_bad_data_paths_are_user_errors(tmp_path):
         build_dataset(DeblurDataConfig(path=str(tmp_path / "missing")))
     with pytest.raises(UserError, match="multiple of 4"):
         build_dataset(DeblurDataConfig(path=str(tmp_path), crop=30))
+    with pytest.raises(UserError, match="multiple of 8"):
+        build_dataset(DeblurDataConfig(path=str(_photos(tmp_path / "p")), crop=36), 8)
 
 
 def test_evaluation_pairs_are_deterministic():
@@ -69,10 +72,30 @@ def test_write_paired_set_writes_pairs_and_kernels_and_refuses_nonempty(tmp_path
         write_paired_set(tmp_path / "sharp", out)
 
 
-def test_fast_generator_starts_as_identity_and_keeps_shape():
-    g = build_generator(DeblurModelConfig(width=8, blocks=1))
-    x = torch.rand(2, 3, 36, 44)
+@pytest.mark.parametrize("levels, side", [(2, (36, 44)), (3, (40, 48))])
+def test_fast_generator_starts_as_identity_and_keeps_shape(levels, side):
+    g = build_generator(DeblurModelConfig(width=8, blocks=1, levels=levels))
+    x = torch.rand(2, 3, *side)
     torch.testing.assert_close(g(x), x)
+    torch.nn.init.normal_(g.head.weight, std=0.1)   # trained: every level reaches the output
+    g.zero_grad()
+    g(x).sum().backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for n, p in g.named_parameters() if "weight" in n)
+
+
+def test_fast_generator_levels_set_body_resolution_and_size_multiple():
+    cfg2, cfg3 = DeblurModelConfig(width=8, blocks=1), DeblurModelConfig(width=8, blocks=1, levels=3)
+    body_inputs = []
+    for cfg in (cfg2, cfg3):
+        g = build_generator(cfg)
+        g.body.register_forward_hook(lambda m, i, o: body_inputs.append(tuple(i[0].shape)))
+        g(torch.rand(1, 3, 32, 32))
+    assert body_inputs == [(1, 16, 8, 8), (1, 32, 4, 4)]   # 1/4 res at 2x width, 1/8 res at 4x width
+    assert [size_multiple(c) for c in (cfg2, cfg3)] == [4, 8]
+    assert HEAD.graph(cfg3).size_multiple == 8
+    assert size_multiple(DeblurModelConfig(generator="resnet9")) == 4
+    with pytest.raises(ValueError, match="levels must be 2 or 3"):
+        build_generator(DeblurModelConfig(levels=4))
 
 
 def test_resnet9_is_the_deblurgan_v1_size():
