@@ -4,6 +4,7 @@
 
 Evaluates the checkpoint's EMA generator with the head's protocol (per-attribute accuracy on seen
 and held-out colour x shape pairs, R-precision, Fréchet distance; see apps/text2image/evaluate.py),
+with the noise truncation `gan-app text2img` uses by default and untruncated,
 times caption -> 8 images on ONNX Runtime (1 thread, text encoder + generator), writes
 benchmarks/results/text2image.json and docs/text2image_grid.png (one row per caption; the last
 rows are held-out combinations).
@@ -34,12 +35,13 @@ def draw_grid(model_path: Path, out: Path, per_row: int = 8, seed: int = 0) -> N
     from PIL import Image, ImageDraw
 
     from gan_app.apps.text2image.text_runtime import TextEncoderSession, text_graph_path
-    from gan_app.runtime.sampling import grid
+    from gan_app.apps.text2image.generate import TRUNCATION
+    from gan_app.runtime.sampling import grid, normal_latents
     from gan_app.runtime.session import load_model
 
     onnx = load_model(model_path, threads=1)
     text = TextEncoderSession(text_graph_path(onnx.path), 1)
-    z = np.random.default_rng(seed).standard_normal((per_row, int(onnx.spec.extra["z_dim"]))).astype(np.float32)
+    z = normal_latents(np.random.default_rng(seed), (per_row, int(onnx.spec.extra["z_dim"])), TRUNCATION)
     rows = []
     for caption in SEEN + HELDOUT:
         e = np.repeat(text.encode([caption]), per_row, axis=0)
@@ -77,21 +79,25 @@ def main() -> None:
     import torch
 
     from gan_app.apps.text2image.evaluate import evaluate_generator
+    from gan_app.apps.text2image.generate import TRUNCATION
     from gan_app.checkpoint import load_generator, read_meta
 
     torch.set_num_threads(1)
     _, run, generator = load_generator(args.checkpoint)
-    metrics = evaluate_generator(generator, run, n=args.n)
+    metrics = evaluate_generator(generator, run, n=args.n)  # as `gan-app text2img` samples: truncated
+    untruncated = evaluate_generator(generator, run, n=args.n, truncation=0.0)
     log = args.checkpoint.parents[1] / "metrics.jsonl"
     lines = [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
     training = {"steps": read_meta(args.checkpoint)["step"], "recipe_steps": run.train.steps,
                 "batch_size": run.train.batch_size, "cpu_threads": run.train.cpu_threads,
                 "mean_it_s": round(float(np.mean([entry["it_s"] for entry in lines if "it_s" in entry])), 3) if lines else None}
-    rows = [{"split": s, **{a: metrics[f"{s}_accuracy_{a}"] for a in ("shape", "colour", "size", "position", "all")},
-             "r_precision": metrics[f"{s}_r_precision"], "frechet": metrics[f"{s}_frechet_distance"],
-             "frechet_floor": metrics[f"{s}_frechet_floor_real_train"]} for s in ("seen", "heldout")]
+    rows = [{"split": s, "truncation": m["truncation"],
+             **{a: m[f"{s}_accuracy_{a}"] for a in ("shape", "colour", "size", "position", "all")},
+             "r_precision": m[f"{s}_r_precision"], "frechet": m[f"{s}_frechet_distance"],
+             "frechet_floor": m[f"{s}_frechet_floor_real_train"]} for m in (metrics, untruncated) for s in ("seen", "heldout")]
     print_table(rows, list(rows[0]))
-    result = {"checkpoint": args.checkpoint.name, "training": training, "metrics": metrics,
+    result = {"checkpoint": args.checkpoint.name, "training": training, "text2img_default_truncation": TRUNCATION,
+              "metrics": metrics, "metrics_untruncated": untruncated,
               "targets": {"seen_per_attribute_accuracy": 0.90, "heldout_per_attribute_accuracy": 0.75}}
     if args.model.is_file():
         result["speed"] = speed(args.model)

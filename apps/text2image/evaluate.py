@@ -2,8 +2,9 @@
 
 Protocol (`evaluate_generator`), for each evaluation split — "seen" (the val split: colour x
 shape pairs seen in training, new images and noise) and "heldout" (colour x shape pairs never
-seen in training) — `n` items, each with one caption (phrasings and synonyms in turn), z ~ N(0, I)
-from a fixed seed:
+seen in training) — `n` items, each with one caption (phrasings and synonyms in turn), z drawn
+exactly as `gan-app text2img` draws it (numpy, a fixed seed, truncated at its default unless
+`truncation` says otherwise):
 - per-attribute accuracy: the classifier's argmax per attribute == the caption's fact; `all`:
   every attribute right. Ceiling: the classifier on the split's real images (reported too).
 - R-precision (R = 1 of 100, as in AttnGAN's protocol): for each generated image, the true
@@ -29,9 +30,11 @@ from gan_app.errors import UserError
 from gan_app.metrics.domain_classifier import load_classifier
 from gan_app.metrics.frechet import frechet_from_features
 from gan_app.paths import weights_root
+from gan_app.runtime.sampling import normal_latents
 
 from .classifier import SIZES, attribute_accuracy, predict
 from .data import load_split, vocabulary_for
+from .generate import TRUNCATION
 from .shapes import TEMPLATES, caption
 
 CLASSIFIER_FILE = "classifier-v1.safetensors"
@@ -50,15 +53,13 @@ def eval_captions(attributes: np.ndarray) -> list[str]:
 
 
 @torch.no_grad()
-def generate_for(generator: Any, tokens: torch.Tensor, z_dim: int, seed: int = EVAL_SEED) -> torch.Tensor:
+def generate_for(generator: Any, tokens: torch.Tensor, z_dim: int, truncation: float = TRUNCATION,
+                 seed: int = EVAL_SEED) -> torch.Tensor:
     """Generated images (N, 3, R, R) in [-1, 1] for token rows (N, L), z from a fixed seed."""
     generator.eval()
-    gen = torch.Generator().manual_seed(seed)
-    out = []
-    for i in range(0, len(tokens), BATCH):
-        t = tokens[i: i + BATCH]
-        z = torch.randn(len(t), z_dim, generator=gen)  # (b, Z)
-        out.append(generator(z, generator.encode(t)).float().clamp(-1, 1))
+    z = torch.from_numpy(normal_latents(np.random.default_rng(seed), (len(tokens), z_dim), truncation))  # (N, Z)
+    out = [generator(z[i: i + BATCH], generator.encode(tokens[i: i + BATCH])).float().clamp(-1, 1)
+           for i in range(0, len(tokens), BATCH)]
     return torch.cat(out)
 
 
@@ -79,7 +80,7 @@ def r_precision(logp: np.ndarray, attributes: np.ndarray, candidates: int = R_CA
 
 
 def evaluate_generator(generator: Any, run: RunConfig, data: str | None = None, n: int = 2000,
-                       classifier: str | Path | None = None) -> dict:
+                       classifier: str | Path | None = None, truncation: float = TRUNCATION) -> dict:
     """The metrics above, per split, as a flat dict of numbers plus `protocol`."""
     m = run.model
     path = data or run.data.path
@@ -96,7 +97,7 @@ def evaluate_generator(generator: Any, run: RunConfig, data: str | None = None, 
     for name, split in (("seen", "val"), ("heldout", "heldout")):
         real = load_split(cfg, split, m.resolution)
         tokens = torch.from_numpy(vocab.encode(eval_captions(real.attributes)).tokens)  # (n, L)
-        gen_feats, gen_logp = predict(model, generate_for(generator, tokens, m.z_dim))
+        gen_feats, gen_logp = predict(model, generate_for(generator, tokens, m.z_dim, truncation))
         real_feats, real_logp = predict(model, to_model_range(real.images))
         for key, value in attribute_accuracy(gen_logp, real.attributes).items():
             metrics[f"{name}_accuracy_{key}"] = value
@@ -107,10 +108,11 @@ def evaluate_generator(generator: Any, run: RunConfig, data: str | None = None, 
         metrics[f"{name}_frechet_floor_real_train"] = frechet_from_features(train_feats, real_feats)
     metrics.update({
         "samples_per_split": n,
+        "truncation": truncation,
         "feature_network": f"attribute classifier {info.get('name', CLASSIFIER_FILE)} (penultimate {model.cfg.feature_dim}-d)",
         "protocol": (f"{n} generated images per split (seen = val split, held-out = unseen colour x shape pairs), one "
-                     f"caption each cycling through {len(TEMPLATES)} phrasings x 2 synonym choices, z ~ N(0, I) seed "
-                     f"{EVAL_SEED}; accuracy = attribute classifier argmax per attribute vs the caption's fact; "
+                     f"caption each cycling through {len(TEMPLATES)} phrasings x 2 synonym choices, z ~ N(0, I) "
+                     f"(numpy seed {EVAL_SEED}, {f'truncated at {truncation}' if truncation else 'untruncated'}); accuracy = attribute classifier argmax per attribute vs the caption's fact; "
                      f"R-precision = true caption ranked first among {R_CANDIDATES} (99 with other facts) by the "
                      "classifier's summed per-attribute log-likelihood; Fréchet distance of its penultimate features vs "
                      f"the split's {n} real images, floor = {n} real training images vs the same"),

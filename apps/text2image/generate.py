@@ -2,8 +2,10 @@
 
 Torch-free: ONNX Runtime + numpy + Pillow. The caption is tokenised with the vocabulary stored
 in the text encoder graph (`<stem>.text.onnx`), embedded, and rendered by the generator graph
-with noise from numpy's seeded generator, so `--seed` reproduces a picture. `--interpolate A B`
-walks linearly from caption A's embedding to caption B's (GAN-INT) with the noise held fixed.
+with noise from numpy's seeded generator, so `--seed` reproduces a picture. The noise is
+truncated at TRUNCATION by default (the setting `gan-app eval text2image` measures).
+`--interpolate A B` walks linearly from caption A's embedding to caption B's (GAN-INT) with
+the noise held fixed.
 """
 
 from __future__ import annotations
@@ -15,7 +17,13 @@ import numpy as np
 import typer
 
 from gan_app.errors import UserError
-from gan_app.runtime.sampling import MAX_SAMPLES, check_count, check_grid_output, resolve_seed, save_grid
+from gan_app.runtime.sampling import (MAX_SAMPLES, check_count, check_grid_output, check_truncation, normal_latents,
+                                     resolve_seed, save_grid)
+
+# Default noise truncation (|z| <= 1 per coordinate). Chosen on a separate draw of the seen pairs
+# (not the benchmark's): at 20,000 steps shape accuracy 0.896 untruncated -> 0.915 at 1.0, Fréchet
+# distance 7.99 -> 7.40, so the tails of z only cost fidelity here. `--truncation 0` turns it off.
+TRUNCATION = 1.0
 
 EPILOG = """Examples:
 
@@ -47,6 +55,8 @@ def text2img_command(
     model: Optional[str] = typer.Option(None, "--model", help="An exported text2image .onnx (default: the shipped model)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output file."),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for ONNX Runtime."),
+    truncation: float = typer.Option(TRUNCATION, "--truncation",
+                                     help="Redraw noise entries beyond +-T: fidelity over variety (0: off)."),
 ) -> None:
     """Generate images from a caption with the shipped text-to-image model (ONNX Runtime, no torch needed)."""
     from gan_app.runtime.session import load_model
@@ -66,17 +76,18 @@ def text2img_command(
         raise UserError("pass one CAPTION, or --interpolate \"A\" \"B\" (not both)")
     check_grid_output(output, zoom, overwrite)
     n = check_count(n)
+    check_truncation(truncation)
     ends = text.encode(list(interpolate) if interpolate is not None else [caption])  # (1 or 2, T); checks the captions
     seed = resolve_seed(seed)
     z_dim = int(onnx.spec.extra["z_dim"])
     rng = np.random.default_rng(seed)
     if interpolate is not None:
         embedding = interpolate_embeddings(ends[0], ends[1], n)  # (n, T)
-        z = np.repeat(rng.standard_normal((1, z_dim)).astype(np.float32), n, axis=0)  # one noise for the whole walk
+        z = np.repeat(normal_latents(rng, (1, z_dim), truncation), n, axis=0)  # one noise for the whole walk
         columns = n
     else:
         embedding = np.repeat(ends, n, axis=0)  # (n, T)
-        z = rng.standard_normal((n, z_dim)).astype(np.float32)
+        z = normal_latents(rng, (n, z_dim), truncation)
         columns = int(np.ceil(np.sqrt(n)))
     images = onnx.run({"z": z, "embedding": embedding})  # (n, 3, R, R)
     save_grid(images, columns, tuple(onnx.spec.value_range), zoom, output, overwrite)

@@ -71,6 +71,10 @@ def test_cli_writes_a_grid_of_the_class(exported, tmp_path):
     again = tmp_path / "h.png"
     _invoke("--model", str(exported), "--class", "1", "-n", "6", "--seed", "3", "-o", str(again), "--zoom", "1")
     np.testing.assert_array_equal(picture, np.asarray(Image.open(again)))  # seeded
+    truncated = tmp_path / "t.png"     # off by default; --truncation redraws the noise's tails
+    _invoke("--model", str(exported), "--class", "1", "-n", "6", "--seed", "3", "-o", str(truncated), "--zoom", "1",
+            "--truncation", "0.5")
+    assert not np.array_equal(picture, np.asarray(Image.open(truncated)))
 
 
 def test_cli_each_class_and_interpolate(exported, tmp_path):
@@ -90,6 +94,7 @@ def test_cli_list_classes(exported):
     (["--class", "0", "-n", "0"], "at least 1"),
     ([], "pass --class"),
     (["--class", "0", "--each-class"], "pass --class"),
+    (["--class", "0", "--truncation", "-2"], "--truncation must be 0 (off) or >= 0.1"),
 ])
 def test_cli_refusals(exported, tmp_path, args, message):
     result = _invoke("--model", str(exported), "-o", str(tmp_path / "x.png"), *args)

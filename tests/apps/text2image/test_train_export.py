@@ -59,11 +59,14 @@ def test_cli_writes_a_reproducible_grid_and_an_interpolation(exported, tmp_path)
         assert result.exit_code == 0, result.output
     a, b = (np.asarray(Image.open(tmp_path / n)) for n in ("a.png", "b.png"))
     assert np.array_equal(a, b) and a.shape == (2 * 8 + 6, 2 * 8 + 6, 3)
+    result = runner.invoke(app, [*args, "--truncation", "0", "-o", str(tmp_path / "c.png")])  # default noise is truncated
+    assert result.exit_code == 0 and not np.array_equal(a, np.asarray(Image.open(tmp_path / "c.png")))
     result = runner.invoke(app, ["text2img", "--interpolate", "red circle", "blue square", "-n", "5", "--seed", "1",
                                  "--model", str(exported), "--zoom", "1", "-o", str(tmp_path / "walk.png")])
     assert result.exit_code == 0, result.output
     assert np.asarray(Image.open(tmp_path / "walk.png")).shape == (8 + 4, 5 * 8 + 12, 3)
-    for bad in (["text2img", "", "--model", str(exported)], ["text2img", "zebra", "--model", str(exported)]):
+    for bad in (["text2img", "", "--model", str(exported)], ["text2img", "zebra", "--model", str(exported)],
+                [*args[:2], "--truncation", "-1", "--model", str(exported)]):
         result = runner.invoke(app, [*bad, "-o", str(tmp_path / "x.png")])
         assert result.exit_code != 0 and isinstance(result.exception, UserError)
 
