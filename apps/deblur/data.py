@@ -16,7 +16,7 @@ import torch
 from torch.utils.data import Dataset
 
 from gan_app.data.folders import find_paired_layout, list_images, load_rgb
-from gan_app.data.photos import offline_photos
+from gan_app.data.photos import offline_photos, training_photos
 from gan_app.errors import UserError
 
 from .blur import ShakeParams, blur, random_linear_psf, random_shake_psf
@@ -134,10 +134,7 @@ def build_dataset(cfg: DeblurDataConfig, multiple: int = 4) -> Dataset:
     if cfg.crop % multiple:
         raise UserError(f"data.crop must be a multiple of {multiple} for this generator, got {cfg.crop}")
     if cfg.path == "photos":
-        photos = [img for _, img in offline_photos("train")]
-        if not photos:
-            raise UserError("no offline photos found; install scikit-image or pass --data FOLDER")
-        return SyntheticBlurDataset(photos, cfg)
+        return SyntheticBlurDataset(training_photos(), cfg)
     root = Path(cfg.path).expanduser()
     if not root.is_dir():
         raise UserError(f"--data {cfg.path}: not a folder; pass a folder of sharp photos, blur/+sharp/ or a GoPro root")

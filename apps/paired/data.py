@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from gan_app.data.folders import find_paired_layout, list_images, load_rgb
-from gan_app.data.photos import offline_photos
+from gan_app.data.photos import offline_photos, training_photos
 from gan_app.errors import UserError
 
 from .config import PHOTO_TASKS, PairedDataConfig
@@ -128,10 +128,7 @@ def build_dataset(cfg: PairedDataConfig, in_channels: int, out_channels: int, mu
     args = (cfg, in_channels, out_channels)
     task = photo_task(cfg.path)
     if task is not None:
-        photos = [img for _, img in offline_photos("train")]
-        if not photos:
-            raise UserError("no offline photos found; install scikit-image or pass --data DIR")
-        return PairDataset(*args, cfg.epoch_size, photo_pairs(task, photos, cfg))
+        return PairDataset(*args, cfg.epoch_size, photo_pairs(task, training_photos(), cfg))
     return PairDataset(*args, *folder_loader(cfg.path))
 
 

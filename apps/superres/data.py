@@ -17,7 +17,7 @@ import torch
 from torch.utils.data import Dataset
 
 from gan_app.data.folders import find_paired_layout, list_images, load_rgb
-from gan_app.data.photos import offline_photos
+from gan_app.data.photos import offline_photos, training_photos
 from gan_app.errors import UserError
 
 from .degrade import bicubic_down, realistic_down
@@ -122,10 +122,7 @@ def build_dataset(cfg: SRDataConfig, scale: int) -> Dataset:
     if cfg.degradation not in DEGRADATIONS:
         raise UserError(f"unknown degradation {cfg.degradation!r}; use one of {', '.join(DEGRADATIONS)}")
     if cfg.path == "photos":
-        photos = [img for _, img in offline_photos("train")]   # held-out photos never enter training
-        if not photos:
-            raise UserError("no offline photos found; install scikit-image or pass --data FOLDER")
-        return HROnlyDataset(photos, cfg, scale)
+        return HROnlyDataset(training_photos(), cfg, scale)   # held-out photos never enter training
     root = Path(cfg.path).expanduser()
     if not root.is_dir():
         raise UserError(f"--data {cfg.path}: not a folder; pass a folder of HR photos or one with lr/ and hr/")
