@@ -70,10 +70,10 @@ class FastDeblurGenerator(nn.Module):
 
     def __init__(self, width: int = 32, blocks: int = 8, expansion: int = 2, levels: int = 2):
         super().__init__()
-        if levels not in (2, 3):
-            raise ValueError(f"fast generator levels must be 2 or 3, got {levels}")
+        if levels not in (2, 3, 4):
+            raise ValueError(f"fast generator levels must be 2, 3 or 4, got {levels}")
         self.levels = levels
-        ch = [width // 2 * 2 ** i for i in range(levels + 1)]  # channels at 1, 1/2, 1/4 (, 1/8)
+        ch = [width // 2 * 2 ** i for i in range(levels + 1)]  # channels at 1, 1/2, 1/4 (, 1/8, 1/16)
         act = nn.LeakyReLU(0.2, inplace=True)
         self.stem = nn.Sequential(nn.Conv2d(3, ch[0], 3, padding=1), act)
         for i in range(1, levels + 1):   # down{i}: 1/2**(i-1) -> 1/2**i

@@ -1,5 +1,8 @@
 """Deblur datasets, evaluation protocol and generators."""
 
+import dataclasses
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -9,6 +12,7 @@ from gan_app.apps.deblur.data import DeblurDataConfig, build_dataset, evaluation
 from gan_app.apps.deblur.head import HEAD
 from gan_app.apps.deblur.model import DeblurModelConfig, build_generator, size_multiple
 from gan_app.errors import UserError
+from gan_app.paths import weights_root
 
 
 def _photos(folder, n=3, size=(80, 96)):
@@ -72,7 +76,7 @@ def test_write_paired_set_writes_pairs_and_kernels_and_refuses_nonempty(tmp_path
         write_paired_set(tmp_path / "sharp", out)
 
 
-@pytest.mark.parametrize("levels, side", [(2, (36, 44)), (3, (40, 48))])
+@pytest.mark.parametrize("levels, side", [(2, (36, 44)), (3, (40, 48)), (4, (48, 64))])
 def test_fast_generator_starts_as_identity_and_keeps_shape(levels, side):
     g = build_generator(DeblurModelConfig(width=8, blocks=1, levels=levels))
     x = torch.rand(2, 3, *side)
@@ -84,18 +88,26 @@ def test_fast_generator_starts_as_identity_and_keeps_shape(levels, side):
 
 
 def test_fast_generator_levels_set_body_resolution_and_size_multiple():
-    cfg2, cfg3 = DeblurModelConfig(width=8, blocks=1), DeblurModelConfig(width=8, blocks=1, levels=3)
+    cfgs = [DeblurModelConfig(width=8, blocks=1, levels=levels) for levels in (2, 3, 4)]
     body_inputs = []
-    for cfg in (cfg2, cfg3):
+    for cfg in cfgs:
         g = build_generator(cfg)
         g.body.register_forward_hook(lambda m, i, o: body_inputs.append(tuple(i[0].shape)))
         g(torch.rand(1, 3, 32, 32))
-    assert body_inputs == [(1, 16, 8, 8), (1, 32, 4, 4)]   # 1/4 res at 2x width, 1/8 res at 4x width
-    assert [size_multiple(c) for c in (cfg2, cfg3)] == [4, 8]
-    assert HEAD.graph(cfg3).size_multiple == 8
+    # 1/4 res at 2x width, 1/8 res at 4x width, 1/16 res at 8x width
+    assert body_inputs == [(1, 16, 8, 8), (1, 32, 4, 4), (1, 64, 2, 2)]
+    assert [size_multiple(c) for c in cfgs] == [4, 8, 16]
+    assert HEAD.graph(cfgs[1]).size_multiple == 8
     assert size_multiple(DeblurModelConfig(generator="resnet9")) == 4
-    with pytest.raises(ValueError, match="levels must be 2 or 3"):
-        build_generator(DeblurModelConfig(levels=4))
+    with pytest.raises(ValueError, match="levels must be 2, 3 or 4"):
+        build_generator(DeblurModelConfig(levels=5))
+
+
+def test_pretrain_recipe_reproduces_the_shipped_architecture():
+    """README's reproduction command is the pretrain recipe: it must build the model that ships."""
+    card = json.loads((weights_root() / "deblur" / "deblur-v1.json").read_text())
+    assert dataclasses.asdict(HEAD.recipe("pretrain").model) == card["model_config"]
+    assert HEAD.recipe("pretrain").data.crop == card["training"]["crop"]
 
 
 def test_resnet9_is_the_deblurgan_v1_size():
