@@ -22,6 +22,7 @@ MIN_SIDE = 4  # pixels; smaller images carry too little context for any generato
 LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601, as Pillow's RGB -> L
 SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
 SIXTEEN_BIT_FORMATS = ("PNG", "TIFF")
+PRINT_MODE_FORMATS = ("JPEG", "TIFF")  # the formats Pillow writes CMYK and YCbCr to; others get RGB
 _REWRITE_MODES = {"1": "L", "PA": "RGBA", "La": "LA", "RGBa": "RGBA", "RGBX": "RGB"}
 _KEEP_MODES = ("L", "LA", "RGB", "RGBA", "CMYK", "YCbCr")
 
@@ -129,7 +130,8 @@ def write_image(path: Path, pixels: np.ndarray, like: Picture, *, overwrite: boo
     want = 1 if like.mode in ("L", "LA", "I;16") else 3
     if pixels.shape[-1] != want:
         pixels = to_channels(pixels, want)
-    image = _encode(pixels, like, sixteen_bit=like.mode == "I;16" and fmt in SIXTEEN_BIT_FORMATS)
+    image = _encode(pixels, like, sixteen_bit=like.mode == "I;16" and fmt in SIXTEEN_BIT_FORMATS,
+                    print_mode=fmt in PRINT_MODE_FORMATS)
     options = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
     if like.icc_profile and fmt in ("PNG", "JPEG", "WEBP", "TIFF"):
         options["icc_profile"] = like.icc_profile
@@ -141,15 +143,19 @@ def write_image(path: Path, pixels: np.ndarray, like: Picture, *, overwrite: boo
     return path
 
 
-def _encode(pixels: np.ndarray, like: Picture, *, sixteen_bit: bool) -> Image.Image:
-    """A Pillow image in `like`'s mode from float pixels (H, W, C) in [0, 1] (clipped here)."""
+def _encode(pixels: np.ndarray, like: Picture, *, sixteen_bit: bool, print_mode: bool) -> Image.Image:
+    """A Pillow image in `like`'s mode from float pixels (H, W, C) in [0, 1] (clipped here).
+
+    A CMYK or YCbCr input goes back to its mode only where the format holds it (`print_mode`);
+    a PNG of a CMYK JPEG is written as RGB, as 16-bit grey becomes 8-bit in a JPEG.
+    """
     if sixteen_bit:
         return Image.fromarray(_quantize(pixels[..., 0], np.uint16))
     array = _quantize(pixels, np.uint8)
     if like.alpha is not None:
         array = np.concatenate([array, _alpha_for(like.alpha, array.shape[:2])[..., None]], axis=-1)
     image = Image.fromarray(array[..., 0] if array.shape[-1] == 1 else array)
-    if like.mode in ("CMYK", "YCbCr"):
+    if print_mode and like.mode in ("CMYK", "YCbCr"):
         image = image.convert(like.mode)
     return image
 

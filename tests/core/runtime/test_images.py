@@ -90,6 +90,14 @@ def test_cmyk_is_written_back_as_cmyk(tmp_path):
     np.testing.assert_array_equal(np.asarray(out), np.asarray(cmyk))
 
 
+def test_cmyk_jpeg_to_png_is_written_as_rgb(tmp_path):
+    # PNG cannot hold CMYK: a print-ready JPEG deblurred to the default .png output must not fail.
+    cmyk = Image.fromarray(_gradient(16, 16)).convert("CMYK")
+    picture, out = _roundtrip(tmp_path, cmyk, "c.jpg", "c.png")
+    assert out.mode == "RGB"
+    np.testing.assert_array_equal(np.asarray(out), picture.pixels)
+
+
 def test_channel_conversion():
     grey = np.array([[[10]], [[200]]], np.uint8)  # (2, 1, 1)
     np.testing.assert_array_equal(to_channels(grey, 3), np.repeat(grey, 3, axis=-1))
