@@ -117,6 +117,9 @@ def register_eval(app: typer.Typer) -> None:
         data: Optional[str] = typer.Option(None, "--data", help="Evaluation data (default: the head's held-out set)."),
         output: Optional[Path] = typer.Option(None, "-o", "--output", help="Also write the metrics as JSON here."),
         no_ema: bool = typer.Option(False, "--no-ema", help="Evaluate the raw generator instead of its EMA weights."),
+        classifier: Optional[Path] = typer.Option(
+            None, "--classifier", help="conditional, text2image: the domain classifier that judges the samples "
+                                       "(from `gan-app conditional-classifier` on your data); default: the shipped one."),
     ) -> None:
         """Evaluate a trained generator with the head's own metrics and protocol."""
         import json
@@ -130,10 +133,19 @@ def register_eval(app: typer.Typer) -> None:
         loaded, run, generator = load_generator(checkpoint, use_ema=not no_ema)
         if head not in (loaded.name, loaded.verb, loaded.model_name(run)):  # a named model answers to its name too
             raise UserError(f"{checkpoint} is a {loaded.model_name(run)!r} checkpoint of head {loaded.name!r}, not {head!r}")
-        metrics = loaded.evaluate(generator, run, data)
+        if classifier is not None and not loaded.judged_by_classifier:
+            raise UserError(f"head {loaded.name!r} is not judged by a classifier; drop --classifier")
+        if classifier is not None and not classifier.is_file():
+            raise UserError(f"--classifier {classifier} does not exist; train one with `gan-app {loaded.name}-classifier`")
+        metrics = loaded.evaluate(generator, run, data, **({"classifier": classifier} if classifier else {}))
         for key, value in metrics.items():
             if isinstance(value, (int, float, str)):
                 typer.echo(f"{key:<24} {value:.4f}" if isinstance(value, float) else f"{key:<24} {value}")
+            elif isinstance(value, dict):  # a breakdown, e.g. per_class: {name: {metric: number}}
+                for name, row in value.items():
+                    fields = row.items() if isinstance(row, dict) else [("value", row)]
+                    typer.echo(f"{key:<24} {name:<16} " + " ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}"
+                                                              for k, v in fields))
         if output is not None:
             with atomic_output(output, overwrite=False) as tmp:
                 tmp.write_text(json.dumps(metrics, indent=2))

@@ -39,8 +39,10 @@ def main() -> None:
              "met": met[k]} for k in TARGETS]
     rows += [{"metric": k, "value": metrics[k], "target": "", "met": ""}
              for k in ("classifier_test_accuracy", "is_score_std", "is_score_real_test", "frechet_distance",
-                       "frechet_floor_real_train_vs_test")]
+                       "frechet_floor_real_train_vs_test", "frechet_mean_term")]
     print_table(rows, ["metric", "value", "target", "met"])
+    print_table([{"class": name, **values} for name, values in metrics["per_class"].items()],
+                ["class", "conditional_accuracy", "frechet_distance"])
     write_json("conditional", {"checkpoint": args.checkpoint.name, "step": read_meta(args.checkpoint)["step"],
                                "ema": not args.no_ema, "metrics": metrics, "targets": TARGETS, "met": met})
 

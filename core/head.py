@@ -154,6 +154,10 @@ class Head:
         their model-card entry (empty: none)."""
         return {}
 
+    # True where `evaluate` also takes `classifier=PATH`: a domain classifier that judges the samples
+    # (`gan-app eval HEAD --classifier`), for models trained on data the shipped classifier does not know.
+    judged_by_classifier: bool = False
+
     def evaluate(self, generator: Any, run: RunConfig, data: str | None) -> dict:
         """Metrics of a trained generator (name -> number), with `protocol` describing them."""
         raise NotImplementedError

@@ -8,6 +8,10 @@ the real training set) gives
 - IS-style score: exp(E KL(p(y|x) || p(y))) over 10 splits (max = number of classes),
 - Fréchet distance of its penultimate features, samples vs the real test set, and the floor:
   the same distance for `n` real training images vs the real test set.
+Per class (where a class has >= 2 samples): conditional accuracy and the Fréchet distance of
+that class's samples vs that class's test images, and the overall distance's mean term
+||mu_gen - mu_test||^2: they say which classes and which part (shifted means vs missing
+variety) the gap comes from.
 """
 
 from __future__ import annotations
@@ -69,9 +73,10 @@ def evaluate_generator(generator: Any, run: RunConfig, data: str | None = None, 
     if (cfg.num_classes, cfg.channels, cfg.resolution) != (m.num_classes, m.channels, m.resolution):
         raise UserError(f"the domain classifier is for {cfg.num_classes} classes, {cfg.channels}x{cfg.resolution}px "
                         f"but the generator makes {m.num_classes} classes, {m.channels}x{m.resolution}px; "
-                        "pass a classifier trained on the same data")
+                        "train one on your data (`gan-app conditional-classifier`) and pass it with --classifier")
     if m.class_names and tuple(m.class_names) != names:
-        raise UserError(f"the domain classifier's classes {list(names)} differ from the generator's {list(m.class_names)}")
+        raise UserError(f"the domain classifier's classes {list(names)} differ from the generator's {list(m.class_names)}; "
+                        "pass one trained on its data with --classifier")
     network = ClassifierNetwork(model, f"domain classifier {info.get('name', CLASSIFIER_FILE)} "
                                        f"(penultimate {cfg.feature_dim}-d features)")
     data_cfg = dataclasses.replace(run.data, path=data or run.data.path, limit=0)
@@ -84,14 +89,23 @@ def evaluate_generator(generator: Any, run: RunConfig, data: str | None = None, 
     train_feats, _ = compute(network, _real_batches(train.images))
 
     fd = frechet_from_features(gen_feats, test_feats)
+    wanted, judged = labels.numpy(), gen_probs.argmax(1)
+    per_class = {}
+    for c, name in enumerate(names):
+        mine, theirs = wanted == c, test.labels == c
+        if mine.sum() >= 2 and theirs.sum() >= 2:
+            per_class[name] = {"conditional_accuracy": float((judged[mine] == c).mean()),
+                               "frechet_distance": frechet_from_features(gen_feats[mine], test_feats[theirs])}
     floor = frechet_from_features(train_feats, test_feats)
     is_mean, is_std = inception_score(gen_probs, splits=10)
     is_real, _ = inception_score(test_probs, splits=10)
     return {
-        "conditional_accuracy": float((gen_probs.argmax(1) == labels.numpy()).mean()),
+        "conditional_accuracy": float((judged == wanted).mean()),
         "classifier_test_accuracy": float((test_probs.argmax(1) == test.labels).mean()),
         "is_score": is_mean, "is_score_std": is_std, "is_score_real_test": is_real,
         "frechet_distance": fd, "frechet_floor_real_train_vs_test": floor, "frechet_ratio_to_floor": fd / floor,
+        "frechet_mean_term": float(np.sum((gen_feats.mean(0) - test_feats.mean(0)) ** 2)),
+        "per_class": per_class,
         "samples": n, "classes": m.num_classes,
         "feature_network": network.name,
         "protocol": (f"{n} samples ({n // m.num_classes} per class), z ~ N(0, I) seed {EVAL_SEED}; domain classifier "

@@ -57,9 +57,11 @@ class ConditionalHead(Head):
         return {"z": torch.randn(batch, model_cfg.z_dim),
                 "label": torch.arange(batch, dtype=torch.int64) % model_cfg.num_classes}
 
-    def evaluate(self, generator: Any, run: RunConfig, data: str | None) -> dict:
+    judged_by_classifier = True
+
+    def evaluate(self, generator: Any, run: RunConfig, data: str | None, classifier: Any = None) -> dict:
         from .evaluate import evaluate_generator
-        return evaluate_generator(generator, run, data)
+        return evaluate_generator(generator, run, data, classifier=classifier)
 
     def card_info(self, run: RunConfig) -> dict:
         from .recipes import describe

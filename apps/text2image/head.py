@@ -68,9 +68,11 @@ class Text2ImageHead(Head):
         import torch
         return {"z": torch.randn(batch, model_cfg.z_dim), "embedding": torch.randn(batch, model_cfg.text_dim)}
 
-    def evaluate(self, generator: Any, run: RunConfig, data: str | None) -> dict:
+    judged_by_classifier = True
+
+    def evaluate(self, generator: Any, run: RunConfig, data: str | None, classifier: Any = None) -> dict:
         from .evaluate import evaluate_generator
-        return evaluate_generator(generator, run, data)
+        return evaluate_generator(generator, run, data, classifier=classifier)
 
     def card_info(self, run: RunConfig) -> dict:
         from .recipes import describe

@@ -115,6 +115,14 @@ def test_cli_inference_with_the_exported_model(bundle, tmp_path):
     assert picture.std() > 0  # a real picture, not a blank canvas
 
 
+def test_eval_classifier_option_is_checked_before_evaluating(bundle, tmp_path):
+    head, _, checkpoint, _ = bundle
+    missing = tmp_path / "judge.safetensors"
+    result = CliRunner().invoke(build_app(), ["eval", head.name, "--checkpoint", str(checkpoint), "--classifier", str(missing)])
+    expected = "does not exist" if head.judged_by_classifier else "not judged by a classifier"
+    assert isinstance(result.exception, UserError) and expected in str(result.exception), result.output
+
+
 def _pixel_gap(head, run, checkpoint, pixels: np.ndarray, written: np.ndarray) -> float:
     """Largest |CLI output - PyTorch output| in [0, 1] units for an RGB input (both sides quantised by the CLI)."""
     _, _, generator = load_generator(checkpoint)

@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 import onnxruntime as ort
 import torch
 
@@ -33,10 +34,11 @@ def test_onnx_takes_z_and_int64_label(trained, exported):
     assert card["conditioning"]["class_names"] == ["0", "1"] and card["conditioning"]["z_dim"] == 8
 
 
-def test_evaluate_reports_metrics_with_protocol(trained, idx_dir, tmp_path):
+@pytest.fixture(scope="module")
+def judge(idx_dir, tmp_path_factory):
+    """(path, class names) of a domain classifier trained on the tiny 2-class IDX set."""
     from gan_app.apps.conditional.classifier import ClassifierConfig, save_classifier, train_classifier
     from gan_app.apps.conditional.data import ConditionalDataConfig, load_split
-    from gan_app.apps.conditional.evaluate import evaluate_generator
 
     cfg = ConditionalDataConfig(path=str(idx_dir), fit="resize")
     tr, te = load_split(cfg, "train", 1, 8), load_split(cfg, "test", 1, 8)
@@ -44,7 +46,13 @@ def test_evaluate_reports_metrics_with_protocol(trained, idx_dir, tmp_path):
                                    torch.from_numpy(te.labels), ClassifierConfig(1, 8, 2, width=4, feature_dim=8),
                                    epochs=6, batch=8, lr=1e-2, log=lambda s: None)
     assert info["test_accuracy"] == 1.0  # the bands are trivially separable
-    path = save_classifier(model, tmp_path / "c.safetensors", tr.class_names, info)
+    return save_classifier(model, tmp_path_factory.mktemp("judge") / "c.safetensors", tr.class_names, info), tr.class_names
+
+
+def test_evaluate_reports_metrics_with_protocol(trained, idx_dir, judge):
+    from gan_app.apps.conditional.evaluate import evaluate_generator
+
+    path, class_names = judge
     _, run, generator = load_generator(trained[1])
     m = evaluate_generator(generator, run, str(idx_dir), n=40, classifier=path)
     assert m["classifier_test_accuracy"] == 1.0
@@ -52,6 +60,32 @@ def test_evaluate_reports_metrics_with_protocol(trained, idx_dir, tmp_path):
     assert m["frechet_distance"] >= 0 and m["frechet_floor_real_train_vs_test"] >= 0
     assert m["frechet_ratio_to_floor"] == m["frechet_distance"] / m["frechet_floor_real_train_vs_test"]
     assert "domain classifier" in m["feature_network"] and "40 samples" in m["protocol"]
+    assert 0 <= m["frechet_mean_term"] <= m["frechet_distance"] + 1e-9
+    per_class = m["per_class"]
+    assert list(per_class) == list(class_names)  # 20 samples per class: every class is reported
+    # equal shares per class: the overall accuracy is the mean of the per-class ones
+    assert abs(np.mean([c["conditional_accuracy"] for c in per_class.values()]) - m["conditional_accuracy"]) < 1e-9
+    assert all(c["frechet_distance"] >= 0 for c in per_class.values())
+
+
+def test_eval_verb_judges_with_the_users_classifier(trained, idx_dir, judge, tmp_path):
+    from typer.testing import CliRunner
+
+    from gan_app.apps.cli import build_app
+
+    runner, app = CliRunner(), build_app()
+    base = ["eval", "conditional", "--checkpoint", str(trained[1]), "--data", str(idx_dir)]
+    shipped = runner.invoke(app, base)  # the shipped Fashion-MNIST judge does not know this 2-class, 8px model
+    assert isinstance(shipped.exception, UserError) and "--classifier" in str(shipped.exception)
+    missing = runner.invoke(app, [*base, "--classifier", str(tmp_path / "none.safetensors")])
+    assert isinstance(missing.exception, UserError) and "does not exist" in str(missing.exception)
+    result = runner.invoke(app, [*base, "--classifier", str(judge[0])])
+    assert result.exit_code == 0, result.output
+    printed = {line.split()[0]: line.split()[1:] for line in result.output.splitlines() if line.strip()}
+    assert printed["classifier_test_accuracy"] == ["1.0000"]  # judged by the user's classifier, not the shipped one
+    per_class = [line.split() for line in result.output.splitlines() if line.startswith("per_class")]
+    assert [row[1] for row in per_class] == list(judge[1])
+    assert all(row[2].startswith("conditional_accuracy=") and row[3].startswith("frechet_distance=") for row in per_class)
 
 
 def test_evaluate_refuses_a_classifier_for_other_data(trained, tmp_path):
