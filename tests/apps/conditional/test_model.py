@@ -79,3 +79,19 @@ def test_bad_config_is_refused():
         ConditionalDiscriminator(_cfg(discriminator="patch"))
     with pytest.raises(ValueError, match="class names"):
         ConditionalGenerator(_cfg(class_names=("a", "b")))
+
+
+def test_default_recipe_reproduces_the_shipped_model():
+    """README's reproduction command is the default recipe: it must build and train what ships."""
+    import dataclasses
+    import json
+
+    from gan_app.apps.conditional.head import HEAD
+    from gan_app.paths import weights_root
+
+    card = json.loads((weights_root() / "conditional" / "conditional-v1.json").read_text())
+    run = HEAD.recipe("default")
+    shipped = {k: v for k, v in card["model_config"].items() if k != "class_names"}  # names come from the data
+    assert {k: v for k, v in dataclasses.asdict(run.model).items() if k != "class_names"} == shipped
+    assert run.train.steps == card["training"]["steps"]
+    assert card["source_checkpoint"]["file"] == f"step_{run.train.steps:06d}.safetensors"
