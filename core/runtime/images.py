@@ -133,7 +133,8 @@ def write_image(path: Path, pixels: np.ndarray, like: Picture, *, overwrite: boo
     image = _encode(pixels, like, sixteen_bit=like.mode == "I;16" and fmt in SIXTEEN_BIT_FORMATS,
                     print_mode=fmt in PRINT_MODE_FORMATS)
     options = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
-    if like.icc_profile and fmt in ("PNG", "JPEG", "WEBP", "TIFF"):
+    same_colour_space = image.mode not in ("RGB", "RGBA") or like.mode not in ("CMYK", "YCbCr")
+    if like.icc_profile and fmt in ("PNG", "JPEG", "WEBP", "TIFF") and same_colour_space:  # a CMYK profile on RGB would lie
         options["icc_profile"] = like.icc_profile
     with atomic_output(path, overwrite=overwrite) as tmp:
         try:

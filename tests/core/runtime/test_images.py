@@ -91,11 +91,16 @@ def test_cmyk_is_written_back_as_cmyk(tmp_path):
 
 
 def test_cmyk_jpeg_to_png_is_written_as_rgb(tmp_path):
-    # PNG cannot hold CMYK: a print-ready JPEG deblurred to the default .png output must not fail.
-    cmyk = Image.fromarray(_gradient(16, 16)).convert("CMYK")
-    picture, out = _roundtrip(tmp_path, cmyk, "c.jpg", "c.png")
-    assert out.mode == "RGB"
-    np.testing.assert_array_equal(np.asarray(out), picture.pixels)
+    # PNG cannot hold CMYK: a print-ready JPEG deblurred to the default .png output must not fail,
+    # and its CMYK colour profile must not be attached to the RGB pixels.
+    Image.fromarray(_gradient(16, 16)).convert("CMYK").save(tmp_path / "c.jpg", icc_profile=b"cmyk profile bytes")
+    picture = read_image(tmp_path / "c.jpg")
+    assert picture.icc_profile == b"cmyk profile bytes"
+    png = Image.open(write_image(tmp_path / "c.png", to_unit(picture.pixels), picture))
+    assert png.mode == "RGB" and "icc_profile" not in png.info
+    np.testing.assert_array_equal(np.asarray(png), picture.pixels)
+    jpeg = Image.open(write_image(tmp_path / "back.jpg", to_unit(picture.pixels), picture))
+    assert jpeg.mode == "CMYK" and jpeg.info.get("icc_profile") == b"cmyk profile bytes"
 
 
 def test_channel_conversion():
