@@ -22,9 +22,10 @@ MIN_SIDE = 4  # pixels; smaller images carry too little context for any generato
 LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601, as Pillow's RGB -> L
 SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
 SIXTEEN_BIT_FORMATS = ("PNG", "TIFF")
+PRINT_MODES = ("CMYK", "YCbCr")       # read as RGB, written back in their own mode where the format allows
 PRINT_MODE_FORMATS = ("JPEG", "TIFF")  # the formats Pillow writes CMYK and YCbCr to; others get RGB
 _REWRITE_MODES = {"1": "L", "PA": "RGBA", "La": "LA", "RGBa": "RGBA", "RGBX": "RGB"}
-_KEEP_MODES = ("L", "LA", "RGB", "RGBA", "CMYK", "YCbCr")
+_KEEP_MODES = ("L", "LA", "RGB", "RGBA", *PRINT_MODES)
 
 
 @dataclass
@@ -95,7 +96,7 @@ def _decode(image: Image.Image, path: Path) -> Picture:
         raise UserError(f"{path} has image mode {image.mode!r}, which gan-app does not handle; save it as 8/16-bit grey or RGB(A)")
     if image.mode != mode:
         image = image.convert(mode)
-    if mode in ("CMYK", "YCbCr"):
+    if mode in PRINT_MODES:
         image = image.convert("RGB")
     array = np.asarray(image, dtype=np.uint8)
     if array.ndim == 2:
@@ -130,11 +131,11 @@ def write_image(path: Path, pixels: np.ndarray, like: Picture, *, overwrite: boo
     want = 1 if like.mode in ("L", "LA", "I;16") else 3
     if pixels.shape[-1] != want:
         pixels = to_channels(pixels, want)
-    image = _encode(pixels, like, sixteen_bit=like.mode == "I;16" and fmt in SIXTEEN_BIT_FORMATS,
-                    print_mode=fmt in PRINT_MODE_FORMATS)
+    print_mode = like.mode in PRINT_MODES and fmt in PRINT_MODE_FORMATS
+    image = _encode(pixels, like, sixteen_bit=like.mode == "I;16" and fmt in SIXTEEN_BIT_FORMATS, print_mode=print_mode)
     options = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
-    same_colour_space = image.mode not in ("RGB", "RGBA") or like.mode not in ("CMYK", "YCbCr")
-    if like.icc_profile and fmt in ("PNG", "JPEG", "WEBP", "TIFF") and same_colour_space:  # a CMYK profile on RGB would lie
+    profile_fits = like.mode not in PRINT_MODES or print_mode  # a CMYK profile on RGB pixels would lie
+    if like.icc_profile and fmt in ("PNG", "JPEG", "WEBP", "TIFF") and profile_fits:
         options["icc_profile"] = like.icc_profile
     with atomic_output(path, overwrite=overwrite) as tmp:
         try:
@@ -147,7 +148,7 @@ def write_image(path: Path, pixels: np.ndarray, like: Picture, *, overwrite: boo
 def _encode(pixels: np.ndarray, like: Picture, *, sixteen_bit: bool, print_mode: bool) -> Image.Image:
     """A Pillow image in `like`'s mode from float pixels (H, W, C) in [0, 1] (clipped here).
 
-    A CMYK or YCbCr input goes back to its mode only where the format holds it (`print_mode`);
+    A CMYK or YCbCr input goes back to its mode only where the format holds it (`print_mode`, decided by the caller);
     a PNG of a CMYK JPEG is written as RGB, as 16-bit grey becomes 8-bit in a JPEG.
     """
     if sixteen_bit:
@@ -156,7 +157,7 @@ def _encode(pixels: np.ndarray, like: Picture, *, sixteen_bit: bool, print_mode:
     if like.alpha is not None:
         array = np.concatenate([array, _alpha_for(like.alpha, array.shape[:2])[..., None]], axis=-1)
     image = Image.fromarray(array[..., 0] if array.shape[-1] == 1 else array)
-    if print_mode and like.mode in ("CMYK", "YCbCr"):
+    if print_mode:
         image = image.convert(like.mode)
     return image
 
