@@ -46,3 +46,14 @@ def test_blur_is_convolution_with_the_psf():
     out = blur(torch.from_numpy(img)[None, None], torch.from_numpy(psf))[0, 0].numpy()
     ref = convolve2d(np.pad(img, 2, mode="reflect"), psf, mode="valid")
     np.testing.assert_allclose(out, ref, atol=1e-5)
+
+
+def test_blur_applies_one_psf_per_image_with_large_kernels():
+    rng = np.random.default_rng(4)
+    imgs = rng.random((2, 3, 40, 36)).astype(np.float32)
+    psfs = np.stack([random_shake_psf(rng, ShakeParams(kernel_size=31, max_length=18.0)) for _ in range(2)])
+    out = blur(torch.from_numpy(imgs), torch.from_numpy(psfs)).numpy()
+    for b in range(2):
+        for c in range(3):
+            ref = convolve2d(np.pad(imgs[b, c], 15, mode="reflect"), psfs[b], mode="valid")
+            np.testing.assert_allclose(out[b, c], ref, atol=1e-5)

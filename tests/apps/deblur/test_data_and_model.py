@@ -1,6 +1,5 @@
 """Deblur datasets, evaluation protocol and generators."""
 
-import dataclasses
 import json
 
 import numpy as np
@@ -76,12 +75,15 @@ def test_write_paired_set_writes_pairs_and_kernels_and_refuses_nonempty(tmp_path
         write_paired_set(tmp_path / "sharp", out)
 
 
+@pytest.mark.parametrize("upsample", ["shuffle", "transpose"])
 @pytest.mark.parametrize("levels, side", [(2, (36, 44)), (3, (40, 48)), (4, (48, 64))])
-def test_fast_generator_starts_as_identity_and_keeps_shape(levels, side):
-    g = build_generator(DeblurModelConfig(width=8, blocks=1, levels=levels))
+def test_fast_generator_starts_as_identity_and_keeps_shape(levels, side, upsample):
+    g = build_generator(DeblurModelConfig(width=8, blocks=2, levels=levels, upsample=upsample))
     x = torch.rand(2, 3, *side)
     torch.testing.assert_close(g(x), x)
-    torch.nn.init.normal_(g.head.weight, std=0.1)   # trained: every level reaches the output
+    for name, param in g.named_parameters():        # trained (head and block outputs no longer zero):
+        if name == "head.weight" or name.startswith("body.") and name.endswith("4.weight"):
+            torch.nn.init.normal_(param, std=0.1)       # every level reaches the output
     g.zero_grad()
     g(x).sum().backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for n, p in g.named_parameters() if "weight" in n)
@@ -101,12 +103,14 @@ def test_fast_generator_levels_set_body_resolution_and_size_multiple():
     assert size_multiple(DeblurModelConfig(generator="resnet9")) == 4
     with pytest.raises(ValueError, match="levels must be 2, 3 or 4"):
         build_generator(DeblurModelConfig(levels=5))
+    with pytest.raises(ValueError, match="upsample must be shuffle or transpose"):
+        build_generator(DeblurModelConfig(upsample="bilinear"))
 
 
 def test_pretrain_recipe_reproduces_the_shipped_architecture():
     """README's reproduction command is the pretrain recipe: it must build the model that ships."""
     card = json.loads((weights_root() / "deblur" / "deblur-v1.json").read_text())
-    assert dataclasses.asdict(HEAD.recipe("pretrain").model) == card["model_config"]
+    assert HEAD.recipe("pretrain").model == DeblurModelConfig(**card["model_config"])   # missing keys: defaults
     assert HEAD.recipe("pretrain").data.crop == card["training"]["crop"]
 
 
