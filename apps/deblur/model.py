@@ -78,7 +78,7 @@ def _upsampler(in_channels: int, out_channels: int, kind: str) -> nn.Module:
 
 
 class FastDeblurGenerator(nn.Module):
-    """U-shaped residual deblurrer: full -> 1/2 -> ... -> 1/2**levels res, inverted residuals, pixel-shuffle back up.
+    """U-shaped residual deblurrer: full -> 1/2 -> ... -> 1/2**levels res, inverted residuals, 2x upsamplings back up.
 
     Channels are width/2 at full resolution and double per level. Module names of the two-level
     model (stem, down1, down2, body, up2, fuse2, up1, head) are kept by every depth, so its
