@@ -1,6 +1,6 @@
 """Deblur benchmarks: speed (fast vs resnet9, ONNX Runtime, 1280x720, 2 threads), quality, memory.
 
-    python benchmarks/deblur.py speed   [--checkpoint CKPT]
+    python benchmarks/deblur.py speed   [--checkpoint CKPT] [--against OLD.onnx]
     python benchmarks/deblur.py quality [--model deblur.onnx]
     python benchmarks/deblur.py memory  [--model deblur.onnx]
 
@@ -31,8 +31,15 @@ def _photo(h: int, w: int) -> np.ndarray:
     return np.asarray(Image.fromarray(skimage.data.astronaut()).resize((w, h), Image.BICUBIC), np.float32) / 255.0
 
 
-def speed(checkpoint: str | None) -> dict:
-    """Both generators exported through gan_app.export, timed in one run on the same input."""
+def speed(checkpoint: str | None, against: str | None) -> dict:
+    """Generators exported through gan_app.export, timed in one run on the same input.
+
+    Rows: the fast model, the same architecture with pixel-shuffle upsampling (random weights:
+    what the transposed-conv upsampling buys), resnet9, and optionally `against`, an exported
+    deblur .onnx such as a previous release.
+    """
+    import dataclasses
+
     import torch
 
     from gan_app.apps.deblur.head import HEAD
@@ -42,27 +49,41 @@ def speed(checkpoint: str | None) -> dict:
 
     torch.set_num_threads(THREADS)
     x = _photo(720, 1280).transpose(2, 0, 1)[None]                     # (1, 3, 720, 1280)
+    if checkpoint:
+        _, fast_run, fast = load_generator(Path(checkpoint))
+    else:
+        fast_run = HEAD.recipe("default")
+        fast = HEAD.build(fast_run.model)[0].eval()
+    candidates = [("fast", fast_run, fast)]
+    if fast_run.model.upsample != "shuffle":
+        shuffle_run = dataclasses.replace(fast_run, model=dataclasses.replace(fast_run.model, upsample="shuffle"))
+        candidates.append(("fast, pixel-shuffle upsampling", shuffle_run, HEAD.build(shuffle_run.model)[0].eval()))
+    paper = HEAD.recipe("paper")
+    candidates.append(("resnet9", paper, HEAD.build(paper.model)[0].eval()))
     rows, tmp = [], Path(tempfile.mkdtemp())
-    for name in ("fast", "resnet9"):
-        if name == "fast" and checkpoint:
-            _, run, gen = load_generator(Path(checkpoint))
-        else:
-            run = HEAD.recipe("default" if name == "fast" else "paper")
-            gen = HEAD.build(run.model)[0].eval()
-        export_generator(HEAD, run, gen, tmp / f"{name}.onnx")
-        model = load_model(tmp / f"{name}.onnx", threads=THREADS)
-        feeds = {"image": x}
-        ort_s = median_seconds(lambda: model.run(feeds), repeats=5 if name == "fast" else 3)
-        row = {"model": name, "params_M": sum(p.numel() for p in gen.parameters()) / 1e6, "onnxruntime_s": ort_s}
+    for i, (name, run, gen) in enumerate(candidates):
+        export_generator(HEAD, run, gen, tmp / f"{i}.onnx")
+        model = load_model(tmp / f"{i}.onnx", threads=THREADS)
+        row = {"model": name, "params_M": sum(p.numel() for p in gen.parameters()) / 1e6,
+               "onnxruntime_s": median_seconds(lambda: model.run({"image": x}), repeats=3 if name == "resnet9" else 5)}
         if name == "fast":
             xt = torch.from_numpy(x)
             with torch.no_grad():
                 row["torch_eager_s"] = median_seconds(lambda: gen(xt), repeats=3)
         rows.append(row)
-    ratio = rows[1]["onnxruntime_s"] / rows[0]["onnxruntime_s"]
+    if against:
+        model = load_model(against, threads=THREADS)
+        rows.append({"model": f"against: {Path(against).name}",
+                     "onnxruntime_s": median_seconds(lambda: model.run({"image": x}), repeats=5)})
+    by_name = {r["model"]: r for r in rows}
+    fast_s = by_name["fast"]["onnxruntime_s"]
+    ratio = by_name["resnet9"]["onnxruntime_s"] / fast_s
     print_table(rows, ["model", "params_M", "onnxruntime_s", "torch_eager_s"])
     print(f"fast is {ratio:.1f}x faster than resnet9 (ONNX Runtime, {THREADS} threads, 1280x720); "
-          f"ORT vs torch eager for fast: {rows[0]['torch_eager_s'] / rows[0]['onnxruntime_s']:.2f}x")
+          f"ORT vs torch eager for fast: {by_name['fast']['torch_eager_s'] / fast_s:.2f}x")
+    for r in rows[1:]:
+        if r["model"] != "resnet9":
+            print(f"fast takes {fast_s / r['onnxruntime_s']:.2f}x the time of {r['model']}")
     result = {"input": "1280x720 RGB", "threads": THREADS, "rows": rows, "speedup_vs_resnet9": ratio}
     write_json("deblur_speed", result)
     return result
@@ -136,9 +157,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("part", choices=["speed", "quality", "memory"])
     parser.add_argument("--checkpoint", help="speed: time this trained fast checkpoint instead of a fresh one")
+    parser.add_argument("--against", help="speed: also time this exported deblur .onnx (e.g. a previous release)")
     parser.add_argument("--model", help="quality/memory: an exported deblur .onnx (default: shipped)")
     args = parser.parse_args()
-    {"speed": lambda: speed(args.checkpoint), "quality": lambda: quality(args.model),
+    {"speed": lambda: speed(args.checkpoint, args.against), "quality": lambda: quality(args.model),
      "memory": lambda: memory(args.model)}[args.part]()
 
 

@@ -69,8 +69,8 @@ def _upsampler(in_channels: int, out_channels: int, kind: str) -> nn.Module:
 
     Both kinds map each low-res pixel to its own 2x2 output patch by a linear map; `transpose`
     has one bias per channel instead of per patch position. ONNX Runtime's CPU DepthToSpace
-    (what pixel shuffle exports to) was 3-5x slower than the transposed convolution at
-    1280x720 and took 38% of the shuffle model's time, hence `transpose` for new models.
+    (what pixel shuffle exports to) is slow: with `transpose` the default model takes 0.75x
+    the time at 1280x720 (`benchmarks/deblur.py speed`), hence `transpose` for new models.
     """
     if kind == "transpose":
         return nn.ConvTranspose2d(in_channels, out_channels, 2, stride=2)
