@@ -1,8 +1,9 @@
-"""Deblur benchmarks: speed (fast vs resnet9, ONNX Runtime, 1280x720, 2 threads), quality, memory.
+"""Deblur benchmarks: speed (fast vs resnet9, ONNX Runtime, 1280x720, 2 threads), quality, memory, data pipeline.
 
     python benchmarks/deblur.py speed   [--checkpoint CKPT] [--against OLD.onnx]
     python benchmarks/deblur.py quality [--model deblur.onnx]
     python benchmarks/deblur.py memory  [--model deblur.onnx]
+    python benchmarks/deblur.py data
 
 Each prints a table and writes benchmarks/results/deblur_<part>.json.
 """
@@ -89,6 +90,33 @@ def speed(checkpoint: str | None, against: str | None) -> dict:
     return result
 
 
+def data() -> dict:
+    """Time of one synthetic training pair and of its blur: FFT product (ours) vs direct 31x31 convolution (kornia)."""
+    import kornia
+    import torch
+
+    from gan_app.apps.deblur.blur import blur
+    from gan_app.apps.deblur.data import DeblurDataConfig, SyntheticBlurDataset
+    from gan_app.data.photos import training_photos
+
+    torch.set_num_threads(1)   # as in a data-loader worker
+    cfg = DeblurDataConfig(crop=96)
+    dataset = SyntheticBlurDataset(training_photos(), cfg)
+    image = torch.rand(1, 3, cfg.crop + cfg.kernel_size - 1, cfg.crop + cfg.kernel_size - 1)   # a crop with its margin
+    psf = torch.rand(cfg.kernel_size, cfg.kernel_size)
+    psf /= psf.sum()
+    direct = lambda: kornia.filters.filter2d(image, torch.flip(psf, dims=(-2, -1))[None], border_type="reflect")  # noqa: E731
+    rows = [{"step": "blur, FFT (ours)", "ms": median_seconds(lambda: blur(image, psf), repeats=50) * 1e3},
+            {"step": "blur, direct (kornia filter2d)", "ms": median_seconds(direct, repeats=50) * 1e3},
+            {"step": "one synthetic pair (crop 96)", "ms": median_seconds(lambda: dataset[0], repeats=50) * 1e3}]
+    print_table(rows, ["step", "ms"])
+    print(f"FFT blur is {rows[1]['ms'] / rows[0]['ms']:.1f}x faster; max difference "
+          f"{float((blur(image, psf) - direct()).abs().max()):.1e}")
+    result = {"threads": 1, "kernel": cfg.kernel_size, "rows": rows}
+    write_json("deblur_data", result)
+    return result
+
+
 def _classical(blurred: np.ndarray) -> dict[str, np.ndarray]:
     """Blind classical baselines: unsharp masking, and Richardson-Lucy with a guessed Gaussian PSF."""
     from skimage.filters import unsharp_mask
@@ -155,13 +183,13 @@ def memory(model_path: str | None) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("part", choices=["speed", "quality", "memory"])
+    parser.add_argument("part", choices=["speed", "quality", "memory", "data"])
     parser.add_argument("--checkpoint", help="speed: time this trained fast checkpoint instead of a fresh one")
     parser.add_argument("--against", help="speed: also time this exported deblur .onnx (e.g. a previous release)")
     parser.add_argument("--model", help="quality/memory: an exported deblur .onnx (default: shipped)")
     args = parser.parse_args()
     {"speed": lambda: speed(args.checkpoint, args.against), "quality": lambda: quality(args.model),
-     "memory": lambda: memory(args.model)}[args.part]()
+     "memory": lambda: memory(args.model), "data": data}[args.part]()
 
 
 if __name__ == "__main__":

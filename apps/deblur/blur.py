@@ -85,7 +85,7 @@ def blur(images: torch.Tensor, psf: torch.Tensor) -> torch.Tensor:
     """Convolve (B, C, H, W) images with PSFs (K, K) or (B, K, K), K odd; reflect borders; same size.
 
     Computed with torch.fft rather than a direct (K x K) convolution: on a training crop with
-    K = 31 it is ~2.5x faster (blur was a third of the data pipeline's time) and agrees to 1e-6.
+    K = 31 it is several times faster (`benchmarks/deblur.py data`) and agrees to 1e-6.
     The image is reflect-padded by K // 2 and circularly convolved at the padded size; the
     cropped window is exactly where no wrap-around reaches, i.e. the linear convolution.
     """
