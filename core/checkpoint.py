@@ -145,15 +145,27 @@ def has_module(prefix: str, tensors: dict[str, Tensor]) -> bool:
     return any(name.startswith(prefix + ".") for name in tensors)
 
 
-def load_module(prefix: str, module: nn.Module, tensors: dict[str, Tensor]) -> None:
-    """Load `module` from the tensors under `prefix.`; a UserError if they do not fit."""
+def load_module(prefix: str, module: nn.Module, tensors: dict[str, Tensor], allow_missing: bool = False) -> list[str]:
+    """Load `module` from the tensors under `prefix.`; a UserError if they do not fit.
+
+    `allow_missing`: the module may have tensors the checkpoint lacks (they keep their values);
+    returns their names. Unexpected tensors and shape mismatches are always errors.
+    """
     cut = len(prefix) + 1
     state = {name[cut:]: t for name, t in tensors.items() if name.startswith(prefix + ".")}
+    missing = sorted(set(module.state_dict()) - set(state)) if allow_missing else []
+    if allow_missing and not set(state) & set(module.state_dict()):
+        raise UserError(f"checkpoint weights {prefix!r} share no tensor with the model built from its config")
     try:
-        module.load_state_dict(state, strict=True)
+        module.load_state_dict(state, strict=not allow_missing)
+        if allow_missing:
+            unexpected = sorted(set(state) - set(module.state_dict()))
+            if unexpected:
+                raise RuntimeError(f"unexpected key(s) {unexpected[:4]}")
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()[0]
         raise UserError(f"checkpoint weights {prefix!r} do not fit the model built from its config: {first}") from None
+    return missing
 
 
 def flatten_state(prefix: str, obj: Any) -> tuple[dict[str, Tensor], Any]:

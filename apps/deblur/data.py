@@ -1,8 +1,9 @@
 """Deblur datasets: real pairs (GoPro layout, blur/+sharp/ folders) or sharp photos + synthetic blur.
 
 Items are dicts {"source": blurred (3, S, S), "target": sharp (3, S, S)}, float32 in [0, 1].
-Synthetic pairs: colour jitter on the sharp crop (albumentations), camera-shake or linear
-motion PSF (blur.py), then sensor noise and JPEG on the blurred image only.
+Synthetic pairs: colour jitter on the sharp crop (albumentations), then with probability
+`realistic` a camera's shake (camera.py: linear light, highlights, roll, shot/read noise, JPEG),
+otherwise one camera-shake or linear motion PSF in sRGB (blur.py) with Gaussian noise and JPEG.
 All randomness comes from torch's generator, so a seeded run (and its resume) is exact.
 """
 
@@ -20,6 +21,7 @@ from gan_app.data.photos import offline_photos, training_photos
 from gan_app.errors import UserError
 
 from .blur import ShakeParams, blur, random_linear_psf, random_shake_psf
+from .camera import CameraParams, realistic_pair
 
 EVAL_KERNEL_SEED = 20_261_123   # evaluation kernels come from this stream only; training never uses it
 
@@ -36,18 +38,29 @@ class DeblurDataConfig:
     noise: float = 0.01          # max std of Gaussian noise added to the blurred image ([0, 1] scale)
     jpeg_prob: float = 0.3       # probability of JPEG-compressing the blurred image
     epoch_size: int = 4096       # synthetic samples per epoch
+    wallpapers: bool = False     # "photos" also takes the wallpaper photographs (core.data.photos.WALLPAPERS)
+    realistic: float = 0.0       # probability of the realistic camera pipeline (camera.py) per sample
+    camera_max_length: float = 45.0   # realistic: longest translation path, px
+    camera_max_roll: float = 1.0      # realistic: largest roll swing, degrees
+
+    def camera(self) -> CameraParams:
+        return CameraParams(max_length=self.camera_max_length, max_roll_deg=self.camera_max_roll)
 
 
 def _to_tensor(img: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.array(img, copy=True)).permute(2, 0, 1).float() / 255.0  # (3, H, W)
 
 
-def _random_crop(img: np.ndarray, size: int, gen: torch.Generator) -> np.ndarray:
+def _random_window(img: np.ndarray, size: int, gen: torch.Generator) -> tuple[int, int]:
+    """Top-left corner of a random `size` x `size` window of `img` (H, W, C)."""
     h, w = img.shape[:2]
     if h < size or w < size:
         raise UserError(f"an image of {w}x{h} is smaller than the crop {size}; use larger images or --set data.crop=N")
-    y = int(torch.randint(0, h - size + 1, (1,), generator=gen))
-    x = int(torch.randint(0, w - size + 1, (1,), generator=gen))
+    return int(torch.randint(0, h - size + 1, (1,), generator=gen)), int(torch.randint(0, w - size + 1, (1,), generator=gen))
+
+
+def _random_crop(img: np.ndarray, size: int, gen: torch.Generator) -> np.ndarray:
+    y, x = _random_window(img, size, gen)
     return img[y:y + size, x:x + size]
 
 
@@ -82,7 +95,10 @@ class SyntheticBlurDataset(Dataset):
     def __init__(self, photos: list[np.ndarray], cfg: DeblurDataConfig):
         import albumentations as A
 
-        margin = cfg.kernel_size // 2
+        # Context the blur needs around the crop: the sRGB kernel, or the camera's longest path plus the
+        # roll's drift at the far corner of the largest photo.
+        largest = max((np.hypot(*p.shape[:2]) / 2 for p in photos), default=0.0)
+        margin = max(cfg.kernel_size, cfg.camera().kernel_size(largest) if cfg.realistic else 0) // 2
         self.photos = [p for p in photos if min(p.shape[:2]) >= cfg.crop + 2 * margin]
         if not self.photos:
             raise UserError(f"no image is at least {cfg.crop + 2 * margin}px on its short side; lower --set data.crop")
@@ -97,11 +113,14 @@ class SyntheticBlurDataset(Dataset):
         gen = torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,))))
         rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=gen)))
         photo = self.photos[int(torch.randint(0, len(self.photos), (1,), generator=gen))]
-        crop = _random_crop(photo, self.cfg.crop + 2 * self.margin, gen)
-        self.colour.set_random_seed(int(rng.integers(2**31)))
-        sharp = _to_tensor(self.colour(image=crop)["image"])                    # (3, S+2m, S+2m)
-        blurred = degrade(sharp, sample_psf(self.cfg, rng), self.cfg, rng)
         m, s = self.margin, self.cfg.crop
+        y, x = _random_window(photo, s + 2 * m, gen)
+        self.colour.set_random_seed(int(rng.integers(2**31)))
+        sharp = _to_tensor(self.colour(image=photo[y:y + s + 2 * m, x:x + s + 2 * m])["image"])   # (3, S+2m, S+2m)
+        if rng.uniform() < self.cfg.realistic:
+            blurred, sharp = realistic_pair(sharp, y, x, photo.shape[:2], self.cfg.camera(), rng)
+        else:
+            blurred = degrade(sharp, sample_psf(self.cfg, rng), self.cfg, rng)
         return {"source": blurred[:, m:m + s, m:m + s], "target": sharp[:, m:m + s, m:m + s]}
 
 
@@ -134,7 +153,7 @@ def build_dataset(cfg: DeblurDataConfig, multiple: int = 4) -> Dataset:
     if cfg.crop % multiple:
         raise UserError(f"data.crop must be a multiple of {multiple} for this generator, got {cfg.crop}")
     if cfg.path == "photos":
-        return SyntheticBlurDataset(training_photos(), cfg)
+        return SyntheticBlurDataset(training_photos(wallpapers=cfg.wallpapers), cfg)
     root = Path(cfg.path).expanduser()
     if not root.is_dir():
         raise UserError(f"--data {cfg.path}: not a folder; pass a folder of sharp photos, blur/+sharp/ or a GoPro root")
@@ -147,19 +166,33 @@ def build_dataset(cfg: DeblurDataConfig, multiple: int = 4) -> Dataset:
     return SyntheticBlurDataset([load_rgb(p) for p in images], cfg)
 
 
-def evaluation_pairs(cfg: DeblurDataConfig, max_side: int = 512) -> list[tuple[str, np.ndarray, np.ndarray]]:
+EVAL_SPLITS = ("uniform", "realistic", "realistic_long")
+
+
+def evaluation_pairs(cfg: DeblurDataConfig, max_side: int = 512,
+                     split: str = "uniform") -> list[tuple[str, np.ndarray, np.ndarray]]:
     """Held-out photos blurred with held-out kernels: [(name, blurred, sharp)], (H, W, 3) float32.
 
-    Deterministic: kernels and noise come from EVAL_KERNEL_SEED, photos from the held-out
-    split, centre-cropped to at most `max_side` and to a multiple of 4.
+    Deterministic: cameras and noise come from EVAL_KERNEL_SEED's streams, photos from the
+    held-out split, centre-cropped to at most `max_side` and to a multiple of 4. Splits:
+    `uniform`: one camera-shake PSF per image in sRGB (cfg's kernel size and length), noise <= cfg.noise;
+    `realistic`: camera.py's pipeline, 10-45 px paths, roll <= 1 degree about the photo's centre,
+    highlights, shot/read noise, JPEG q 90; `realistic_long`: the same cameras with paths twice as long.
     """
-    rng = np.random.default_rng(EVAL_KERNEL_SEED)
+    if split not in EVAL_SPLITS:
+        raise UserError(f"unknown evaluation split {split!r}; use one of {', '.join(EVAL_SPLITS)}")
+    rng = np.random.default_rng(EVAL_KERNEL_SEED if split == "uniform" else EVAL_KERNEL_SEED + 1)
+    camera = CameraParams(jpeg_prob=1.0, jpeg_quality=(90, 90))
     out = []
     for name, img in offline_photos("held_out"):
         h, w = (min(s, max_side) // 4 * 4 for s in img.shape[:2])
         y, x = (img.shape[0] - h) // 2, (img.shape[1] - w) // 2
         sharp = _to_tensor(img[y:y + h, x:x + w])
-        blurred = degrade(sharp, sample_psf(cfg, rng), DeblurDataConfig(**{**cfg.__dict__, "jpeg_prob": 0.0}), rng)
+        if split == "uniform":
+            blurred = degrade(sharp, sample_psf(cfg, rng), DeblurDataConfig(**{**cfg.__dict__, "jpeg_prob": 0.0}), rng)
+        else:
+            blurred, sharp = realistic_pair(sharp, y, x, img.shape[:2], camera, rng,
+                                            length_scale=2.0 if split == "realistic_long" else 1.0)
         out.append((name, blurred.permute(1, 2, 0).numpy(), sharp.permute(1, 2, 0).numpy()))
     return out
 

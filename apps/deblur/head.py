@@ -46,9 +46,12 @@ class DeblurHead(Head):
         from gan_app.losses.content import content_loss
         from gan_app.train.objective import ImageToImageObjective
 
+        from gan_app.losses.pixel import frequency_l1_loss
+
         m = run.model
         fn = content_loss(m.content_loss, ("conv3_3",), m.perceptual_weights, (0.0, 1.0))
-        return ImageToImageObjective(m.content_loss, fn, m.content_weight)
+        return ImageToImageObjective(m.content_loss, fn, m.content_weight,
+                                     {"frequency_l1": (m.fft_weight, frequency_l1_loss)})
 
     def example_inputs(self, model_cfg: Any, batch: int, height: int, width: int) -> dict:
         import torch
@@ -60,7 +63,7 @@ class DeblurHead(Head):
 
     def card_info(self, run: RunConfig) -> dict:
         m, d = run.model, run.data
-        losses = [f"{m.content_loss} x{m.content_weight:g}"]
+        losses = [f"{m.content_loss} x{m.content_weight:g}"] + ([f"frequency L1 x{m.fft_weight:g}"] if m.fft_weight else [])
         if run.train.adv_weight:
             losses.append(f"{run.train.loss} x{run.train.adv_weight:g}" + (f" + GP x{run.train.gp_weight:g}" if run.train.gp_weight else ""))
         data = ("offline photo set (shared/DATA.md), held-out photos excluded" if d.path == "photos" else d.path)

@@ -38,11 +38,13 @@ class DeblurModelConfig:
     expansion: int = 2               # fast: inverted residual expansion factor
     levels: int = 2                  # fast: stride-2 levels before the body (2: 1/4 res, 3: 1/8 res)
     upsample: str = "shuffle"        # fast: shuffle (1x1 conv + pixel shuffle) | transpose (2x2 stride-2 transposed conv)
+    scale_blocks: int = 0            # fast: inverted residual blocks after the fusion at each scale between body and full res
     critic: str = "patchgan"         # patchgan (v1: WGAN-GP) | double_scale (v2: RaLSGAN, 2 scales)
     d_width: int = 64
     d_layers: int = 3
     content_loss: str = "charbonnier"   # charbonnier | l1 | perceptual (VGG19 conv3_3, needs ImageNet weights)
     content_weight: float = 100.0       # DeblurGAN v1 uses 100 x content + 1 x adversarial
+    fft_weight: float = 0.0             # frequency L1 (MIMO-UNet's FFT term), e.g. 10 = 0.1 x the content weight
     perceptual_weights: str = "imagenet"  # imagenet | PATH | random (offline experiments only)
 
 
@@ -82,11 +84,13 @@ class FastDeblurGenerator(nn.Module):
 
     Channels are width/2 at full resolution and double per level. Module names of the two-level
     model (stem, down1, down2, body, up2, fuse2, up1, head) are kept by every depth, so its
-    checkpoints load unchanged; a third level adds down3, up3 and fuse4.
+    checkpoints load unchanged; a third level adds down3, up3 and fuse4. `scale_blocks` > 0 adds
+    refine{s} (identity-initialised blocks after each fusion at 1/s resolution, s < 2**levels), so a
+    model without them can start a model with them (`train.init_from`) and compute the same function.
     """
 
     def __init__(self, width: int = 32, blocks: int = 8, expansion: int = 2, levels: int = 2,
-                 upsample: str = "shuffle"):
+                 upsample: str = "shuffle", scale_blocks: int = 0):
         super().__init__()
         if levels not in (2, 3, 4):
             raise ValueError(f"fast generator levels must be 2, 3 or 4, got {levels}")
@@ -105,6 +109,9 @@ class FastDeblurGenerator(nn.Module):
                 c = ch[i - 1]
                 self.add_module(f"fuse{2 ** (i - 1)}", nn.Sequential(nn.Conv2d(c, c, 3, padding=1, groups=c),
                                                                     nn.Conv2d(c, c, 1), act))
+                if scale_blocks:   # restoring edges needs work at the finer scales too (NAFNet's decoder)
+                    self.add_module(f"refine{2 ** (i - 1)}",
+                                    nn.Sequential(*[InvertedResidual(c, expansion) for _ in range(scale_blocks)]))
         self.head = nn.Conv2d(ch[0], 3, 3, padding=1)
         nn.init.zeros_(self.head.weight)   # start as the identity: output = input
         nn.init.zeros_(self.head.bias)
@@ -115,7 +122,10 @@ class FastDeblurGenerator(nn.Module):
             skips.append(getattr(self, f"down{i}")(skips[-1]))     # (B, ch_i, H/2**i, W/2**i)
         y = self.body(skips.pop())                                 # (B, ch_L, H/2**L, W/2**L)
         for i in range(self.levels, 1, -1):
-            y = getattr(self, f"fuse{2 ** (i - 1)}")(getattr(self, f"up{i}")(y) + skips.pop())
+            y = getattr(self, f"fuse{2 ** (i - 1)}")(getattr(self, f"up{i}")(y) + skips.pop())   # (B, ch, H/2**(i-1), ..)
+            refine = getattr(self, f"refine{2 ** (i - 1)}", None)
+            if refine is not None:
+                y = refine(y)
         y = self.up1(y) + skips.pop()                              # (B, ch0, H, W)
         return torch.clamp(x + self.head(y), 0.0, 1.0)
 
@@ -150,7 +160,7 @@ def size_multiple(cfg: DeblurModelConfig) -> int:
 
 def build_generator(cfg: DeblurModelConfig) -> nn.Module:
     if cfg.generator == "fast":
-        return FastDeblurGenerator(cfg.width, cfg.blocks, cfg.expansion, cfg.levels, cfg.upsample)
+        return FastDeblurGenerator(cfg.width, cfg.blocks, cfg.expansion, cfg.levels, cfg.upsample, cfg.scale_blocks)
     if cfg.generator == "resnet9":
         return ResNet9Generator(cfg.width, cfg.blocks)
     raise ValueError(f"unknown deblur generator {cfg.generator!r}; use fast or resnet9")

@@ -1,4 +1,4 @@
-"""Deblur recipes: `default` (CPU-friendly fast model), `pretrain` (content only), `v2`, `paper`, `tiny`."""
+"""Deblur recipes: `default` (CPU-friendly fast model), `pretrain` and `camera` (content only), `v2`, `paper`, `tiny`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from gan_app.config import RunConfig, TrainConfig
 from .data import DeblurDataConfig
 from .model import DeblurModelConfig
 
-RECIPES = ("default", "pretrain", "v2", "paper", "tiny")
+RECIPES = ("default", "pretrain", "camera", "v2", "paper", "tiny")
 
 
 def recipe(name: str) -> RunConfig:
@@ -25,6 +25,13 @@ def recipe(name: str) -> RunConfig:
         run = recipe("default")
         run.train.adv_weight, run.train.lr_g, run.train.ema_decay = 0.0, 1e-3, 0.995
         run.train.steps, run.train.decay_start, run.data.crop = 40_000, 20_000, 96   # ~110 min on 2 CPU cores
+        return run
+    if name == "camera":    # content-only stage 2 on realistic camera shake; start it from `pretrain` (train.init_from)
+        run = recipe("pretrain")
+        run.model.scale_blocks, run.model.fft_weight = 1, 10.0      # a block at 1/4 and 1/2 res; FFT term 0.1x content
+        run.data.wallpapers, run.data.realistic, run.data.crop = True, 0.6, 256   # crops large relative to 45 px paths
+        run.train.batch_size, run.train.betas, run.train.lr_g = 4, (0.9, 0.99), 5e-4
+        run.train.steps, run.train.decay_start, run.train.ema_decay = 10_000, 4_000, 0.999   # ~2 h on 2 CPU cores
         return run
     if name == "v2":        # DeblurGAN-v2 objective: relativistic LSGAN, global + local (double-scale) critic
         run = recipe("default")

@@ -3,7 +3,9 @@
 Used to train and evaluate the shipped image-to-image models when no user folder is given.
 The held-out names never enter training; benchmarks evaluate only on them. Sources:
 scikit-image's bundled photos, scikit-learn's sample images and the photos of Debian's
-`opencv-doc` package (`apt-get install -y opencv-doc`), each used when present.
+`opencv-doc` package (`apt-get install -y opencv-doc`), each used when present; and, for the
+heads that ask for them (`wallpaper_photos`), the photographs (not the illustrations) among
+Debian's `plasma-workspace-wallpapers` and `lomiri-wallpapers`, downscaled 2-4x.
 """
 
 from __future__ import annotations
@@ -30,6 +32,60 @@ OPENCV_PHOTOS = ("baboon.jpg", "fruits.jpg", "building.jpg", "butterfly.jpg", "h
 # Fixed once; never trained on. Mixed sources, colour and grey, textures and faces.
 HELD_OUT = frozenset({"coffee", "rocket", "flower.jpg", "fruits.jpg", "building.jpg", "butterfly.jpg",
                       "grass", "messi5.jpg"})
+
+
+# The photographs among the wallpapers shared/DATA.md allows for training (illustrations and renders
+# left out: flat colour and vector edges are not what a camera sees). (package, folder, name):
+# plasma keeps one folder per picture with several sizes (the largest is taken), lomiri one file.
+WALLPAPERS = (
+    [("plasma-workspace-wallpapers", Path("/usr/share/wallpapers"), n) for n in (
+        "BytheWater", "ColdRipple", "ColorfulCups", "DarkestHour", "EveningGlow", "FallenLeaf", "Grey", "Kite",
+        "OneStandsOut", "Path", "summer_1am")]
+    + [("lomiri-wallpapers", Path("/usr/share/backgrounds"), f"{n}.jpg") for n in (
+        "Bridge_by_Sander_Klootwijk", "Dragonfly_by_Bolly", "Infinite-Sea_by_Aury88", "Kleiber_by_Lukas_Baubkus",
+        "Picture_0B_by_freespace", "Picture_1A_by_freespace", "Wine_by_Jakkub_Mede", "aitzgorri_by_Aitzol_Berasategi",
+        "analogpattern_by_Peter_Nerlich", "free_by_Peter_Nerlich", "friends_by_Aitzol_Berasategi",
+        "greentock_by_Peter_Nerlich", "life_by_Aitzol_Berasategi", "picosdeeuropa_by_Aitzol_Berasategi",
+        "seeding_by_Clements_Engelhardt", "sunset_by_Aitzol_Berasategi")])
+WALLPAPER_SCALES = (2, 3, 4)   # downscaling factors: a clean, sharp ground truth at three scales per photo
+
+
+def _largest_image(path: Path) -> Path | None:
+    """`path` itself if it is a file, else the largest image under a plasma wallpaper folder."""
+    if path.is_file():
+        return path
+    candidates = [p for p in path.glob("contents/images/*") if p.suffix.lower() in (".jpg", ".jpeg", ".png")]
+    if not candidates:
+        return None
+    def pixels(p: Path) -> int:
+        with Image.open(p) as im:
+            return im.size[0] * im.size[1]
+    return max(candidates, key=pixels)
+
+
+def _downscaled(path: Path, factors: tuple[int, ...]) -> list[np.ndarray]:
+    """The photo at `path` shrunk by each factor with Lanczos (antialiased), as (H, W, 3) uint8."""
+    with Image.open(path) as im:
+        rgb = im.convert("RGB")
+    return [np.asarray(rgb.resize((rgb.width // f, rgb.height // f), Image.LANCZOS)) for f in factors]
+
+
+def wallpaper_photos(factors: tuple[int, ...] = WALLPAPER_SCALES) -> list[tuple[str, np.ndarray]]:
+    """[(name@factor, (H, W, 3) uint8)] of the wallpaper photographs at each downscaling factor.
+
+    Missing packages are named on stderr with their install command (as `offline_photos` does).
+    """
+    photos, missing = [], {}
+    for package, root, name in WALLPAPERS:
+        path = _largest_image(root / name)
+        if path is None:
+            missing[package] = missing.get(package, 0) + 1
+            continue
+        photos += [(f"{name}@{f}", img) for f, img in zip(factors, _downscaled(path, factors))]
+    if missing:
+        hints = "; ".join(f"apt-get install -y {package} ({count})" for package, count in missing.items())
+        print(f"note: {sum(missing.values())} wallpaper photos unavailable; to get them: {hints}", file=sys.stderr)
+    return photos
 
 
 def _skimage(name: str) -> np.ndarray | None:
@@ -98,12 +154,15 @@ def offline_photos(split: str = "train", min_side: int = 128) -> list[tuple[str,
     return photos
 
 
-def training_photos() -> list[np.ndarray]:
+def training_photos(wallpapers: bool = False) -> list[np.ndarray]:
     """The train split's (H, W, 3) uint8 images for heads trained on the built-in photos.
 
-    Raises UserError when none load, so every head fails the same clear way.
+    `wallpapers` adds `wallpaper_photos()` (27 large photographs at 3 scales). Raises UserError
+    when none load, so every head fails the same clear way.
     """
     photos = [img for _, img in offline_photos("train")]
+    if wallpapers:
+        photos += [img for _, img in wallpaper_photos()]
     if not photos:
         raise UserError("no offline photos found; install scikit-image (and opencv-doc) or pass --data FOLDER")
     return photos

@@ -77,8 +77,14 @@ class GanObjective:
 class ImageToImageObjective(GanObjective):
     """Image-to-image heads (deblur, super-resolution, paired): adversarial + one weighted content term."""
 
-    def __init__(self, content_name: str, content_fn: Any, content_weight: float):
+    def __init__(self, content_name: str, content_fn: Any, content_weight: float,
+                 extra: dict[str, tuple[float, Any]] | None = None):
+        """`extra`: more weighted (pred, target) terms by name, e.g. {"frequency_l1": (10.0, fn)}; weight 0 drops one."""
         self.content_name, self.content_fn, self.content_weight = content_name, content_fn, content_weight
+        self.extra = {name: term for name, term in (extra or {}).items() if term[0]}
 
     def generator_terms(self, fake: Any, batch: dict) -> dict[str, tuple[float, Any]]:
-        return {self.content_name: (self.content_weight, self.content_fn(fake, batch["target"]))}
+        terms = {self.content_name: (self.content_weight, self.content_fn(fake, batch["target"]))}
+        for name, (weight, fn) in self.extra.items():
+            terms[name] = (weight, fn(fake, batch["target"]))
+        return terms

@@ -103,9 +103,32 @@ def load_start_weights(path: str | Path, generator: nn.Module, discriminator: nn
     """Start from another run's weights (`train.init_from`): G always, D when that run trained one.
 
     The typical use is GAN fine-tuning after D-less content pretraining (ESRGAN,
-    DeblurGAN); optimizers, step and schedule start fresh.
+    DeblurGAN); optimizers, step and schedule start fresh. `path` is a training checkpoint
+    (.safetensors) or an exported generator (.onnx, whose initializers keep the module names).
+    A generator that grew modules the source lacks (e.g. identity-initialised blocks) keeps
+    their initialisation, and the run says which; a tensor the model lacks or whose shape
+    differs is an error.
     """
-    tensors, _ = read_checkpoint(path)
-    load_module("G", generator, tensors)
-    if discriminator is not None and has_module("D", tensors):
+    if str(path).endswith(".onnx"):
+        tensors, source_has_d = {f"G.{k}": v for k, v in onnx_initializers(path).items()}, False
+    else:
+        tensors, _ = read_checkpoint(path)
+        source_has_d = has_module("D", tensors)
+    kept = load_module("G", generator, tensors, allow_missing=True)
+    if kept:
+        print(f"init_from: {len(kept)} generator tensors not in {Path(path).name} keep their initialisation "
+              f"({', '.join(sorted({k.rsplit('.', 2)[0] for k in kept})[:6])}...)")
+    if discriminator is not None and source_has_d:
         load_module("D", discriminator, tensors)
+
+
+def onnx_initializers(path: str | Path) -> dict[str, torch.Tensor]:
+    """Named weights of an exported ONNX generator (onnx.numpy_helper: plain arrays, nothing executed)."""
+    import onnx
+    from onnx import numpy_helper
+
+    try:
+        model = onnx.load(str(path))
+    except Exception as exc:   # onnx raises DecodeError, OSError...: all mean "not a readable model"
+        raise UserError(f"{path}: not a readable ONNX model ({type(exc).__name__}); pass a .safetensors or .onnx") from None
+    return {t.name: torch.from_numpy(numpy_helper.to_array(t).copy()) for t in model.graph.initializer}
