@@ -17,7 +17,12 @@ EPILOG = """Examples:
   gan-app deblur shots/ -o sharp/ --compare     # a folder; side-by-side before|after PNGs
 
   gan-app deblur huge.tif --tile 512 --model my-deblur.onnx
+
+  gan-app deblur shaky_24mp.jpg --blur-scale 2  # long blur: deblur at half size, keep full-size detail
 """
+
+# What `--blur-scale` does when not given; chosen by the rule in docs/benchmarks.md (session 8).
+DEFAULT_BLUR_SCALE = "1"
 
 
 class DeblurHead(Head):
@@ -90,12 +95,18 @@ def deblur_command(
     compare: bool = typer.Option(False, "--compare", help="Also write a side-by-side before|after PNG."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files."),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for ONNX Runtime."),
+    blur_scale: str = typer.Option(
+        DEFAULT_BLUR_SCALE, "--blur-scale",
+        help="Pyramid level to deblur at: 1 (full size), 2 or 4 (blur longer than ~45 px: run at 1/2 or 1/4 "
+             "size and add the correction back, keeping full-size detail), or auto (chosen per photo)."),
 ) -> None:
     """Deblur photos with the shipped model (ONNX Runtime, no torch needed)."""
     from gan_app.errors import UserError
     from gan_app.runtime.batch import process_images
+    from gan_app.runtime.pyramid import parse_level
     from gan_app.runtime.session import load_model
 
+    level = parse_level(blur_scale)
     if example:
         inputs = [str(EXAMPLE)]
         output = output or Path("clock_motion_deblurred.png")
@@ -103,7 +114,8 @@ def deblur_command(
         raise UserError("no input given; pass image files, folders or globs (or --example)")
 
     onnx = load_model(model or "deblur", threads=threads)
-    for path in process_images(onnx, inputs, output, suffix="_deblurred", overwrite=overwrite, tile=tile, compare=compare):
+    for path in process_images(onnx, inputs, output, suffix="_deblurred", overwrite=overwrite, tile=tile,
+                               compare=compare, level=level):
         typer.echo(str(path))
 
 

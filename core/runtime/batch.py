@@ -19,6 +19,7 @@ from PIL import Image
 from gan_app.errors import UserError
 from gan_app.runtime.files import atomic_output
 from gan_app.runtime.images import Picture, image_format, read_image, side_by_side, to_channels, to_unit, write_image
+from gan_app.runtime.pyramid import restore_scale_aware
 from gan_app.runtime.session import OnnxModel
 from gan_app.runtime.tiling import infer_image
 
@@ -98,11 +99,20 @@ def compare_path(output: Path) -> Path:
 
 
 def restore(
-    model: OnnxModel, picture: Picture, *, tile: int | None = None, extra_feeds: dict | None = None
+    model: OnnxModel, picture: Picture, *, tile: int | None = None, extra_feeds: dict | None = None,
+    level: int | str = 1,
 ) -> np.ndarray:
-    """Model output for `picture`: float32 (H * scale, W * scale, C) in [0, 1] (unclipped)."""
-    pixels = to_channels(picture.pixels, model.image_channels())  # (H, W, C_model)
-    out = infer_image(model, pixels.transpose(2, 0, 1), tile=tile, extra_feeds=extra_feeds)  # (C, H*s, W*s)
+    """Model output for `picture`: float32 (H * scale, W * scale, C) in [0, 1] (unclipped).
+
+    `level` other than 1 runs a same-size model at that pyramid level ('auto': chosen per image),
+    see `gan_app.runtime.pyramid`.
+    """
+    pixels = to_channels(picture.pixels, model.image_channels()).transpose(2, 0, 1)  # (C_model, H, W)
+    if level != 1:
+        if extra_feeds:
+            raise UserError("--blur-scale works only with models that take just an image")
+        return restore_scale_aware(model, pixels, level, tile=tile).transpose(1, 2, 0)
+    out = infer_image(model, pixels, tile=tile, extra_feeds=extra_feeds)  # (C, H*s, W*s)
     return out.transpose(1, 2, 0)
 
 
@@ -116,11 +126,12 @@ def process_images(
     tile: int | None = None,
     compare: bool = False,
     extra_feeds: dict | None = None,
+    level: int | str = 1,
 ) -> list[Path]:
     """Run `model` on every image named by `inputs`; returns the written output paths.
 
     `compare=True` also writes `<output stem>_compare.png`: input (upscaled bicubic for
-    scale > 1 models) beside the output.
+    scale > 1 models) beside the output. `level`: see `restore`.
     """
     if model.image_input() is None:
         raise UserError(f"model {model.path.name} (head {model.head}) does not take an image; use the head's own command")
@@ -135,7 +146,7 @@ def process_images(
         _check_header(source)
     for source, dest in zip(files, outputs):
         picture = read_image(source)
-        result = restore(model, picture, tile=tile, extra_feeds=extra_feeds)
+        result = restore(model, picture, tile=tile, extra_feeds=extra_feeds, level=level)
         write_image(dest, result, output_like(model, picture), overwrite=overwrite)
         if compare:
             with atomic_output(compare_path(dest), overwrite=overwrite) as tmp:

@@ -80,7 +80,7 @@ def choose_level(model: OnnxModel, image: np.ndarray, *, tolerance: float = SHAR
     _, h, w = image.shape
     top, left = max(0, (h - PROBE_SIDE) // 2), max(0, (w - PROBE_SIDE) // 2)
     probe = image[:, top:top + PROBE_SIDE, left:left + PROBE_SIDE].astype(np.float32)
-    levels = [s for s in LEVELS if min(probe.shape[1:]) // s >= MIN_LEVEL_SIDE]
+    levels = [s for s in LEVELS if s == 1 or min(probe.shape[1:]) // s >= MIN_LEVEL_SIDE]
     restored = {s: infer_image(model, downscale(probe, s), tile=0) for s in levels}   # each at its own size
     for finer, coarser in zip(levels, levels[1:]):
         seen_coarser = downscale(restored[finer], coarser // finer)

@@ -54,3 +54,19 @@ def test_existing_output_is_not_overwritten(tmp_path):
 def test_no_input_is_a_clear_error():
     res = gan_app("deblur")
     assert res.returncode != 0 and "no input" in res.stderr
+
+
+@pytest.mark.parametrize("value", ["3", "zero", "-2"])
+def test_bad_blur_scale_is_a_one_line_error(tmp_path, value):
+    res = gan_app("deblur", "--example", "-o", str(tmp_path / "o.png"), "--blur-scale", value)
+    assert res.returncode != 0 and len(res.stderr.strip().splitlines()) == 1
+    assert "--blur-scale must be auto or one of 1, 2, 4" in res.stderr and not (tmp_path / "o.png").exists()
+
+
+def test_blur_scale_two_deblurs_at_half_size_and_keeps_the_size(tmp_path):
+    full, half = tmp_path / "full.png", tmp_path / "half.png"
+    assert gan_app("deblur", "--example", "-o", str(full)).returncode == 0
+    res = gan_app("deblur", "--example", "-o", str(half), "--blur-scale", "2")
+    assert res.returncode == 0, res.stderr
+    a, b = (np.asarray(Image.open(p), np.float32) for p in (full, half))
+    assert a.shape == b.shape and np.abs(a - b).mean() > 0.1          # a different restoration, same size

@@ -120,3 +120,52 @@ def test_resnet9_is_the_deblurgan_v1_size():
     assert 11.0e6 < n < 11.8e6          # DeblurGAN v1 reports ~11.4 M parameters
     y = g(torch.rand(1, 3, 32, 32))
     assert y.shape == (1, 3, 32, 32) and 0 <= float(y.min()) and float(y.max()) <= 1
+
+
+def test_refine_blocks_start_as_identity_export_and_tile_without_seams(tmp_path):
+    """scale_blocks adds identity-initialised blocks at 1/4 and 1/2 res: the same function at init
+    (so a model without them can start it), trainable, exported to ONNX, tiled like the whole image."""
+    from gan_app.export import export_generator
+    from gan_app.metrics.fidelity import psnr
+    from gan_app.runtime.session import load_model
+    from gan_app.runtime.tiling import infer_image
+
+    cfg = DeblurModelConfig(width=8, blocks=1, levels=3, upsample="transpose", scale_blocks=1)
+    g = build_generator(cfg)
+    assert {n.split(".")[0] for n, _ in g.named_parameters()} >= {"refine2", "refine4"}
+    x = torch.rand(1, 3, 64, 72)
+    torch.testing.assert_close(g(x), x)
+    torch.manual_seed(0)
+    for name, param in g.named_parameters():      # as if trained: every block and the head act
+        if name == "head.weight" or name.endswith("body.4.weight"):
+            torch.nn.init.normal_(param, std=0.2)
+    run = HEAD.recipe("tiny")
+    run.model = cfg
+    export_generator(HEAD, run, g.eval(), tmp_path / "g.onnx")
+    model = load_model(tmp_path / "g.onnx")
+    image = np.random.default_rng(0).random((3, 96, 128)).astype(np.float32)
+    whole, tiled = infer_image(model, image, tile=0), infer_image(model, image, tile=64, overlap=32)
+    assert np.abs(whole - image).mean() > 1e-3                     # the blocks change the image
+    assert psnr(tiled.transpose(1, 2, 0), whole.transpose(1, 2, 0)) > 45
+
+
+def test_init_from_an_exported_onnx_keeps_new_blocks_and_refuses_foreign_tensors(tmp_path):
+    from gan_app.export import export_generator
+    from gan_app.train.state import load_start_weights
+
+    small = DeblurModelConfig(width=8, blocks=1, levels=3, upsample="transpose")
+    source = build_generator(small)
+    torch.nn.init.normal_(source.head.weight, std=0.1)
+    run = HEAD.recipe("tiny")
+    run.model = small
+    export_generator(HEAD, run, source.eval(), tmp_path / "s.onnx")
+    grown = build_generator(DeblurModelConfig(width=8, blocks=1, levels=3, upsample="transpose", scale_blocks=1))
+    load_start_weights(tmp_path / "s.onnx", grown, None)
+    x = torch.rand(1, 3, 32, 40)
+    torch.testing.assert_close(grown(x), source(x))                 # same function: new blocks are identities
+    with pytest.raises(UserError, match="do not fit"):
+        load_start_weights(tmp_path / "s.onnx", build_generator(DeblurModelConfig(width=16, blocks=1, levels=3,
+                                                                                  upsample="transpose")), None)
+    (tmp_path / "bad.onnx").write_bytes(b"junk")
+    with pytest.raises(UserError, match="not a readable ONNX model"):
+        load_start_weights(tmp_path / "bad.onnx", grown, None)

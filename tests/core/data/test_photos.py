@@ -32,3 +32,20 @@ def test_training_photos_without_any_source_is_a_user_error(monkeypatch, tmp_pat
     monkeypatch.setattr(photos, "_sklearn", lambda name: None)
     with pytest.raises(UserError, match="no offline photos found"):
         photos.training_photos()
+
+
+def test_wallpaper_photos_take_the_largest_size_at_each_scale_and_name_missing_packages(monkeypatch, tmp_path, capsys):
+    from PIL import Image
+
+    folder = tmp_path / "Pier" / "contents" / "images"
+    folder.mkdir(parents=True)
+    for w, h in ((64, 48), (240, 120)):                       # plasma layout: several sizes, take the largest
+        Image.new("RGB", (w, h), (200, 10, 10)).save(folder / f"{w}x{h}.png")
+    Image.new("RGB", (96, 96)).save(tmp_path / "Sea.jpg")
+    monkeypatch.setattr(photos, "WALLPAPERS", [("plasma-workspace-wallpapers", tmp_path, "Pier"),
+                                               ("lomiri-wallpapers", tmp_path, "Sea.jpg"),
+                                               ("lomiri-wallpapers", tmp_path, "Gone.jpg")])
+    found = dict(photos.wallpaper_photos(factors=(2, 4)))
+    assert sorted(found) == ["Pier@2", "Pier@4", "Sea.jpg@2", "Sea.jpg@4"]
+    assert found["Pier@2"].shape == (60, 120, 3) and found["Pier@4"].shape == (30, 60, 3)
+    assert "apt-get install -y lomiri-wallpapers (1)" in capsys.readouterr().err

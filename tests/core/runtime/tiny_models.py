@@ -21,7 +21,7 @@ from gan_app.head import GraphInput, GraphSpec, Head
 
 @dataclass
 class TinyModel:
-    kind: str = "conv"  # conv (scale 1) | sr (PixelShuffle x2) | cond (latent + label -> 8x8 image)
+    kind: str = "conv"  # conv (scale 1) | sr (PixelShuffle x2) | cond (latent + label -> 8x8 image) | steepen
     width: int = 8
 
 
@@ -56,6 +56,22 @@ class ConvNet(nn.Module):
             residual = F.pixel_shuffle(residual, self.scale)
             image = F.interpolate(image, scale_factor=self.scale, mode="nearest")
         return torch.tanh(image + residual)
+
+
+class EdgeSteepener(nn.Module):
+    """A fixed 'deblurrer' whose range is known: x + 4 (x - mean_5x5(x)), clipped to [-1, 1].
+
+    Edges softened over up to ~4 px come out steep; longer ramps stay soft. Parameter-free
+    apart from the fixed box filter, so its behaviour at each pyramid level is predictable.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.box = nn.Conv2d(3, 3, 5, padding=2, groups=3, bias=False, padding_mode="replicate")
+        nn.init.constant_(self.box.weight, 1 / 25)
+
+    def forward(self, image):
+        return torch.clamp(image + 4.0 * (image - self.box(image)), -1.0, 1.0)
 
 
 class CondNet(nn.Module):
@@ -93,6 +109,8 @@ class TinyHead(Head):
     def build(self, cfg: TinyModel):
         if cfg.kind == "cond":
             return CondNet(cfg.width), None
+        if cfg.kind == "steepen":
+            return EdgeSteepener(), None
         return ConvNet(cfg.width, scale=2 if cfg.kind == "sr" else 1), None
 
     def example_inputs(self, cfg: TinyModel, batch: int, height: int, width: int) -> dict:
