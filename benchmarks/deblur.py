@@ -142,36 +142,33 @@ def _best_unsharp(pairs: list) -> tuple[float, float]:
 
 
 def quality_split(model, split: str) -> dict:
-    """One split's per-image PSNR/SSIM: blurred, best unsharp mask, Richardson-Lucy, the model (full res,
-    and scale-aware `auto`, with the level it picked)."""
+    """One split's per-image PSNR/SSIM: blurred, best unsharp mask, Richardson-Lucy, the model at
+    pyramid levels 1 (full resolution, the default), 2 and 4 (`--blur-scale`)."""
     from gan_app.apps.deblur.data import DeblurDataConfig, evaluation_pairs
     from gan_app.metrics.fidelity import psnr, ssim
-    from gan_app.runtime.pyramid import choose_level, infer_at_level
+    from gan_app.runtime.pyramid import LEVELS, infer_at_level
 
     pairs = evaluation_pairs(DeblurDataConfig(), split=split)
     radius, amount = _best_unsharp(pairs)
     rows = []
     for name, blurred, sharp in pairs:
-        chw = blurred.transpose(2, 0, 1)
-        level = choose_level(model, chw)
         outs = {"blurred": blurred, "unsharp_mask": _unsharp(blurred, radius, amount),
                 "richardson_lucy": _richardson_lucy(blurred)}
-        for lv in (1, 2):
-            outs[f"model_level{lv}"] = np.clip(infer_at_level(model, chw, lv).transpose(1, 2, 0), 0, 1)
-        outs["model_auto"] = outs["model_level1"] if level == 1 else (
-            outs["model_level2"] if level == 2 else np.clip(infer_at_level(model, chw, level).transpose(1, 2, 0), 0, 1))
-        row = {"image": name, "auto_level": level}
+        for level in LEVELS:
+            outs[f"model_level{level}"] = np.clip(infer_at_level(model, blurred.transpose(2, 0, 1), level), 0, 1
+                                                  ).transpose(1, 2, 0)
+        row = {"image": name}
         for method, img in outs.items():
             row[f"{method}_psnr"], row[f"{method}_ssim"] = psnr(img, sharp), ssim(img, sharp)
         rows.append(row)
-    methods = ["blurred", "unsharp_mask", "richardson_lucy", "model_level1", "model_level2", "model_auto"]
+    methods = ["blurred", "unsharp_mask", "richardson_lucy"] + [f"model_level{level}" for level in LEVELS]
     mean = {f"{m}_{k}": float(np.mean([r[f"{m}_{k}"] for r in rows])) for m in methods for k in ("psnr", "ssim")}
     print(f"\n== split {split} (unsharp mask at its best setting here: radius {radius:g}, amount {amount:g})")
     print_table(rows + [{"image": "MEAN", **mean}],
-                ["image", "auto_level"] + [f"{m}_psnr" for m in methods] + ["blurred_ssim", "model_level1_ssim"])
+                ["image"] + [f"{m}_psnr" for m in methods] + ["blurred_ssim", "model_level1_ssim"])
     gains = {"psnr_gain": mean["model_level1_psnr"] - mean["blurred_psnr"],
              "ssim_gain": mean["model_level1_ssim"] - mean["blurred_ssim"],
-             "auto_psnr_gain": mean["model_auto_psnr"] - mean["blurred_psnr"],
+             **{f"level{level}_psnr_gain": mean[f"model_level{level}_psnr"] - mean["blurred_psnr"] for level in LEVELS[1:]},
              "beats_best_classical_on_every_image": all(
                  r["model_level1_psnr"] > max(r["unsharp_mask_psnr"], r["richardson_lucy_psnr"]) for r in rows)}
     print({k: round(v, 3) if isinstance(v, float) else v for k, v in gains.items()})

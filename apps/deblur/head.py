@@ -21,9 +21,6 @@ EPILOG = """Examples:
   gan-app deblur shaky_24mp.jpg --blur-scale 2  # long blur: deblur at half size, keep full-size detail
 """
 
-# What `--blur-scale` does when not given; chosen by the rule in docs/benchmarks.md (session 8).
-DEFAULT_BLUR_SCALE = "1"
-
 
 class DeblurHead(Head):
     name = "deblur"
@@ -96,9 +93,9 @@ def deblur_command(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files."),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for ONNX Runtime."),
     blur_scale: str = typer.Option(
-        DEFAULT_BLUR_SCALE, "--blur-scale",
-        help="Pyramid level to deblur at: 1 (full size), 2 or 4 (blur longer than ~45 px: run at 1/2 or 1/4 "
-             "size and add the correction back, keeping full-size detail), or auto (chosen per photo)."),
+        "1", "--blur-scale",
+        help="Pyramid level to deblur at: 1 (full size; blur up to ~45 px), 2 or 4 for longer blur in big photos "
+             "(the model runs at 1/2 or 1/4 size and only its correction is scaled back, so full-size detail stays)."),
 ) -> None:
     """Deblur photos with the shipped model (ONNX Runtime, no torch needed)."""
     from gan_app.errors import UserError

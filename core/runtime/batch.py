@@ -100,12 +100,11 @@ def compare_path(output: Path) -> Path:
 
 def restore(
     model: OnnxModel, picture: Picture, *, tile: int | None = None, extra_feeds: dict | None = None,
-    level: int | str = 1,
+    level: int = 1,
 ) -> np.ndarray:
     """Model output for `picture`: float32 (H * scale, W * scale, C) in [0, 1] (unclipped).
 
-    `level` other than 1 runs a same-size model at that pyramid level ('auto': chosen per image),
-    see `gan_app.runtime.pyramid`.
+    `level` 2 or 4 runs a same-size model at that pyramid level, see `gan_app.runtime.pyramid`.
     """
     pixels = to_channels(picture.pixels, model.image_channels()).transpose(2, 0, 1)  # (C_model, H, W)
     if level != 1:
@@ -126,7 +125,7 @@ def process_images(
     tile: int | None = None,
     compare: bool = False,
     extra_feeds: dict | None = None,
-    level: int | str = 1,
+    level: int = 1,
 ) -> list[Path]:
     """Run `model` on every image named by `inputs`; returns the written output paths.
 
