@@ -57,13 +57,14 @@ def _train_command(
     head: str = typer.Argument(..., help="Head name, see `gan-app heads`."),
     data: Optional[str] = typer.Option(None, "--data", help="Training data (folder, or a named dataset the head knows)."),
     recipe: str = typer.Option("default", "--recipe", help="Recipe: default, tiny (seconds, for tests), paper (full GPU recipe)."),
-    out: Path = typer.Option(Path("runs"), "--out", help="Run folder: checkpoints/, samples/, metrics.jsonl."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Run folder: checkpoints/, samples/, metrics.jsonl (default: runs/HEAD-RECIPE). One run per folder."),
     set_: List[str] = typer.Option([], "--set", help="Override a config field, e.g. --set train.steps=5000 (repeatable)."),
     steps: Optional[int] = typer.Option(None, "--steps", help="Shortcut for --set train.steps=N."),
     device: Optional[str] = typer.Option(None, "--device", help="auto (CUDA, then MPS, then CPU), cuda, mps or cpu."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (bit-for-bit reproducible on CPU)."),
     name: Optional[str] = typer.Option(None, "--name", help="Name the trained model (heads with a model.name field, e.g. paired): it exports and runs as `gan-app run NAME`."),
     resume: bool = typer.Option(False, "--resume", help="Continue from the newest checkpoint in --out."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Delete the run already in --out and start over."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the resolved config and exit."),
 ) -> None:
     """Train a head with the one GAN engine (single process, or several with torchrun)."""
@@ -96,7 +97,10 @@ def _train_command(
     if dry_run:
         typer.echo(json.dumps(to_dict(run), indent=2, sort_keys=True))
         return
-    checkpoint = fit(h, run, out, resume=resume)
+    if resume and overwrite:
+        raise UserError("--resume continues the run in --out and --overwrite deletes it; pass one of them")
+    out = out if out is not None else Path("runs") / f"{h.name}-{recipe}"
+    checkpoint = fit(h, run, out, resume=resume, overwrite=overwrite)
     typer.echo(f"last checkpoint: {checkpoint}")
 
 

@@ -116,6 +116,7 @@ def register_eval(app: typer.Typer) -> None:
         checkpoint: Path = typer.Option(..., "--checkpoint", help="Checkpoint (.safetensors) written by `gan-app train`."),
         data: Optional[str] = typer.Option(None, "--data", help="Evaluation data (default: the head's held-out set)."),
         output: Optional[Path] = typer.Option(None, "-o", "--output", help="Also write the metrics as JSON here."),
+        overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --output file."),
         no_ema: bool = typer.Option(False, "--no-ema", help="Evaluate the raw generator instead of its EMA weights."),
         classifier: Optional[Path] = typer.Option(
             None, "--classifier", help="conditional, text2image: the domain classifier that judges the samples "
@@ -130,6 +131,8 @@ def register_eval(app: typer.Typer) -> None:
         from gan_app.checkpoint import load_generator
         from gan_app.runtime.files import atomic_output
 
+        if output is not None and output.exists() and not overwrite:   # before the (long) evaluation, not after
+            raise UserError(f"output {output} already exists; pass --overwrite to replace it")
         loaded, run, generator = load_generator(checkpoint, use_ema=not no_ema)
         if head not in (loaded.name, loaded.verb, loaded.model_name(run)):  # a named model answers to its name too
             raise UserError(f"{checkpoint} is a {loaded.model_name(run)!r} checkpoint of head {loaded.name!r}, not {head!r}")
@@ -147,7 +150,7 @@ def register_eval(app: typer.Typer) -> None:
                     typer.echo(f"{key:<24} {name:<16} " + " ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}"
                                                               for k, v in fields))
         if output is not None:
-            with atomic_output(output, overwrite=False) as tmp:
+            with atomic_output(output, overwrite=overwrite) as tmp:
                 tmp.write_text(json.dumps(metrics, indent=2))
             typer.echo(f"wrote {output}")
 

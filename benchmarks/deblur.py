@@ -4,6 +4,7 @@
     python benchmarks/deblur.py quality [--model deblur.onnx] [--split uniform|realistic|realistic_long ...]
     python benchmarks/deblur.py memory  [--model deblur.onnx]
     python benchmarks/deblur.py data
+    python benchmarks/deblur.py real    [--model deblur.onnx] [--against OLD.onnx] [--out docs/deblur_real.png]
 
 Each prints a table and writes benchmarks/results/deblur_<part>.json.
 """
@@ -195,6 +196,77 @@ def quality(model_path: str | None, splits: list[str]) -> dict:
     return result
 
 
+REAL_BLUR = [("clock_motion", "apps/deblur/assets/clock_motion.png"),
+             ("licenseplate_motion", "/usr/share/doc/opencv-doc/examples/data/licenseplate_motion.jpg"),
+             ("text_motion", "/usr/share/doc/opencv-doc/examples/data/text_motion.jpg")]
+
+
+def real(model_path: str | None, against: str | None, out: str) -> dict:
+    """Real motion-blurred photos (no ground truth) side by side: input | `against` | model at levels 1 and 2.
+
+    Writes a PNG for the README (each photo scaled to 360 px high, labelled) and, per photo,
+    the mean absolute change and the gradient energy ratio output/input (how much sharper).
+    """
+    from PIL import Image, ImageDraw
+
+    from gan_app.runtime.pyramid import infer_at_level
+    from gan_app.runtime.session import load_model
+
+    root = Path(__file__).resolve().parents[1]
+    models = [("model", load_model(model_path or "deblur", threads=THREADS))]
+    if against:
+        models.insert(0, ("against", load_model(against, threads=THREADS)))
+    rows, strips = [], []
+    for name, rel in REAL_BLUR:
+        path = Path(rel) if Path(rel).is_absolute() else root / rel
+        if not path.is_file():
+            print(f"skip {name}: {path} missing (apt-get install -y opencv-doc)")
+            continue
+        image = np.asarray(Image.open(path).convert("RGB"), np.float32).transpose(2, 0, 1) / 255.0   # (3, H, W)
+        panels = [("input", image)]
+        for label, model in models:
+            levels = (1,) if label == "against" else (1, 2)
+            for level in levels:
+                tag = f"{Path(model.path).stem}" + (f", --blur-scale {level}" if label == "model" else "")
+                panels.append((tag, np.clip(infer_at_level(model, image, level), 0, 1)))
+        grad = lambda x: float(np.abs(np.diff(x.mean(0), axis=1)).mean() + np.abs(np.diff(x.mean(0), axis=0)).mean())  # noqa: E731
+        for tag, img in panels[1:]:
+            rows.append({"photo": name, "output": tag, "mean_abs_change": float(np.abs(img - image).mean()),
+                         "gradient_ratio": grad(img) / grad(image)})
+        strips.append(_strip(panels))
+    print_table(rows, ["photo", "output", "mean_abs_change", "gradient_ratio"])
+    width = max(s.width for s in strips)
+    sheet = Image.new("RGB", (width, sum(s.height for s in strips)), "white")
+    y = 0
+    for strip in strips:
+        sheet.paste(strip, (0, y))
+        y += strip.height
+    sheet.save(out)
+    print(f"wrote {out}")
+    result = {"photos": [n for n, _ in REAL_BLUR], "rows": rows, "picture": out}
+    write_json("deblur_real", result)
+    return result
+
+
+def _strip(panels: list, height: int = 300) -> "Image.Image":
+    """Label and place (name, (3, H, W) [0, 1]) panels side by side at `height` px."""
+    from PIL import Image, ImageDraw
+
+    tiles = []
+    for label, img in panels:
+        pic = Image.fromarray((img.transpose(1, 2, 0) * 255 + 0.5).astype(np.uint8))
+        pic = pic.resize((round(pic.width * height / pic.height), height), Image.LANCZOS)
+        ImageDraw.Draw(pic).rectangle((0, 0, 8 * len(label) + 8, 16), fill="white")
+        ImageDraw.Draw(pic).text((4, 2), label, fill="black")
+        tiles.append(pic)
+    strip = Image.new("RGB", (sum(t.width for t in tiles) + 4 * (len(tiles) - 1), height), "white")
+    x = 0
+    for t in tiles:
+        strip.paste(t, (x, 0))
+        x += t.width + 4
+    return strip
+
+
 def memory(model_path: str | None) -> dict:
     """Peak RSS of `gan-app deblur` on a 6000x4000 image (automatic tiling), in a fresh process."""
     from PIL import Image
@@ -218,16 +290,17 @@ def memory(model_path: str | None) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("part", choices=["speed", "quality", "memory", "data"])
+    parser.add_argument("part", choices=["speed", "quality", "memory", "data", "real"])
     parser.add_argument("--checkpoint", help="speed: time this trained fast checkpoint instead of a fresh one")
-    parser.add_argument("--against", help="speed: also time this exported deblur .onnx (e.g. a previous release)")
+    parser.add_argument("--against", help="speed/real: also time/show this exported deblur .onnx (e.g. a previous release)")
+    parser.add_argument("--out", default="docs/deblur_real.png", help="real: where the before|after picture goes")
     parser.add_argument("--model", help="quality/memory: an exported deblur .onnx (default: shipped)")
     parser.add_argument("--split", action="append", choices=list(QUALITY_PROTOCOL),
                         help="quality: evaluate only this split (repeatable; default: all three)")
     args = parser.parse_args()
     splits = args.split or list(QUALITY_PROTOCOL)
     {"speed": lambda: speed(args.checkpoint, args.against), "quality": lambda: quality(args.model, splits),
-     "memory": lambda: memory(args.model), "data": data}[args.part]()
+     "memory": lambda: memory(args.model), "data": data, "real": lambda: real(args.model, args.against, args.out)}[args.part]()
 
 
 if __name__ == "__main__":

@@ -69,8 +69,15 @@ class DeblurHead(Head):
         if run.train.adv_weight:
             losses.append(f"{run.train.loss} x{run.train.adv_weight:g}" + (f" + GP x{run.train.gp_weight:g}" if run.train.gp_weight else ""))
         data = ("offline photo set (shared/DATA.md), held-out photos excluded" if d.path == "photos" else d.path)
-        return {"data": f"{data}; synthetic {d.blur} blur (kernel {d.kernel_size}px, length <= {d.max_length:g}px), "
-                        f"noise <= {d.noise:g}, JPEG p={d.jpeg_prob:g}",
+        if d.path == "photos" and d.wallpapers:
+            data += " + 27 wallpaper photographs (plasma-workspace-wallpapers, lomiri-wallpapers) at 1/2, 1/3, 1/4 size"
+        synth = (f"synthetic {d.blur} blur in sRGB (kernel {d.kernel_size}px, length <= {d.max_length:g}px), "
+                 f"noise <= {d.noise:g}, JPEG p={d.jpeg_prob:g}")
+        if d.realistic:
+            synth = (f"{d.realistic:.0%} realistic camera shake (linear light, highlights, translation 10-"
+                     f"{d.camera_max_length:g}px + roll <= {d.camera_max_roll:g} deg, shot/read noise, JPEG q85-95), "
+                     f"{1 - d.realistic:.0%} " + synth)
+        return {"data": f"{data}; crop {d.crop}; {synth}",
                 "losses": losses, "generator": m.generator, "critic": m.critic}
 
     def inference_command(self):
@@ -111,6 +118,8 @@ def deblur_command(
         raise UserError("no input given; pass image files, folders or globs (or --example)")
 
     onnx = load_model(model or "deblur", threads=threads)
+    if onnx.head != "deblur":
+        raise UserError(f"{onnx.path.name} is a {onnx.head!r} model, not a deblur one; use `gan-app run {onnx.head}`")
     for path in process_images(onnx, inputs, output, suffix="_deblurred", overwrite=overwrite, tile=tile,
                                compare=compare, level=level):
         typer.echo(str(path))

@@ -7,7 +7,7 @@ from gan_app.config import RunConfig, TrainConfig
 from .data import DeblurDataConfig
 from .model import DeblurModelConfig
 
-RECIPES = ("default", "pretrain", "camera", "v2", "paper", "tiny")
+RECIPES = ("default", "pretrain", "camera", "camera-gan", "v2", "paper", "tiny")
 
 
 def recipe(name: str) -> RunConfig:
@@ -32,6 +32,13 @@ def recipe(name: str) -> RunConfig:
         run.data.wallpapers, run.data.realistic, run.data.crop = True, 0.6, 256   # crops large relative to 45 px paths
         run.train.batch_size, run.train.betas, run.train.lr_g = 4, (0.9, 0.99), 5e-4
         run.train.steps, run.train.decay_start, run.train.ema_decay = 10_000, 4_000, 0.999   # ~2 h on 2 CPU cores
+        return run
+    if name == "camera-gan":  # short adversarial stage after `camera` (Real-ESRGAN's order): RaSGAN PatchGAN critic
+        run = recipe("camera")
+        run.model.d_width = 32                                       # a light critic: 2-core CPU budget
+        run.train.loss, run.train.adv_weight, run.train.gp_weight = "relativistic", 1.0, 0.0   # content:adv = 100:1 (DeblurGAN)
+        run.train.lr_g = run.train.lr_d = 1e-4
+        run.train.steps, run.train.decay_start, run.train.ckpt_every, run.train.ema_decay = 1_500, 750, 250, 0.99
         return run
     if name == "v2":        # DeblurGAN-v2 objective: relativistic LSGAN, global + local (double-scale) critic
         run = recipe("default")

@@ -17,6 +17,7 @@ checkpoints/step_000100.safetensors (keep-last-N), losses.png.
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -41,13 +42,19 @@ class TrainingDiverged(UserError):
     """A loss term became NaN or infinite; no checkpoint is written after it."""
 
 
-def fit(head: Any, run: RunConfig, out_dir: str | Path, resume: bool = False) -> Path:
+RUN_FILES = ("config.json", "metrics.jsonl", "checkpoints", "samples")   # what a run writes into its folder
+
+
+def fit(head: Any, run: RunConfig, out_dir: str | Path, resume: bool = False, overwrite: bool = False) -> Path:
     """Train `head` with `run` into `out_dir`; returns the final checkpoint's path.
 
-    `resume` continues from the newest checkpoint in `out_dir` (bit for bit on CPU).
+    `resume` continues from the newest checkpoint in `out_dir` (bit for bit on CPU). A folder
+    that already holds a run is refused otherwise (one run per folder: checkpoints, metrics
+    and pruning never mix); `overwrite` deletes that run's files first.
     Under torchrun every process calls this; only rank 0 writes files.
     """
     check_train_config(run.train)
+    check_run_folder(Path(out_dir), resume, overwrite)
     threads = torch.get_num_threads()
     if run.train.cpu_threads:
         torch.set_num_threads(run.train.cpu_threads)
@@ -60,6 +67,19 @@ def fit(head: Any, run: RunConfig, out_dir: str | Path, resume: bool = False) ->
     finally:
         distributed.shutdown(env)
         torch.set_num_threads(threads)
+
+
+def check_run_folder(out_dir: Path, resume: bool, overwrite: bool) -> None:
+    """Refuse to start a new run in a folder holding another one, unless `overwrite` (which clears it)."""
+    present = [name for name in RUN_FILES if (out_dir / name).exists()]
+    if resume or not present:
+        return
+    if not overwrite:
+        raise UserError(f"run folder {out_dir} already holds a run ({', '.join(present)}); pass --resume to continue "
+                        "it, --overwrite to delete it and start over, or choose another --out")
+    for name in present:
+        path = out_dir / name
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
 def check_train_config(cfg: TrainConfig) -> None:

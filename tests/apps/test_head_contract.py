@@ -134,3 +134,13 @@ def _pixel_gap(head, run, checkpoint, pixels: np.ndarray, written: np.ndarray) -
         want = generator(x)[0].clamp(0, 1).permute(1, 2, 0).numpy()  # (H, W, C)
     got = written.astype(np.float32).reshape(want.shape[0], want.shape[1], -1) / 255
     return float(np.abs(got - want).max())
+
+
+def test_eval_refuses_an_existing_output_before_evaluating(bundle, tmp_path, monkeypatch):
+    head, _, checkpoint, _ = bundle
+    out = tmp_path / "m.json"
+    out.write_text("user data")
+    monkeypatch.setattr(type(head), "evaluate", lambda *a, **k: pytest.fail("evaluated before checking -o"))
+    result = CliRunner().invoke(build_app(), ["eval", head.name, "--checkpoint", str(checkpoint), "-o", str(out)])
+    assert isinstance(result.exception, UserError) and "--overwrite" in str(result.exception)
+    assert out.read_text() == "user data"

@@ -70,3 +70,12 @@ def test_blur_scale_two_deblurs_at_half_size_and_keeps_the_size(tmp_path):
     assert res.returncode == 0, res.stderr
     a, b = (np.asarray(Image.open(p), np.float32) for p in (full, half))
     assert a.shape == b.shape and np.abs(a - b).mean() > 0.1          # a different restoration, same size
+
+
+def test_another_heads_model_is_refused(tmp_path):
+    superres = shipped_model("superres-x4-psnr")
+    if not superres.is_file():
+        pytest.skip("no shipped superres weights")
+    res = gan_app("deblur", "--example", "-o", str(tmp_path / "o.png"), "--model", str(superres))
+    assert res.returncode != 0 and "is a 'superres' model, not a deblur one" in res.stderr
+    assert not (tmp_path / "o.png").exists()

@@ -256,3 +256,19 @@ def test_saved_ema_generator_has_its_own_batch_norm_statistics(tmp_path, bn_batc
     assert stats
     same = [torch.equal(tensors[k], tensors["G_ema." + k[2:]]) for k in stats]
     assert all(same) if bn_batches == 0 else not any(same)
+
+
+def test_a_run_folder_holds_one_run(tiny_run, tmp_path):
+    """A second run into a used folder is refused (it would mix checkpoints, metrics and pruning);
+    --resume continues it, --overwrite clears it first; nothing outside the run's files is touched."""
+    out = tmp_path / "run"
+    fit(HEAD, tiny_run(steps=2), out)
+    (out / "notes.txt").write_text("mine")
+    before = sorted(p.name for p in (out / "checkpoints").iterdir())
+    with pytest.raises(UserError, match="already holds a run .*--resume.*--overwrite"):
+        fit(HEAD, tiny_run(steps=2, lr_g=1e-2), out)
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == before
+    assert fit(HEAD, tiny_run(steps=3), out, resume=True).name == "step_000003.safetensors"
+    fit(HEAD, tiny_run(steps=1, ckpt_every=1), out, overwrite=True)
+    assert [p.name for p in list_checkpoints(out)] == ["step_000001.safetensors"]
+    assert (out / "notes.txt").read_text() == "mine"
