@@ -16,6 +16,7 @@ import onnxruntime as ort
 
 from gan_app.errors import UserError
 from gan_app.head import GraphSpec
+from gan_app.limits import check_threads
 from gan_app.paths import find_model, model_card, shipped_model, user_model
 from gan_app.runtime.metadata import decode_metadata
 
@@ -95,8 +96,7 @@ def load_model(
     path = _resolve(name_or_path)
     options = ort.SessionOptions()
     if threads is not None:
-        if threads < 1:
-            raise UserError(f"--threads must be >= 1, got {threads}")
+        check_threads(threads, "--threads")
         options.intra_op_num_threads = threads
     chosen = pick_providers(providers)
     try:

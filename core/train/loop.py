@@ -28,6 +28,7 @@ import torch
 from gan_app.checkpoint import checkpoint_path, latest_checkpoint, prune_checkpoints
 from gan_app.config import RunConfig, TrainConfig, to_dict
 from gan_app.errors import UserError
+from gan_app.limits import max_threads
 from gan_app.train import distributed
 from gan_app.train.batches import BatchStream, batch_of, fixed_batch
 from gan_app.train.devices import Precision, maybe_compile, place_module, resolve_amp
@@ -87,6 +88,8 @@ def check_train_config(cfg: TrainConfig) -> None:
     problems = []
     if cfg.steps < 1 or cfg.batch_size < 1 or cfg.n_critic < 1:
         problems.append("steps, batch_size and n_critic must be >= 1")
+    if not 0 <= cfg.cpu_threads <= max_threads() or not 0 <= cfg.num_workers <= max_threads():
+        problems.append(f"cpu_threads and num_workers must be between 0 and {max_threads()} (4x this machine's cores)")
     if cfg.optimizer not in OPTIMIZERS or cfg.lr_schedule not in SCHEDULES:
         problems.append(f"optimizer must be one of {OPTIMIZERS} and lr_schedule one of {SCHEDULES}")
     if cfg.lr_schedule == "linear" and not 0 <= cfg.decay_start < cfg.steps:

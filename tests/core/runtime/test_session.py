@@ -83,3 +83,10 @@ def test_metadata_is_validated(exported, tmp_path):
     renamed = _with_metadata(exported["conv"], tmp_path / "renamed.onnx", **{KEY_GRAPH: json.dumps(graph)})
     with pytest.raises(UserError, match="do not match its metadata"):
         load_model(renamed)
+
+
+@pytest.mark.parametrize("threads", [0, -1, 10_000, 99999999999999999999])
+def test_thread_counts_are_bounded(exported, threads):
+    from gan_app.limits import max_threads
+    with pytest.raises(UserError, match=f"--threads must be between 1 and {max_threads()}"):
+        load_model(exported["conv"], threads=threads)

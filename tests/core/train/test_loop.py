@@ -272,3 +272,10 @@ def test_a_run_folder_holds_one_run(tiny_run, tmp_path):
     fit(HEAD, tiny_run(steps=1, ckpt_every=1), out, overwrite=True)
     assert [p.name for p in list_checkpoints(out)] == ["step_000001.safetensors"]
     assert (out / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("field, value", [("cpu_threads", 100_000), ("cpu_threads", -1), ("num_workers", 10_000)])
+def test_thread_and_worker_counts_are_bounded_before_any_work(tiny_run, tmp_path, field, value):
+    with pytest.raises(UserError, match="cpu_threads and num_workers must be between 0 and"):
+        fit(HEAD, tiny_run(**{field: value}), tmp_path)
+    assert not tmp_path.joinpath("config.json").exists()
