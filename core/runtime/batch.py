@@ -42,7 +42,7 @@ def expand_inputs(inputs: list[str]) -> tuple[list[Path], bool]:
         elif path.is_file():
             files.append(path)
         elif glob.has_magic(item):
-            found = sorted(Path(p) for p in glob.glob(str(path), recursive=True) if Path(p).is_file())
+            found = _glob(path)
             if not found:
                 raise UserError(f"no files match {item!r}")
             files.extend(found)
@@ -53,6 +53,15 @@ def expand_inputs(inputs: list[str]) -> tuple[list[Path], bool]:
         raise UserError("no input images given")
     single = len(inputs) == 1 and len(unique) == 1 and Path(inputs[0]).expanduser().is_file()
     return unique, single
+
+
+def _glob(pattern: Path) -> list[Path]:
+    """Files matching `pattern` (`**` for any depth), sorted. pathlib's `**` does not follow symlinked
+    folders, unlike glob.glob(recursive=True), which never returns from a link to `.`."""
+    parts = pattern.parts
+    first = next(i for i, part in enumerate(parts) if glob.has_magic(part))
+    root = Path(*parts[:first]) if first else Path(".")
+    return sorted(p for p in root.glob(str(Path(*parts[first:]))) if p.is_file())
 
 
 def plan_outputs(files: list[Path], output: str | Path | None, single: bool, suffix: str, overwrite: bool) -> list[Path]:

@@ -124,3 +124,16 @@ def test_compare_is_side_by_side(sr, photo, tmp_path):
 def test_non_image_models_are_refused(exported, tmp_path):
     with pytest.raises(UserError, match="does not take an image"):
         process_images(load_model(exported["cond"]), [str(tmp_path)], None)
+
+
+def test_recursive_glob_finds_nested_files_and_ends_on_symlink_loops(conv, photo, tmp_path, monkeypatch):
+    deep = tmp_path / "d" / "sub"
+    deep.mkdir(parents=True)
+    _save(tmp_path / "d" / "a.png", photo[:16, :16])
+    _save(deep / "b.png", photo[:16, :16])
+    for name in ("l1", "l2"):
+        (tmp_path / "d" / name).symlink_to(".")                     # links to their own folder: a loop
+    written = process_images(conv, [str(tmp_path / "d" / "**" / "*.png")], str(tmp_path / "out"))
+    assert sorted(p.name for p in written) == ["a.png", "b.png"]
+    monkeypatch.chdir(tmp_path)                                     # relative patterns too
+    assert len(process_images(conv, ["d/**/*.png"], "out2")) == 2
