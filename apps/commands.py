@@ -11,6 +11,8 @@ from typing import Callable, List, Optional
 
 import typer
 
+from gan_app.limits import DEFAULT_MAX_PIXELS
+
 EPILOG_EXPORT = """Examples:
 
   gan-app export deblur --checkpoint runs/deblur/checkpoints/step_010000.safetensors -o deblur.onnx
@@ -78,6 +80,7 @@ def register_run(app: typer.Typer) -> None:
         overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs."),
         compare: bool = typer.Option(False, "--compare", help="Also write <output>_compare.png, before|after."),
         threads: Optional[int] = typer.Option(None, "--threads", help="ONNX Runtime CPU threads (default: all cores)."),
+        max_pixels: int = typer.Option(DEFAULT_MAX_PIXELS, "--max-pixels", help="Largest output allowed, in pixels."),
     ) -> None:
         """Run an image-to-image head on images with ONNX Runtime."""
         from gan_app.errors import UserError
@@ -91,7 +94,8 @@ def register_run(app: typer.Typer) -> None:
         if onnx_model.image_input() is None or len(onnx_model.spec.inputs) != 1:
             kinds = ", ".join(f"{i.name} ({i.kind})" for i in onnx_model.spec.inputs)
             raise UserError(f"head {head!r} takes {kinds}, not just an image; use {_own_command(head)}")
-        for path in process_images(onnx_model, inputs, output, overwrite=overwrite, tile=tile, compare=compare):
+        for path in process_images(onnx_model, inputs, output, overwrite=overwrite, tile=tile, compare=compare,
+                                   max_pixels=max_pixels):
             typer.echo(str(path))
 
     app.command("run", help=run.__doc__, epilog=EPILOG_RUN)(run)

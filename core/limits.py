@@ -6,6 +6,8 @@ import os
 
 from gan_app.errors import UserError
 
+DEFAULT_MAX_PIXELS = 64_000_000   # output pixels per image (--max-pixels); float32 output + blend weights ~16 B/pixel
+
 
 def max_threads() -> int:
     """The most CPU threads a run may ask for: 4x the cores this process may use (oversubscription past that only hangs)."""

@@ -8,6 +8,7 @@ from typing import Any, List, Optional
 import typer
 
 from gan_app.config import RunConfig
+from gan_app.limits import DEFAULT_MAX_PIXELS
 from gan_app.head import GraphInput, GraphSpec, Head
 
 EPILOG = """Examples:
@@ -99,6 +100,7 @@ def deblur_command(
     compare: bool = typer.Option(False, "--compare", help="Also write a side-by-side before|after PNG."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files."),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for ONNX Runtime."),
+    max_pixels: int = typer.Option(DEFAULT_MAX_PIXELS, "--max-pixels", help="Largest image allowed, in pixels."),
     blur_scale: str = typer.Option(
         "1", "--blur-scale",
         help="Pyramid level to deblur at: 1 (full size; blur up to ~45 px), 2 or 4 for longer blur in big photos "
@@ -121,7 +123,7 @@ def deblur_command(
     if onnx.head != "deblur":
         raise UserError(f"{onnx.path.name} is a {onnx.head!r} model, not a deblur one; use `gan-app run {onnx.head}`")
     for path in process_images(onnx, inputs, output, suffix="_deblurred", overwrite=overwrite, tile=tile,
-                               compare=compare, level=level):
+                               compare=compare, level=level, max_pixels=max_pixels):
         typer.echo(str(path))
 
 

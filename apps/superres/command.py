@@ -3,7 +3,7 @@
 Models are picked by name (`psnr`: sharpest by the numbers, `gan`: more fine texture)
 and scale from the shipped weights (`weights/superres/superres-x4-psnr.onnx`), or given
 as a path. Output sizes are checked against `--max-pixels` from the file headers
-before any work, so a huge upscale is refused up front instead of exhausting memory.
+before any work (gan_app.runtime.batch), so a huge upscale is refused up front.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from typing import List, Optional
 
 import typer
 
+from gan_app.limits import DEFAULT_MAX_PIXELS
+
 MODEL_NAMES = ("psnr", "gan")
-DEFAULT_MAX_PIXELS = 64_000_000      # output pixels; float32 output + blend weights are ~16 bytes per pixel
-UNTILED_MAX_PIXELS = 16_000_000      # --tile 0 runs the whole image at once: activations scale with it
 
 EPILOG = """Examples:
 
@@ -58,30 +58,6 @@ def resolve_model(model: str, scale: int | None, threads: int | None):
     return onnx, onnx.spec.scale
 
 
-def check_sizes(inputs: list[str], scale: int, max_pixels: int, tile: int | None) -> None:
-    """Refuse, before any output is written, an upscale whose output exceeds the limits."""
-    from PIL import Image
-
-    from gan_app.errors import UserError
-    from gan_app.runtime.batch import expand_inputs
-
-    files, _ = expand_inputs(inputs)
-    for path in files:
-        try:
-            with Image.open(path) as im:
-                width, height = im.size
-        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-            continue  # unreadable inputs get their own one-line error from process_images
-        pixels = width * height * scale * scale
-        size = f"{width * scale}x{height * scale} ({pixels / 1e6:.0f} MP)"
-        if pixels > max_pixels:
-            raise UserError(f"{path.name}: the x{scale} output would be {size}, over --max-pixels {max_pixels}; pass a "
-                            f"larger --max-pixels (about {pixels * 16 / 1e9:.1f} GB of memory) or a smaller input")
-        if tile == 0 and pixels > UNTILED_MAX_PIXELS:
-            raise UserError(f"{path.name}: the x{scale} output would be {size}, too large for --tile 0 (one run); "
-                            f"use --tile 256 or leave --tile out for automatic tiling")
-
-
 def upscale_command(
     inputs: Optional[List[str]] = typer.Argument(None, help="Image files, folders or globs."),
     scale: Optional[int] = typer.Option(None, "--scale", help="2 or 4 (default 4; a --model FILE brings its own)."),
@@ -101,11 +77,9 @@ def upscale_command(
         raise UserError("no input given; pass image files, folders or globs")
     if scale is not None and scale not in (2, 3, 4):
         raise UserError(f"--scale must be 2, 3 or 4, got {scale}")
-    if max_pixels < 1:
-        raise UserError(f"--max-pixels must be >= 1, got {max_pixels}")
     onnx, factor = resolve_model(model, scale, threads)
-    check_sizes(inputs, factor, max_pixels, tile)
-    for path in process_images(onnx, inputs, output, suffix=f"_x{factor}", overwrite=overwrite, tile=tile, compare=compare):
+    for path in process_images(onnx, inputs, output, suffix=f"_x{factor}", overwrite=overwrite, tile=tile,
+                               compare=compare, max_pixels=max_pixels):
         typer.echo(str(path))
 
 

@@ -30,6 +30,9 @@ def load_rgb(path: Path) -> np.ndarray:
     try:
         with Image.open(path) as im:
             return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+    except Image.DecompressionBombError:
+        raise UserError(f"{path} declares more than {2 * Image.MAX_IMAGE_PIXELS:,} pixels (a decompression bomb, or a "
+                        "huge scan); downscale it or leave it out of the training folder") from None
     except (OSError, ValueError) as exc:
         raise UserError(f"cannot read image {path}: {exc}") from None
 

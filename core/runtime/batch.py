@@ -8,6 +8,7 @@ never write the same output, and each file is written atomically.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import glob
 import os
@@ -17,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 from gan_app.errors import UserError
+from gan_app.limits import DEFAULT_MAX_PIXELS
 from gan_app.runtime.files import atomic_output
 from gan_app.runtime.images import Picture, image_format, read_image, side_by_side, to_channels, to_unit, write_image
 from gan_app.runtime.pyramid import restore_scale_aware
@@ -24,6 +26,7 @@ from gan_app.runtime.session import OnnxModel
 from gan_app.runtime.tiling import infer_image
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"}
+UNTILED_MAX_PIXELS = 16_000_000      # --tile 0 runs the whole image at once: activations scale with it
 
 
 def expand_inputs(inputs: list[str]) -> tuple[list[Path], bool]:
@@ -135,11 +138,13 @@ def process_images(
     compare: bool = False,
     extra_feeds: dict | None = None,
     level: int = 1,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> list[Path]:
     """Run `model` on every image named by `inputs`; returns the written output paths.
 
     `compare=True` also writes `<output stem>_compare.png`: input (upscaled bicubic for
-    scale > 1 models) beside the output. `level`: see `restore`.
+    scale > 1 models) beside the output. `level`: see `restore`. Every input's output size is checked
+    against `max_pixels` from its header before any work (a 74-byte PNG may declare 60000x60000).
     """
     if model.image_input() is None:
         raise UserError(f"model {model.path.name} (head {model.head}) does not take an image; use the head's own command")
@@ -150,10 +155,13 @@ def process_images(
             extra = compare_path(dest)
             if not overwrite and extra.exists():
                 raise UserError(f"output {extra} already exists; pass --overwrite to replace it")
-    for source in files:  # header check: fail before any work on a non-image
-        _check_header(source)
+    if max_pixels < 1:
+        raise UserError(f"--max-pixels must be >= 1, got {max_pixels}")
+    for source in files:  # header check: fail before any work on a non-image or an oversized one
+        _check_header(source, max(1, model.spec.scale), max_pixels, tile)
     for source, dest in zip(files, outputs):
-        picture = read_image(source)
+        with pillow_pixel_limit(max_pixels):
+            picture = read_image(source)
         result = restore(model, picture, tile=tile, extra_feeds=extra_feeds, level=level)
         write_image(dest, result, output_like(model, picture), overwrite=overwrite)
         if compare:
@@ -172,10 +180,29 @@ def output_like(model: OnnxModel, picture: Picture) -> Picture:
     return dataclasses.replace(picture, mode=mode, icc_profile=None)  # a grey ICC profile does not describe colour
 
 
-def _check_header(path: Path) -> None:
-    """Open (header only) so a non-image input fails before any output is written."""
+@contextlib.contextmanager
+def pillow_pixel_limit(max_pixels: int):
+    """Pillow's own decompression-bomb limit raised to `max_pixels` while we decode what we checked."""
+    previous = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = max(previous or 0, max_pixels)
     try:
-        with Image.open(path):
-            pass
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous
+
+
+def _check_header(path: Path, scale: int, max_pixels: int, tile: int | None) -> None:
+    """Read only the header: a non-image, or an output over `max_pixels`, fails before any output is written."""
+    try:
+        with pillow_pixel_limit(10**12), Image.open(path) as opened:   # the size decides, not Pillow's warning
+            width, height = opened.size
     except (OSError, ValueError, SyntaxError):
         raise UserError(f"{path} is not an image Pillow can read (use PNG, JPEG, WebP, TIFF or BMP)") from None
+    pixels = width * height * scale * scale
+    size = f"{width * scale}x{height * scale} ({pixels / 1e6:.0f} MP)"
+    if pixels > max_pixels:
+        raise UserError(f"{path.name}: the output would be {size}, over --max-pixels {max_pixels}; pass a larger "
+                        f"--max-pixels (about {pixels * 16 / 1e9:.1f} GB of memory) or a smaller input")
+    if tile == 0 and pixels > UNTILED_MAX_PIXELS:
+        raise UserError(f"{path.name}: the output would be {size}, too large for --tile 0 (one run); "
+                        f"use --tile 256 or leave --tile out for automatic tiling")

@@ -99,7 +99,8 @@ def test_upscale_refusals_write_nothing(trained, tmp_path, monkeypatch):
     for extra, message in cases:
         res = _upscale(str(src), "--model", onnx_path, "-o", str(out), *extra)
         assert isinstance(res.exception, UserError) and message in str(res.exception), res.output
-    monkeypatch.setattr(command, "UNTILED_MAX_PIXELS", 100)
+    from gan_app.runtime import batch
+    monkeypatch.setattr(batch, "UNTILED_MAX_PIXELS", 100)
     res = _upscale(str(src), "--model", onnx_path, "-o", str(out), "--tile", "0")
     assert isinstance(res.exception, UserError) and "use --tile 256" in str(res.exception)
     monkeypatch.setenv("GAN_APP_WEIGHTS", str(tmp_path / "no_weights"))

@@ -137,3 +137,35 @@ def test_recursive_glob_finds_nested_files_and_ends_on_symlink_loops(conv, photo
     assert sorted(p.name for p in written) == ["a.png", "b.png"]
     monkeypatch.chdir(tmp_path)                                     # relative patterns too
     assert len(process_images(conv, ["d/**/*.png"], "out2")) == 2
+
+
+def _bomb(path, side=60000):
+    """A 70-byte PNG whose header declares side x side RGB pixels."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0))
+                     + chunk(b"IEND", b""))
+    return path
+
+
+def test_decompression_bombs_and_oversized_images_are_refused_from_the_header(conv, photo, tmp_path):
+    bomb = _bomb(tmp_path / "bomb.png")
+    good = _save(tmp_path / "good.png", photo[:16, :16])
+    with pytest.raises(UserError, match="60000x60000 .*over --max-pixels 64000000; pass a larger --max-pixels"):
+        process_images(conv, [str(good), str(bomb)], str(tmp_path / "out"))
+    assert not (tmp_path / "out" / "good.png").exists()            # refused before any work
+    with pytest.raises(UserError, match="over --max-pixels 100"):
+        process_images(conv, [str(good)], str(tmp_path / "o.png"), max_pixels=100)
+    with pytest.raises(UserError, match="--max-pixels must be >= 1"):
+        process_images(conv, [str(good)], str(tmp_path / "o.png"), max_pixels=0)
+
+
+def test_a_bomb_in_a_training_folder_is_a_one_line_error(tmp_path):
+    from gan_app.data.folders import load_rgb
+
+    with pytest.raises(UserError, match="decompression bomb"):
+        load_rgb(_bomb(tmp_path / "bomb.png"))
