@@ -48,6 +48,8 @@ def register_export(app: typer.Typer) -> None:
         int8: bool = typer.Option(False, "--int8", help="Also write <name>.int8.onnx (dynamic quantization), with its parity and speed."),
         tolerance: float = typer.Option(1e-4, "--tolerance", help="Largest allowed |PyTorch - ONNX Runtime| difference (fp32)."),
         no_ema: bool = typer.Option(False, "--no-ema", help="Export the raw generator instead of its EMA weights."),
+        install: bool = typer.Option(False, "--install", help="Without -o: install it as the head's user model, which its verb then runs instead of the shipped weights."),
+        overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files (ONNX, card, variants)."),
     ) -> None:
         """Export a trained generator to ONNX; refuses to write it unless ONNX Runtime matches PyTorch."""
         from gan_app.errors import require_train_extra
@@ -56,14 +58,16 @@ def register_export(app: typer.Typer) -> None:
         from gan_app.export import export_checkpoint, summary
 
         variants = tuple(kind for kind, wanted in (("fp16", fp16), ("int8", int8)) if wanted)
-        card = export_checkpoint(head, checkpoint, output, tolerance=tolerance, variants=variants, use_ema=not no_ema)
+        card = export_checkpoint(head, checkpoint, output, tolerance=tolerance, variants=variants, use_ema=not no_ema,
+                                 overwrite=overwrite, install=install)
         for line in summary(card):
             typer.echo(line)
         if output is None:
-            from gan_app.paths import user_model
+            from gan_app.paths import model_card, user_model
 
-            typer.echo(f"installed user model {card['head']!r} at {user_model(card['head'])}; "
-                       f"run it with `gan-app run {card['head']} IMAGE`")
+            path = user_model(card["head"])
+            typer.echo(f"installed user model {card['head']!r} at {path}; run it with `gan-app run {card['head']} IMAGE` "
+                       f"(`gan-app heads` lists it); to remove it: rm {path} {model_card(path)}")
 
     app.command("export", help=export.__doc__, epilog=EPILOG_EXPORT)(export)
 

@@ -327,12 +327,16 @@ def export_checkpoint(
     tolerance: float = DEFAULT_TOLERANCE,
     variants: tuple[str, ...] = (),
     use_ema: bool = True,
+    overwrite: bool = False,
+    install: bool = False,
 ) -> dict:
     """`gan-app export`: load the (EMA) generator of `checkpoint`, check it is a `head_name` model, export.
 
     A model whose run names it (`head.model_name(run)`, e.g. `--name colorize`) is exported
     as that named head. `out_path=None` installs it as a user model, `<models>/<name>.onnx`
-    (see `gan_app.paths`), where `gan-app run NAME` and `gan-app heads` find it.
+    (see `gan_app.paths`), where `gan-app run NAME` and `gan-app heads` find it; for a plain
+    head that model would replace the shipped weights its verb uses, so that needs `install`.
+    No file (ONNX, card, variants) is replaced unless `overwrite`; both are checked before any work.
     """
     require_train_extra("`gan-app export`")
     from gan_app.checkpoint import load_generator, read_checkpoint
@@ -347,12 +351,25 @@ def export_checkpoint(
     if name != head.name:
         check_model_name(name, head.name)
         head = head.named(name)
-    out_path = user_model(name) if out_path is None else out_path
+    if out_path is None and name == head.name and not install:
+        raise UserError(f"without -o, export would install this model as {name!r}, which `gan-app {head.verb}` then runs "
+                        f"instead of the shipped weights; pass -o FILE.onnx, or --install to do exactly that")
+    out_path = user_model(name) if out_path is None else Path(out_path)
+    existing = [p for p in export_files(out_path, variants) if p.exists()]
+    if existing and not overwrite:
+        raise UserError(f"{', '.join(str(p) for p in existing)} already exist(s); pass --overwrite to replace, "
+                        "or choose another -o")
     _, meta = read_checkpoint(checkpoint)
     return export_generator(
         head, run, generator, out_path, source_checkpoint=checkpoint, metrics=meta.get("metrics"),
         step=meta.get("step"), tolerance=tolerance, variants=variants,
     )
+
+
+def export_files(out_path: Path, variants: tuple[str, ...] = ()) -> list[Path]:
+    """Every file an export to `out_path` writes: the ONNX, its card, and each variant's ONNX and card."""
+    onnx = [out_path] + [out_path.with_name(f"{out_path.stem}.{kind}.onnx") for kind in variants]
+    return [f for path in onnx for f in (path, model_card(path))]
 
 
 def summary(card: dict) -> list[str]:

@@ -144,3 +144,21 @@ def test_eval_refuses_an_existing_output_before_evaluating(bundle, tmp_path, mon
     result = CliRunner().invoke(build_app(), ["eval", head.name, "--checkpoint", str(checkpoint), "-o", str(out)])
     assert isinstance(result.exception, UserError) and "--overwrite" in str(result.exception)
     assert out.read_text() == "user data"
+
+
+def test_export_never_replaces_files_or_shadows_shipped_weights_unasked(bundle, tmp_path, monkeypatch):
+    head, _, checkpoint, _ = bundle
+    monkeypatch.setenv("GAN_APP_HOME", str(tmp_path / "home"))
+    runner = CliRunner()
+    shadow = runner.invoke(build_app(), ["export", head.name, "--checkpoint", str(checkpoint)])
+    assert isinstance(shadow.exception, UserError) and "--install" in str(shadow.exception)
+    assert not (tmp_path / "home" / "models").exists()
+    out = tmp_path / "m.onnx"
+    out.with_suffix(".json").write_text("user notes")                        # a file the export would replace
+    refused = runner.invoke(build_app(), ["export", head.name, "--checkpoint", str(checkpoint), "-o", str(out)])
+    assert isinstance(refused.exception, UserError) and "--overwrite" in str(refused.exception)
+    assert out.with_suffix(".json").read_text() == "user notes" and not out.exists()
+    forced = runner.invoke(build_app(), ["export", head.name, "--checkpoint", str(checkpoint), "-o", str(out), "--overwrite"])
+    assert forced.exit_code == 0, forced.output
+    installed = runner.invoke(build_app(), ["export", head.name, "--checkpoint", str(checkpoint), "--install"])
+    assert installed.exit_code == 0 and "to remove it: rm" in installed.output
