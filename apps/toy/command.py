@@ -33,6 +33,7 @@ def toy_command(
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="PNG of real vs generated points (default toy_KIND.png)."),
     run_dir: Optional[Path] = typer.Option(None, "--run-dir", help="Keep the run folder (checkpoint, metrics.jsonl, samples) here."),
     set_: List[str] = typer.Option([], "--set", help="Override a config field, e.g. --set train.lr_g=5e-4 (repeatable)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output PNG."),
 ) -> None:
     """Train a toy GAN on 2-D points and report mode coverage and high-quality fraction."""
     from gan_app.errors import require_train_extra
@@ -56,6 +57,8 @@ def toy_command(
         overrides.append(f"train.seed={seed}")
     apply_overrides(run, overrides + list(set_))
     output = output or Path(f"toy_{kind}.png")
+    if output.exists() and not overwrite:   # before training, not after
+        raise UserError(f"output {output} already exists; pass --overwrite to replace it")
     if run_dir is not None:
         result = train_and_report(run, run_dir, output)
     else:
@@ -124,8 +127,11 @@ def plot_points(real, fake, run, result: dict, png: Path) -> None:
     ax.set_title(f"{run.data.kind}, {run.train.loss}{penalty}, {run.train.steps} steps\n"
                  f"modes {result['modes_covered']}/{result['modes']}, high quality {100 * result['high_quality']:.1f}%")
     fig.tight_layout()
+    from gan_app.runtime.files import atomic_output
+
     Path(png).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(png, dpi=100)
+    with atomic_output(Path(png)) as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
     plt.close(fig)
 
 

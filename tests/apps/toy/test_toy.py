@@ -131,3 +131,15 @@ def test_unknown_toy_recipe_is_a_one_line_error(tmp_path):
     result = CliRunner().invoke(build_app(), ["toy", "ring", "--recipe", "metz", "-o", str(tmp_path / "c.png")])
     assert isinstance(result.exception, UserError) and "use default or classic" in str(result.exception)
     assert not (tmp_path / "c.png").exists()
+
+
+def test_an_existing_plot_is_kept_unless_overwrite(tmp_path):
+    png = tmp_path / "precious.png"
+    png.write_bytes(b"user data")
+    result = CliRunner().invoke(build_app(), ["toy", "ring", "--steps", "2", "-o", str(png)])
+    assert isinstance(result.exception, UserError) and "--overwrite" in str(result.exception)
+    assert png.read_bytes() == b"user data"
+    result = CliRunner().invoke(build_app(), ["toy", "ring", "--steps", "2", "-o", str(png), "--overwrite"])
+    assert result.exit_code == 0, result.output
+    with Image.open(png) as im:
+        assert im.format == "PNG"
