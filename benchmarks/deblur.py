@@ -192,7 +192,7 @@ def quality(model_path: str | None, splits: list[str]) -> dict:
     model = load_model(model_path or "deblur", threads=THREADS)
     result = {"model": str(model.path), "protocol": {s: QUALITY_PROTOCOL[s] for s in splits},
               "splits": {split: quality_split(model, split) for split in splits}}
-    write_json("deblur_quality", result)
+    write_json("deblur_quality" if model_path is None else f"deblur_quality_{Path(model_path).stem}", result)
     return result
 
 
@@ -204,7 +204,7 @@ REAL_BLUR = [("clock_motion", "apps/deblur/assets/clock_motion.png"),
 def real(model_path: str | None, against: str | None, out: str) -> dict:
     """Real motion-blurred photos (no ground truth) side by side: input | `against` | model at levels 1 and 2.
 
-    Writes a PNG for the README (each photo scaled to 360 px high, labelled) and, per photo,
+    Writes a PNG for the README (each photo scaled to 200 px high, labelled) and, per photo,
     the mean absolute change and the gradient energy ratio output/input (how much sharper).
     """
     from PIL import Image, ImageDraw
@@ -241,14 +241,14 @@ def real(model_path: str | None, against: str | None, out: str) -> dict:
     for strip in strips:
         sheet.paste(strip, (0, y))
         y += strip.height
-    sheet.save(out)
+    sheet.save(out, optimize=True)
     print(f"wrote {out}")
     result = {"photos": [n for n, _ in REAL_BLUR], "rows": rows, "picture": out}
     write_json("deblur_real", result)
     return result
 
 
-def _strip(panels: list, height: int = 300) -> "Image.Image":
+def _strip(panels: list, height: int = 200) -> "Image.Image":
     """Label and place (name, (3, H, W) [0, 1]) panels side by side at `height` px."""
     from PIL import Image, ImageDraw
 

@@ -348,12 +348,12 @@ def export_checkpoint(
     name = head.model_name(run)
     if head_name not in (head.name, head.verb, name):
         raise UserError(f"{checkpoint} is a {head.name!r} checkpoint, not {head_name!r}: run `gan-app export {head.name} ...`")
+    if out_path is None and name == head.name and not install:   # a plain head's user model shadows its shipped one
+        raise UserError(f"without -o, export would install this model as {name!r}, which `gan-app {head.verb or 'run ' + name}` then runs "
+                        f"instead of the shipped weights; pass -o FILE.onnx, or --install to do exactly that")
     if name != head.name:
         check_model_name(name, head.name)
         head = head.named(name)
-    if out_path is None and name == head.name and not install:
-        raise UserError(f"without -o, export would install this model as {name!r}, which `gan-app {head.verb}` then runs "
-                        f"instead of the shipped weights; pass -o FILE.onnx, or --install to do exactly that")
     out_path = user_model(name) if out_path is None else Path(out_path)
     existing = [p for p in export_files(out_path, variants) if p.exists()]
     if existing and not overwrite:

@@ -1,5 +1,6 @@
 """Deblur datasets, evaluation protocol and generators."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -169,3 +170,14 @@ def test_init_from_an_exported_onnx_keeps_new_blocks_and_refuses_foreign_tensors
     (tmp_path / "bad.onnx").write_bytes(b"junk")
     with pytest.raises(UserError, match="not a readable ONNX model"):
         load_start_weights(tmp_path / "bad.onnx", grown, None)
+
+
+def test_camera_recipe_reproduces_the_opt_in_model_and_starts_from_the_default():
+    """README's command for deblur-v1-camera is the camera recipe started from deblur-v1."""
+    card = json.loads((weights_root() / "deblur" / "deblur-v1-camera.json").read_text())
+    camera = HEAD.recipe("camera")
+    assert camera.model == DeblurModelConfig(**card["model_config"])
+    assert camera.data.crop == card["training"]["crop"] and camera.train.steps == card["training"]["steps"]
+    grown = dataclasses.replace(HEAD.recipe("pretrain").model, scale_blocks=camera.model.scale_blocks,
+                                fft_weight=camera.model.fft_weight)
+    assert grown == camera.model          # only identity-initialised blocks (and a loss term) are new
