@@ -51,12 +51,14 @@ def _heads_command() -> None:
         own_verbs = list(head.extra_commands())  # e.g. the toy head's `gan-app toy`
         verb = f"gan-app {head.verb or (own_verbs[0] if own_verbs else 'run ' + name)}"
         typer.echo(f"{name:<14} {verb:<24} {weights:<20} {head.summary} [{entry.source}]")
+        if head.recipes:
+            typer.echo(f"{'':<14} recipes: {', '.join(head.recipes)}  (gan-app train {name} --recipe NAME)")
 
 
 def _train_command(
     head: str = typer.Argument(..., help="Head name, see `gan-app heads`."),
     data: Optional[str] = typer.Option(None, "--data", help="Training data (folder, or a named dataset the head knows)."),
-    recipe: str = typer.Option("default", "--recipe", help="Recipe: default, tiny (seconds, for tests), paper (full GPU recipe)."),
+    recipe: str = typer.Option("default", "--recipe", help="Recipe: default, tiny (seconds, for tests), paper (full GPU recipe) and the head's own; `gan-app heads` lists them."),
     out: Optional[Path] = typer.Option(None, "--out", help="Run folder: checkpoints/, samples/, metrics.jsonl (default: runs/HEAD-RECIPE). One run per folder."),
     set_: List[str] = typer.Option([], "--set", help="Override a config field, e.g. --set train.steps=5000 (repeatable)."),
     steps: Optional[int] = typer.Option(None, "--steps", help="Shortcut for --set train.steps=N."),

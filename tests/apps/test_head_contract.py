@@ -162,3 +162,11 @@ def test_export_never_replaces_files_or_shadows_shipped_weights_unasked(bundle, 
     assert forced.exit_code == 0, forced.output
     installed = runner.invoke(build_app(), ["export", head.name, "--checkpoint", str(checkpoint), "--install"])
     assert installed.exit_code == 0 and "to remove it: rm" in installed.output
+
+
+def test_heads_lists_every_heads_recipes():
+    listing = CliRunner().invoke(build_app(), ["heads"]).output.splitlines()
+    for name in BUILTIN:
+        row = listing.index(next(line for line in listing if line.startswith(f"{name} ")))
+        recipes = discover_heads()[name].load().recipes
+        assert listing[row + 1].split("recipes: ")[1].startswith(", ".join(recipes))
