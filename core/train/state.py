@@ -10,6 +10,7 @@ function of seed, rank and step, see `gan_app.train.seeding`), and the latest me
 from __future__ import annotations
 
 import json
+import sys
 
 from pathlib import Path
 
@@ -117,7 +118,7 @@ def load_start_weights(path: str | Path, generator: nn.Module, discriminator: nn
     kept = load_module("G", generator, tensors, allow_missing=True)
     if kept:
         print(f"init_from: {len(kept)} generator tensors not in {Path(path).name} keep their initialisation "
-              f"({', '.join(sorted({k.rsplit('.', 2)[0] for k in kept})[:6])}...)")
+              f"({', '.join(sorted({k.rsplit('.', 2)[0] for k in kept})[:6])}...)", file=sys.stderr)
     if discriminator is not None and source_has_d:
         load_module("D", discriminator, tensors)
 
