@@ -241,6 +241,9 @@ def _parity(session: Any, spec: GraphSpec, cases: list, references: list[np.ndar
         got = session.run(None, _feeds(feeds))[0].astype(np.float32)
         if got.shape != ref.shape:
             raise UserError(f"ONNX output shape {got.shape} differs from PyTorch {ref.shape} on {label}; export failed")
+        if not (np.isfinite(ref).all() and np.isfinite(got).all()):   # NaN compares false: it would pass any bound
+            raise UserError(f"the generator's output is NaN or infinite on the {label} parity case; its weights are "
+                            "broken (a diverged run?): export refused, nothing written")
         diff = np.abs(got - ref)
         mse = float(np.mean(diff.astype(np.float64) ** 2))
         psnr = "inf" if mse == 0 else round(10 * math.log10(span * span / mse), 2)

@@ -189,3 +189,15 @@ def test_cli_export_refuses_another_heads_checkpoint(tmp_path, monkeypatch):
     assert isinstance(result.exception, UserError)
     assert "is a 'tiny' checkpoint, not 'deblur'" in str(result.exception)
     assert not out.exists()
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_non_finite_weights_fail_parity_and_write_nothing(tmp_path, bad):
+    head, run = tiny.TinyHead(), tiny.tiny_run("conv")
+    generator, _ = head.build(run.model)
+    with torch.no_grad():
+        generator.mid.weight[0, 0, 0, 0] = bad      # one broken weight: NaN would compare false against any bound
+    out = tmp_path / "g.onnx"
+    with pytest.raises(UserError, match="NaN or infinite .*export refused"):
+        export_generator(head, run, generator, out)
+    assert not out.exists() and not out.with_suffix(".json").exists()
