@@ -149,6 +149,11 @@ def register_eval(app: typer.Typer) -> None:
         if classifier is not None and not classifier.is_file():
             raise UserError(f"--classifier {classifier} does not exist; train one with `gan-app {loaded.name}-classifier`")
         metrics = loaded.evaluate(generator, run, data, **({"classifier": classifier} if classifier else {}))
+        try:
+            text = json.dumps(metrics, indent=2, allow_nan=False)   # NaN/Inf would be invalid JSON
+        except ValueError:
+            raise UserError(f"evaluating {checkpoint} gave NaN or infinite metrics: its weights are broken "
+                            "(a diverged run?); nothing written") from None
         for key, value in metrics.items():
             if isinstance(value, (int, float, str)):
                 typer.echo(f"{key:<24} {value:.4f}" if isinstance(value, float) else f"{key:<24} {value}")
@@ -159,7 +164,7 @@ def register_eval(app: typer.Typer) -> None:
                                                               for k, v in fields))
         if output is not None:
             with atomic_output(output, overwrite=overwrite) as tmp:
-                tmp.write_text(json.dumps(metrics, indent=2))
+                tmp.write_text(text)
             typer.echo(f"wrote {output}")
 
     app.command("eval", help=evaluate.__doc__)(evaluate)

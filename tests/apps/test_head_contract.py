@@ -170,3 +170,12 @@ def test_heads_lists_every_heads_recipes():
         row = listing.index(next(line for line in listing if line.startswith(f"{name} ")))
         recipes = discover_heads()[name].load().recipes
         assert listing[row + 1].split("recipes: ")[1].startswith(", ".join(recipes))
+
+
+def test_eval_refuses_nan_metrics(bundle, tmp_path, monkeypatch):
+    head, _, checkpoint, _ = bundle
+    monkeypatch.setattr(type(head), "evaluate", lambda *a, **k: {"psnr": float("nan")})
+    out = tmp_path / "m.json"
+    result = CliRunner().invoke(build_app(), ["eval", head.name, "--checkpoint", str(checkpoint), "-o", str(out)])
+    assert isinstance(result.exception, UserError) and "NaN or infinite metrics" in str(result.exception)
+    assert not out.exists()
