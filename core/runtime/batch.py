@@ -51,7 +51,13 @@ def expand_inputs(inputs: list[str]) -> tuple[list[Path], bool]:
             files.extend(found)
         else:
             raise UserError(f"input {item} does not exist")
-    unique = list(dict.fromkeys(p.resolve() for p in files))
+    # One entry per real file (two links to one photo are one input), named as the user named it:
+    # outputs go beside the path given, not beside a symlink's target.
+    real, unique = set(), []
+    for path in files:
+        if path.resolve() not in real:
+            real.add(path.resolve())
+            unique.append(Path(os.path.abspath(path)))
     if not unique:
         raise UserError("no input images given")
     single = len(inputs) == 1 and len(unique) == 1 and Path(inputs[0]).expanduser().is_file()
@@ -91,14 +97,14 @@ def plan_outputs(files: list[Path], output: str | Path | None, single: bool, suf
             raise UserError(f"cannot create output folder {folder} ({exc.strerror}); choose another -o") from None
         if not os.access(folder, os.W_OK):
             raise UserError(f"output folder {folder} is not writable; choose another -o")
-    planned = [p.resolve() for p in planned]
-    inputs = set(files)
+    planned = [Path(os.path.abspath(p)) for p in planned]
+    inputs = {f.resolve() for f in files}
     seen: dict[Path, Path] = {}
     for source, dest in zip(files, planned):
-        if dest in seen:
-            raise UserError(f"{seen[dest]} and {source} would both be written to {dest}; use separate output folders")
-        seen[dest] = source
-        if not overwrite and dest in inputs:
+        if dest.resolve() in seen:
+            raise UserError(f"{seen[dest.resolve()]} and {source} would both be written to {dest}; use separate output folders")
+        seen[dest.resolve()] = source
+        if not overwrite and dest.resolve() in inputs:
             raise UserError(f"output {dest} is an input file; refusing to overwrite it (pass --overwrite, or use -o / another suffix)")
         if not overwrite and dest.exists():
             raise UserError(f"output {dest} already exists; pass --overwrite to replace it")

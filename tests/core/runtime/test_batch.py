@@ -169,3 +169,15 @@ def test_a_bomb_in_a_training_folder_is_a_one_line_error(tmp_path):
 
     with pytest.raises(UserError, match="decompression bomb"):
         load_rgb(_bomb(tmp_path / "bomb.png"))
+
+
+def test_a_symlinked_input_is_written_beside_the_link_not_its_target(conv, photo, tmp_path):
+    (tmp_path / "target").mkdir()
+    (tmp_path / "lnk").mkdir()
+    real = _save(tmp_path / "target" / "photo.png", photo[:16, :16])
+    (tmp_path / "lnk" / "link.png").symlink_to(real)
+    (out,) = process_images(conv, [str(tmp_path / "lnk" / "link.png")], None)
+    assert out == tmp_path / "lnk" / "link_out.png" and out.is_file()
+    assert sorted(p.name for p in (tmp_path / "target").iterdir()) == ["photo.png"]
+    both = process_images(conv, [str(real), str(tmp_path / "lnk" / "link.png")], str(tmp_path / "o"))
+    assert [p.name for p in both] == ["photo.png"]                     # one real file: processed once
