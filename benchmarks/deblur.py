@@ -207,7 +207,7 @@ def real(model_path: str | None, against: str | None, out: str) -> dict:
     Writes a PNG for the README (each photo scaled to 200 px high, labelled) and, per photo,
     the mean absolute change and the gradient energy ratio output/input (how much sharper).
     """
-    from PIL import Image, ImageDraw
+    from PIL import Image
 
     from gan_app.runtime.pyramid import infer_at_level
     from gan_app.runtime.session import load_model
@@ -248,8 +248,8 @@ def real(model_path: str | None, against: str | None, out: str) -> dict:
     return result
 
 
-def _strip(panels: list, height: int = 200) -> "Image.Image":
-    """Label and place (name, (3, H, W) [0, 1]) panels side by side at `height` px."""
+def _strip(panels: list, height: int = 200):
+    """A PIL image: (name, (3, H, W) [0, 1]) panels labelled and placed side by side at `height` px."""
     from PIL import Image, ImageDraw
 
     tiles = []

@@ -153,19 +153,17 @@ def load_module(prefix: str, module: nn.Module, tensors: dict[str, Tensor], allo
     """
     cut = len(prefix) + 1
     state = {name[cut:]: t for name, t in tensors.items() if name.startswith(prefix + ".")}
-    missing = sorted(set(module.state_dict()) - set(state)) if allow_missing else []
     if allow_missing and not set(state) & set(module.state_dict()):
         raise UserError(f"checkpoint weights {prefix!r} share no tensor with the model built from its config")
     try:
-        module.load_state_dict(state, strict=not allow_missing)
-        if allow_missing:
-            unexpected = sorted(set(state) - set(module.state_dict()))
-            if unexpected:
-                raise RuntimeError(f"unexpected key(s) {unexpected[:4]}")
+        report = module.load_state_dict(state, strict=not allow_missing)
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()[0]
         raise UserError(f"checkpoint weights {prefix!r} do not fit the model built from its config: {first}") from None
-    return missing
+    if report.unexpected_keys:
+        raise UserError(f"checkpoint weights {prefix!r} do not fit the model built from its config: "
+                        f"unexpected key(s) {sorted(report.unexpected_keys)[:4]}")
+    return sorted(report.missing_keys)
 
 
 def flatten_state(prefix: str, obj: Any) -> tuple[dict[str, Tensor], Any]:

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from gan_app.data.ranges import to_unit_tensor
+
 from .blur import ShakeParams, blur, shake_trajectory, trajectory_to_psf
 
 
@@ -153,12 +155,20 @@ def realistic_pair(window: torch.Tensor, top: int, left: int, photo_size: tuple[
 
 
 def quantise_and_jpeg(image: torch.Tensor, p: CameraParams, rng: np.random.Generator) -> torch.Tensor:
-    """(3, h, w) [0, 1] -> 8-bit, JPEG-compressed with probability `p.jpeg_prob` (albumentations) -> (3, h, w)."""
+    """(3, h, w) [0, 1] -> 8-bit, JPEG-compressed with probability `p.jpeg_prob` -> (3, h, w)."""
+    if rng.uniform() < p.jpeg_prob:
+        return jpeg(image, p.jpeg_quality, rng)
+    return to_unit_tensor(_to_uint8(image))
+
+
+def jpeg(image: torch.Tensor, quality: tuple[int, int], rng: np.random.Generator) -> torch.Tensor:
+    """(3, h, w) [0, 1] -> 8-bit -> JPEG at a quality drawn from `quality` (albumentations) -> (3, h, w)."""
     import albumentations as A
 
-    arr = (image.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
-    if rng.uniform() < p.jpeg_prob:
-        jpeg = A.ImageCompression(quality_range=p.jpeg_quality, p=1.0)
-        jpeg.set_random_seed(int(rng.integers(2**31)))
-        arr = jpeg(image=arr)["image"]
-    return torch.from_numpy(np.array(arr, copy=True)).permute(2, 0, 1).float() / 255.0
+    compress = A.ImageCompression(quality_range=quality, p=1.0)
+    compress.set_random_seed(int(rng.integers(2**31)))
+    return to_unit_tensor(compress(image=_to_uint8(image))["image"])
+
+
+def _to_uint8(image: torch.Tensor) -> np.ndarray:
+    return (image.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)    # (h, w, 3)

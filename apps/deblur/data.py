@@ -18,10 +18,11 @@ from torch.utils.data import Dataset
 
 from gan_app.data.folders import find_paired_layout, list_images, load_rgb
 from gan_app.data.photos import offline_photos, training_photos
+from gan_app.data.ranges import to_unit_tensor
 from gan_app.errors import UserError
 
 from .blur import ShakeParams, blur, random_linear_psf, random_shake_psf
-from .camera import CameraParams, realistic_pair
+from .camera import CameraParams, jpeg, realistic_pair
 
 EVAL_KERNEL_SEED = 20_261_123   # evaluation kernels come from this stream only; training never uses it
 
@@ -45,10 +46,6 @@ class DeblurDataConfig:
 
     def camera(self) -> CameraParams:
         return CameraParams(max_length=self.camera_max_length, max_roll_deg=self.camera_max_roll)
-
-
-def _to_tensor(img: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.array(img, copy=True)).permute(2, 0, 1).float() / 255.0  # (3, H, W)
 
 
 def _random_window(img: np.ndarray, size: int, gen: torch.Generator) -> tuple[int, int]:
@@ -76,16 +73,11 @@ def sample_psf(cfg: DeblurDataConfig, rng: np.random.Generator) -> np.ndarray:
 
 def degrade(sharp: torch.Tensor, psf: np.ndarray, cfg: DeblurDataConfig, rng: np.random.Generator) -> torch.Tensor:
     """Blur (3, H, W) in [0, 1] with `psf`, then add noise and maybe JPEG; same size, [0, 1]."""
-    import albumentations as A
-
     blurred = blur(sharp[None], torch.from_numpy(psf))[0]
     blurred = blurred + torch.from_numpy(rng.normal(0, rng.uniform(0, cfg.noise), blurred.shape).astype(np.float32))
     blurred = blurred.clamp(0, 1)
     if rng.uniform() < cfg.jpeg_prob:
-        jpeg = A.ImageCompression(quality_range=(60, 95), p=1.0)
-        jpeg.set_random_seed(int(rng.integers(2**31)))
-        arr = (blurred.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
-        blurred = _to_tensor(jpeg(image=arr)["image"])
+        blurred = jpeg(blurred, (60, 95), rng)
     return blurred
 
 
@@ -98,7 +90,8 @@ class SyntheticBlurDataset(Dataset):
         # Context the blur needs around the crop: the sRGB kernel, or the camera's longest path plus the
         # roll's drift at the far corner of the largest photo.
         largest = max((np.hypot(*p.shape[:2]) / 2 for p in photos), default=0.0)
-        margin = max(cfg.kernel_size, cfg.camera().kernel_size(largest) if cfg.realistic else 0) // 2
+        self.camera = cfg.camera()
+        margin = max(cfg.kernel_size, self.camera.kernel_size(largest) if cfg.realistic else 0) // 2
         self.photos = [p for p in photos if min(p.shape[:2]) >= cfg.crop + 2 * margin]
         if not self.photos:
             raise UserError(f"no image is at least {cfg.crop + 2 * margin}px on its short side; lower --set data.crop")
@@ -116,9 +109,9 @@ class SyntheticBlurDataset(Dataset):
         m, s = self.margin, self.cfg.crop
         y, x = _random_window(photo, s + 2 * m, gen)
         self.colour.set_random_seed(int(rng.integers(2**31)))
-        sharp = _to_tensor(self.colour(image=photo[y:y + s + 2 * m, x:x + s + 2 * m])["image"])   # (3, S+2m, S+2m)
+        sharp = to_unit_tensor(self.colour(image=photo[y:y + s + 2 * m, x:x + s + 2 * m])["image"])   # (3, S+2m, S+2m)
         if rng.uniform() < self.cfg.realistic:
-            blurred, sharp = realistic_pair(sharp, y, x, photo.shape[:2], self.cfg.camera(), rng)
+            blurred, sharp = realistic_pair(sharp, y, x, photo.shape[:2], self.camera, rng)
         else:
             blurred = degrade(sharp, sample_psf(self.cfg, rng), self.cfg, rng)
         return {"source": blurred[:, m:m + s, m:m + s], "target": sharp[:, m:m + s, m:m + s]}
@@ -141,7 +134,7 @@ class PairedDeblurDataset(Dataset):
         both = _random_crop(np.concatenate([blurred, sharp], axis=2), self.cfg.crop, gen)
         if torch.rand(1, generator=gen) < 0.5:
             both = both[:, ::-1]
-        t = _to_tensor(both)
+        t = to_unit_tensor(both)
         return {"source": t[:3], "target": t[3:]}
 
 
@@ -187,7 +180,7 @@ def evaluation_pairs(cfg: DeblurDataConfig, max_side: int = 512,
     for name, img in offline_photos("held_out"):
         h, w = (min(s, max_side) // 4 * 4 for s in img.shape[:2])
         y, x = (img.shape[0] - h) // 2, (img.shape[1] - w) // 2
-        sharp = _to_tensor(img[y:y + h, x:x + w])
+        sharp = to_unit_tensor(img[y:y + h, x:x + w])
         if split == "uniform":
             blurred = degrade(sharp, sample_psf(cfg, rng), DeblurDataConfig(**{**cfg.__dict__, "jpeg_prob": 0.0}), rng)
         else:
@@ -218,7 +211,7 @@ def write_paired_set(sharp_dir: Path, out_dir: Path, *, per_image: int = 1, blur
         (out_dir / sub).mkdir(parents=True, exist_ok=True)
     count = 0
     for path in images:
-        sharp = _to_tensor(load_rgb(path))
+        sharp = to_unit_tensor(load_rgb(path))
         for k in range(per_image):
             psf = sample_psf(cfg, rng)
             blurred = degrade(sharp, psf, cfg, rng)

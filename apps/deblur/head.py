@@ -47,9 +47,8 @@ class DeblurHead(Head):
 
     def objective(self, run: RunConfig) -> Any:
         from gan_app.losses.content import content_loss
-        from gan_app.train.objective import ImageToImageObjective
-
         from gan_app.losses.pixel import frequency_l1_loss
+        from gan_app.train.objective import ImageToImageObjective
 
         m = run.model
         fn = content_loss(m.content_loss, ("conv3_3",), m.perceptual_weights, (0.0, 1.0))
@@ -120,8 +119,7 @@ def deblur_command(
         raise UserError("no input given; pass image files, folders or globs (or --example)")
 
     onnx = load_model(model or "deblur", threads=threads)
-    if onnx.head != "deblur":
-        raise UserError(f"{onnx.path.name} is a {onnx.head!r} model, not a deblur one; use `gan-app run {onnx.head}`")
+    onnx.require_head("deblur", "deblur")
     for path in process_images(onnx, inputs, output, suffix="_deblurred", overwrite=overwrite, tile=tile,
                                compare=compare, level=level, max_pixels=max_pixels):
         typer.echo(str(path))

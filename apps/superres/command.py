@@ -51,8 +51,7 @@ def resolve_model(model: str, scale: int | None, threads: int | None):
     else:
         path = Path(model)
     onnx = load_model(path, threads=threads)
-    if onnx.head != "superres":
-        raise UserError(f"{path.name} is a {onnx.head!r} model, not a super-resolution one; use `gan-app run {onnx.head}`")
+    onnx.require_head("superres", "super-resolution")
     if scale is not None and onnx.spec.scale != scale:
         raise UserError(f"{path.name} upscales x{onnx.spec.scale}, not x{scale}; pass --scale {onnx.spec.scale} or another model")
     return onnx, onnx.spec.scale

@@ -18,6 +18,7 @@ from torch.utils.data import Dataset
 
 from gan_app.data.folders import find_paired_layout, list_images, load_rgb
 from gan_app.data.photos import offline_photos, training_photos
+from gan_app.data.ranges import to_unit_tensor
 from gan_app.errors import UserError
 
 from .degrade import bicubic_down, realistic_down
@@ -33,10 +34,6 @@ class SRDataConfig:
     crop: int = 128              # HR training crop, multiple of the scale
     degradation: str = "bicubic"  # bicubic | realistic (blur, noise, JPEG, second order; Real-ESRGAN style)
     epoch_size: int = 4096       # random crops per epoch (HR-only data)
-
-
-def _to_tensor(img: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.array(img, copy=True)).permute(2, 0, 1).float() / 255.0  # (3, H, W)
 
 
 def _seeded() -> tuple[torch.Generator, np.random.Generator]:
@@ -89,7 +86,7 @@ class HROnlyDataset(Dataset):
         y, x = _crop_at(photo, self.cfg.crop, gen)
         hr = np.ascontiguousarray(_flip_rotate(photo[y:y + self.cfg.crop, x:x + self.cfg.crop], gen))
         lr = make_lr(hr, self.scale, self.cfg.degradation, rng)
-        return {"source": _to_tensor(lr), "target": _to_tensor(hr)}
+        return {"source": to_unit_tensor(lr), "target": to_unit_tensor(hr)}
 
 
 class PairedSRDataset(Dataset):
@@ -112,7 +109,7 @@ class PairedSRDataset(Dataset):
         lr, hr = lr[y:y + size, x:x + size], hr[y * s:(y + size) * s, x * s:(x + size) * s]
         if torch.rand(1, generator=gen) < 0.5:
             lr, hr = lr[:, ::-1], hr[:, ::-1]
-        return {"source": _to_tensor(lr), "target": _to_tensor(hr)}
+        return {"source": to_unit_tensor(lr), "target": to_unit_tensor(hr)}
 
 
 def build_dataset(cfg: SRDataConfig, scale: int) -> Dataset:

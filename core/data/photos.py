@@ -82,9 +82,7 @@ def wallpaper_photos(factors: tuple[int, ...] = WALLPAPER_SCALES) -> list[tuple[
             missing[package] = missing.get(package, 0) + 1
             continue
         photos += [(f"{name}@{f}", img) for f, img in zip(factors, _downscaled(path, factors))]
-    if missing:
-        hints = "; ".join(f"apt-get install -y {package} ({count})" for package, count in missing.items())
-        print(f"note: {sum(missing.values())} wallpaper photos unavailable; to get them: {hints}", file=sys.stderr)
+    _note_missing("wallpaper photos", {f"apt-get install -y {package}": n for package, n in missing.items()}, len(photos))
     return photos
 
 
@@ -146,12 +144,16 @@ def offline_photos(split: str = "train", min_side: int = 128) -> list[tuple[str,
             missing.setdefault(source, []).append(name)
         elif min(img.shape[:2]) >= min_side:
             photos.append((name, _as_rgb_uint8(img)))
-    if missing:
-        count = sum(len(names) for names in missing.values())
-        hints = "; ".join(f"{_INSTALL_HINTS[source]} ({len(names)})" for source, names in missing.items())
-        print(f"note: {count} offline {split} photos unavailable, using {len(photos)}; to get them: {hints}",
-              file=sys.stderr)
+    _note_missing(f"offline {split} photos", {_INSTALL_HINTS[source]: len(names) for source, names in missing.items()},
+                  len(photos))
     return photos
+
+
+def _note_missing(what: str, counts: dict[str, int], using: int) -> None:
+    """One stderr note naming how many `what` are missing and the install command for each group."""
+    if counts:
+        hints = "; ".join(f"{hint} ({count})" for hint, count in counts.items())
+        print(f"note: {sum(counts.values())} {what} unavailable, using {using}; to get them: {hints}", file=sys.stderr)
 
 
 def training_photos(wallpapers: bool = False) -> list[np.ndarray]:

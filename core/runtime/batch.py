@@ -101,10 +101,11 @@ def plan_outputs(files: list[Path], output: str | Path | None, single: bool, suf
     inputs = {f.resolve() for f in files}
     seen: dict[Path, Path] = {}
     for source, dest in zip(files, planned):
-        if dest.resolve() in seen:
-            raise UserError(f"{seen[dest.resolve()]} and {source} would both be written to {dest}; use separate output folders")
-        seen[dest.resolve()] = source
-        if not overwrite and dest.resolve() in inputs:
+        real = dest.resolve()
+        if real in seen:
+            raise UserError(f"{seen[real]} and {source} would both be written to {dest}; use separate output folders")
+        seen[real] = source
+        if not overwrite and real in inputs:
             raise UserError(f"output {dest} is an input file; refusing to overwrite it (pass --overwrite, or use -o / another suffix)")
         if not overwrite and dest.exists():
             raise UserError(f"output {dest} already exists; pass --overwrite to replace it")

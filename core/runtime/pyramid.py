@@ -32,8 +32,12 @@ LEVELS = (1, 2, 4)          # downscaling factors offered by --blur-scale
 def parse_level(value: str) -> int:
     """`--blur-scale` text -> one of LEVELS; a UserError naming the choices otherwise."""
     text = str(value).strip()
-    if text in {str(s) for s in LEVELS}:
-        return int(text)
+    if text not in {str(s) for s in LEVELS}:
+        _bad_level(value)
+    return int(text)
+
+
+def _bad_level(value) -> None:
     raise UserError(f"--blur-scale must be one of {', '.join(map(str, LEVELS))}, got {value!r}")
 
 
@@ -65,5 +69,5 @@ def restore_scale_aware(model: OnnxModel, image: np.ndarray, level: int, *, tile
         raise UserError(f"model {model.path.name} changes the image size (scale {model.spec.scale}); "
                         "--blur-scale works only with same-size models")
     if level not in LEVELS:
-        raise UserError(f"--blur-scale must be one of {', '.join(map(str, LEVELS))}, got {level!r}")
+        _bad_level(level)
     return infer_at_level(model, to_unit(image), level, tile=tile)

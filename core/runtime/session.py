@@ -56,6 +56,11 @@ class OnnxModel:
     def head(self) -> str:
         return self.meta["head"]
 
+    def require_head(self, head: str, kind: str) -> None:
+        """A UserError unless this is a `head` model (`kind` names it in the message, e.g. "deblur")."""
+        if self.head != head:
+            raise UserError(f"{self.path.name} is a {self.head!r} model, not a {kind} one; use `gan-app run {self.head}`")
+
     def image_input(self) -> str | None:
         """Name of the one image input, or None for heads that take no image."""
         names = [i.name for i in self.spec.inputs if i.kind == "image"]

@@ -111,15 +111,14 @@ def load_start_weights(path: str | Path, generator: nn.Module, discriminator: nn
     differs is an error.
     """
     if str(path).endswith(".onnx"):
-        tensors, source_has_d = {f"G.{k}": v for k, v in onnx_initializers(path).items()}, False
+        tensors = {f"G.{k}": v for k, v in onnx_initializers(path).items()}
     else:
         tensors, _ = read_checkpoint(path)
-        source_has_d = has_module("D", tensors)
     kept = load_module("G", generator, tensors, allow_missing=True)
     if kept:
         print(f"init_from: {len(kept)} generator tensors not in {Path(path).name} keep their initialisation "
               f"({', '.join(sorted({k.rsplit('.', 2)[0] for k in kept})[:6])}...)", file=sys.stderr)
-    if discriminator is not None and source_has_d:
+    if discriminator is not None and has_module("D", tensors):
         load_module("D", discriminator, tensors)
 
 
