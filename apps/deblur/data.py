@@ -41,11 +41,13 @@ class DeblurDataConfig:
     epoch_size: int = 4096       # synthetic samples per epoch
     wallpapers: bool = False     # "photos" also takes the wallpaper photographs (core.data.photos.WALLPAPERS)
     realistic: float = 0.0       # probability of the realistic camera pipeline (camera.py) per sample
+    camera_min_length: float = 10.0   # realistic: shortest translation path, px
     camera_max_length: float = 45.0   # realistic: longest translation path, px
     camera_max_roll: float = 1.0      # realistic: largest roll swing, degrees
 
     def camera(self) -> CameraParams:
-        return CameraParams(max_length=self.camera_max_length, max_roll_deg=self.camera_max_roll)
+        return CameraParams(min_length=self.camera_min_length, max_length=self.camera_max_length,
+                            max_roll_deg=self.camera_max_roll)
 
 
 def _random_window(img: np.ndarray, size: int, gen: torch.Generator) -> tuple[int, int]:

@@ -74,8 +74,8 @@ class DeblurHead(Head):
         synth = (f"synthetic {d.blur} blur in sRGB (kernel {d.kernel_size}px, length <= {d.max_length:g}px), "
                  f"noise <= {d.noise:g}, JPEG p={d.jpeg_prob:g}")
         if d.realistic:
-            synth = (f"{d.realistic:.0%} realistic camera shake (linear light, highlights, translation 10-"
-                     f"{d.camera_max_length:g}px + roll <= {d.camera_max_roll:g} deg, shot/read noise, JPEG q85-95), "
+            synth = (f"{d.realistic:.0%} realistic camera shake (linear light, highlights, translation "
+                     f"{d.camera_min_length:g}-{d.camera_max_length:g}px + roll <= {d.camera_max_roll:g} deg, shot/read noise, JPEG q85-95), "
                      f"{1 - d.realistic:.0%} " + synth)
         return {"data": f"{data}; crop {d.crop}; {synth}",
                 "losses": losses, "generator": m.generator, "critic": m.critic}

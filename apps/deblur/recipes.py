@@ -1,4 +1,4 @@
-"""Deblur recipes: `default` (CPU-friendly fast model), `pretrain` and `camera` (content only), `v2`, `paper`, `tiny`."""
+"""Deblur recipes: `default` (CPU-friendly fast model), `pretrain`, `camera` and `shake` (content only), `v2`, `paper`, `tiny`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from gan_app.config import RunConfig, TrainConfig
 from .data import DeblurDataConfig
 from .model import DeblurModelConfig
 
-RECIPES = ("default", "pretrain", "camera", "camera-gan", "v2", "paper", "tiny")
+RECIPES = ("default", "pretrain", "camera", "shake", "camera-gan", "v2", "paper", "tiny")
 
 
 def recipe(name: str) -> RunConfig:
@@ -32,6 +32,12 @@ def recipe(name: str) -> RunConfig:
         run.data.wallpapers, run.data.realistic, run.data.crop = True, 0.6, 256   # crops large relative to 45 px paths
         run.train.batch_size, run.train.betas, run.train.lr_g = 4, (0.9, 0.99), 5e-4
         run.train.steps, run.train.decay_start, run.train.ema_decay = 10_000, 4_000, 0.999   # ~2 h on 2 CPU cores
+        return run
+    if name == "shake":     # content-only stage 3 from `camera`: one path range for mild and long shake alike
+        run = recipe("camera")  # `camera` (10-45 px paths) over-corrected mild blur; 2-45 px here, 70% realistic
+        run.model.scale_blocks = 2                                   # one more identity block at 1/4 and 1/2 res
+        run.data.realistic, run.data.camera_min_length = 0.7, 2.0
+        run.train.lr_g, run.train.steps, run.train.decay_start = 3e-4, 8_000, 3_000   # ~90 min on 2 CPU cores
         return run
     if name == "camera-gan":  # short adversarial stage after `camera` (Real-ESRGAN's order): RaSGAN PatchGAN critic
         run = recipe("camera")
