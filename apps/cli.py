@@ -71,6 +71,7 @@ def _train_command(
 ) -> None:
     """Train a head with the one GAN engine (single process, or several with torchrun)."""
     require_train_extra("`gan-app train`")
+    from gan_app.build import check_model_config
     from gan_app.config import apply_overrides, to_dict
     from gan_app.head import check_model_name
     from gan_app.train.loop import fit
@@ -94,6 +95,7 @@ def _train_command(
             raise UserError(f"head {h.name!r} does not name its models (its model config has no `name`); drop --name")
         overrides.append(f"model.name={name}")
     apply_overrides(run, overrides)
+    check_model_config(h, run.model)  # e.g. an unknown model.generator: one line, before --dry-run prints it
     if h.model_name(run) != h.name:
         check_model_name(h.model_name(run), h.name)
     if dry_run:

@@ -26,7 +26,8 @@ from typing import Any
 import torch
 
 from gan_app.checkpoint import checkpoint_path, latest_checkpoint, prune_checkpoints
-from gan_app.config import RunConfig, TrainConfig, to_dict
+from gan_app.build import check_model_config
+from gan_app.config import RunConfig, TrainConfig, check_section, to_dict
 from gan_app.errors import UserError
 from gan_app.limits import max_threads
 from gan_app.train import distributed
@@ -55,6 +56,7 @@ def fit(head: Any, run: RunConfig, out_dir: str | Path, resume: bool = False, ov
     Under torchrun every process calls this; only rank 0 writes files.
     """
     check_train_config(run.train)
+    check_run_config(head, run)
     check_run_folder(Path(out_dir), resume, overwrite)
     threads = torch.get_num_threads()
     if run.train.cpu_threads:
@@ -100,6 +102,14 @@ def check_train_config(cfg: TrainConfig) -> None:
         problems.append("weights, learning rates, clip, seed and cpu_threads must be >= 0")
     if problems:
         raise UserError("bad train config: " + "; ".join(problems))
+
+
+def check_run_config(head: Any, run: RunConfig) -> None:
+    """Every field of `run` in its rules (`gan_app.config`), and a model config `head` can build
+    (tried on the meta device): one-line UserErrors naming the field, before any work is done."""
+    for section in ("model", "data", "train"):
+        check_section(getattr(run, section), section)
+    check_model_config(head, run.model)
 
 
 def _scales(fn: Any, first: Any, second: Any, **kwargs: Any) -> torch.Tensor:
