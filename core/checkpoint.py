@@ -72,7 +72,21 @@ def read_checkpoint(path: str | Path) -> tuple[dict[str, Tensor], dict]:
     return _open(path, with_tensors=True)
 
 
-def _open(path: str | Path, with_tensors: bool) -> tuple[dict[str, Tensor], dict]:
+def read_shapes(path: str | Path) -> tuple[dict[str, tuple[int, ...]], dict]:
+    """(name -> shape of every tensor, meta) of checkpoint `path`, from its header alone (no tensor read)."""
+    return _open(path, with_tensors=False, shapes=True)
+
+
+# JSON type of each header field this library writes; a field of another type is a one-line error
+# naming it (the header was edited or corrupted). Fields a reader needs are required where it reads them.
+HEADER_TYPES: dict[str, type | tuple[type, ...]] = {
+    "format_version": int, "head": str, "run": dict, "step": int, "data": dict, "optimizers": dict,
+    "scaler": dict, "rng": dict, "metrics": dict, "interrupted": bool, "versions": dict,
+}
+RUN_TYPES = {"head": str, "model": dict, "data": dict, "train": dict}
+
+
+def _open(path: str | Path, with_tensors: bool, shapes: bool = False) -> tuple[dict, dict]:
     from safetensors import SafetensorError, safe_open
 
     path = Path(path)
@@ -81,7 +95,10 @@ def _open(path: str | Path, with_tensors: bool) -> tuple[dict[str, Tensor], dict
     try:
         with safe_open(str(path), framework="pt") as fh:
             header = fh.metadata() or {}
-            tensors = {name: fh.get_tensor(name) for name in fh.keys()} if with_tensors else {}
+            if shapes:
+                tensors = {name: tuple(fh.get_slice(name).get_shape()) for name in fh.keys()}
+            else:
+                tensors = {name: fh.get_tensor(name) for name in fh.keys()} if with_tensors else {}
     except (SafetensorError, OSError, ValueError) as exc:
         raise UserError(f"{path} is not a readable safetensors checkpoint ({exc}); it may be truncated or corrupt") from None
     if META_KEY not in header:
@@ -90,9 +107,43 @@ def _open(path: str | Path, with_tensors: bool) -> tuple[dict[str, Tensor], dict
         meta = json.loads(header[META_KEY])
     except json.JSONDecodeError as exc:
         raise UserError(f"{path}: the gan_app header is not valid JSON ({exc}); the file is corrupt") from None
-    if not isinstance(meta, dict) or meta.get("format_version", 0) > FORMAT_VERSION:
-        raise UserError(f"{path} was written by a newer gan_app (format {meta.get('format_version')}); upgrade gan-app")
+    if not isinstance(meta, dict):
+        raise UserError(f"{path}: the {META_KEY!r} header entry must be a JSON object, got {_json_type(meta)}; the file is corrupt")
+    check_header_types(meta, HEADER_TYPES, path, "")
+    if isinstance(meta.get("run"), dict):
+        check_header_types(meta["run"], RUN_TYPES, path, "run.")
+    if meta.get("format_version", 0) > FORMAT_VERSION:
+        raise UserError(f"{path} was written by a newer gan_app (format {meta['format_version']}); upgrade gan-app")
     return tensors, meta
+
+
+def check_header_types(meta: dict, types: dict, path: Path | str, prefix: str) -> None:
+    """A UserError naming `prefix + key` for the first field of `meta` that is not of its JSON type."""
+    for key, kind in types.items():
+        if key not in meta:
+            continue
+        value = meta[key]
+        wrong = not isinstance(value, kind) or (isinstance(value, bool) and kind is int)
+        if not wrong and kind is int and value < 0:
+            raise UserError(f"{path}: header field {prefix}{key!r} must be >= 0, got {value}; the file is corrupt")
+        if wrong:
+            raise UserError(f"{path}: header field {prefix}{key!r} must be {_json_type(kind())}, "
+                            f"got {_json_type(value)} {json.dumps(value)[:40]}; the file is corrupt or was edited")
+
+
+def require_header(meta: dict, key: str, kind: type, path: Path | str, why: str) -> Any:
+    """`meta[key]` of JSON type `kind` (a checked header field `why` needs); a UserError naming it otherwise."""
+    if key not in meta:
+        raise UserError(f"{path}: header field {key!r} is missing; {why}")
+    check_header_types(meta, {key: kind}, path, "")
+    return meta[key]
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    return {dict: "an object", list: "a list", str: "a string", int: "a whole number", float: "a number",
+            type(None): "null"}.get(type(value), type(value).__name__)
 
 
 def _versions() -> dict[str, str]:
@@ -215,32 +266,51 @@ def unflatten_state(skeleton: Any, tensors: dict[str, Tensor]) -> Any:
 # --- rebuilding a model from the file alone ----------------------------------------------
 
 
-def rebuild_run(head: Any, data: dict) -> RunConfig:
-    """The RunConfig stored in a checkpoint, with the head's own config dataclasses."""
+def rebuild_run(head: Any, data: dict, source: str | Path = "checkpoint") -> RunConfig:
+    """The RunConfig stored in a checkpoint, with the head's own config dataclasses.
+
+    Every value is typed and checked (`gan_app.config.from_dict`): a UserError names the
+    field (`run.model.width`) and `source`.
+    """
+    missing = [key for key in ("model", "data", "train") if key not in data]
+    if missing:
+        raise UserError(f"{source}: run config lacks {', '.join(missing)}; the file is not a complete gan_app checkpoint")
     try:
         return RunConfig(
-            head=data["head"],
-            model=from_dict(head.model_config_cls(), data["model"]),
-            data=from_dict(head.data_config_cls(), data["data"]),
-            train=from_dict(TrainConfig, data["train"]),
+            head=data.get("head", head.name),
+            model=from_dict(head.model_config_cls(), data["model"], "run.model"),
+            data=from_dict(head.data_config_cls(), data["data"], "run.data"),
+            train=from_dict(TrainConfig, data["train"], "run.train"),
         )
-    except KeyError as exc:
-        raise UserError(f"checkpoint run config lacks {exc}; the file is not a complete gan_app checkpoint") from None
+    except UserError as exc:
+        raise UserError(f"{source}: {exc}") from None
 
 
 def load_generator(path: str | Path, use_ema: bool = True) -> tuple[Any, RunConfig, nn.Module]:
     """(head, run, generator) rebuilt from checkpoint `path` alone, generator in eval mode.
 
-    `use_ema` picks the EMA weights when the checkpoint has them (EMA off: the raw G).
+    `use_ema` picks the EMA weights when the checkpoint has them (EMA off: the raw G). The
+    declared model config is checked against the stored tensor shapes on the meta device
+    before the generator is built for real, so a header claiming a huge model allocates nothing.
     """
+    from gan_app.build import compare_shapes, meta_build, state_shapes
     from gan_app.head import get_head
 
-    tensors, meta = read_checkpoint(path)
+    shapes, meta = read_shapes(path)
     if "head" not in meta or "run" not in meta:
         raise UserError(f"{path} is a gan_app file without a model description (no head/run); it cannot rebuild a model")
     head = get_head(meta["head"])
-    run = rebuild_run(head, meta["run"])
+    run = rebuild_run(head, meta["run"], path)
+    prefix = "G_ema" if use_ema and has_module("G_ema", shapes) else "G"
+    built = meta_build(head, run.model, f"{path}: run.model")
+    if built is not None:
+        cut = len(prefix) + 1
+        stored = {name[cut:]: shape for name, shape in shapes.items() if name.startswith(prefix + ".")}
+        problem = compare_shapes(state_shapes(built[0]), stored)
+        if problem:
+            raise UserError(f"{path}: checkpoint weights {prefix!r} do not fit the run.model its header declares "
+                            f"({prefix}.{problem}); the header or the tensors were altered")
+    tensors, _ = read_checkpoint(path)
     generator, _ = head.build(run.model)
-    prefix = "G_ema" if use_ema and has_module("G_ema", tensors) else "G"
     load_module(prefix, generator, tensors)
     return head, run, generator.eval()

@@ -9,6 +9,7 @@ function of seed, rank and step, see `gan_app.train.seeding`), and the latest me
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 
@@ -23,6 +24,7 @@ from gan_app.checkpoint import (
     load_module,
     module_tensors,
     read_checkpoint,
+    require_header,
     save_checkpoint,
     unflatten_state,
 )
@@ -79,13 +81,17 @@ def restore_training(
     tensors, meta = read_checkpoint(path)
     if meta.get("head") != run.head:
         raise UserError(f"--resume: {path} is a {meta.get('head')!r} checkpoint, not {run.head!r}; use another --out")
+    check_resume_meta(meta, path)
     # Compare as JSON (the stored config came through JSON, so tuples there are lists), after
     # filling the stored one through the config class: a field added since, at its default, is no change.
-    stored = meta.get("run", {}).get("model", {})
-    try:
-        stored = to_dict(from_dict(type(run.model), stored))
-    except (UserError, TypeError, ValueError):
-        pass  # a field this version does not know: compared as stored, so it differs
+    stored = meta["run"]["model"]
+    known = {f.name for f in dataclasses.fields(run.model)}
+    if set(stored) <= known:  # a value of the wrong type or out of range: an error naming it
+        try:
+            stored = to_dict(from_dict(type(run.model), stored, "run.model"))
+        except UserError as exc:
+            raise UserError(f"--resume: {path}: {exc}") from None
+    # else a field this version does not know: compared as stored, so it differs
     if json.loads(json.dumps(stored)) != json.loads(json.dumps(to_dict(run)["model"])):
         raise UserError(f"--resume: the model config differs from {path}'s; resume with the same recipe and --set model.* values")
     missing = [p for p in modules if not has_module(p, tensors)] + [p for p in optimizers if p not in meta.get("optimizers", {})]
@@ -98,6 +104,21 @@ def restore_training(
     if scaler.is_enabled() and meta.get("scaler"):
         scaler.load_state_dict(meta["scaler"])
     return meta
+
+
+def check_resume_meta(meta: dict, path: Path) -> None:
+    """A one-line UserError naming the header field --resume needs that is missing or of the wrong
+    type: `step`, `data.epoch`, `data.position` (whole numbers >= 0), `run.model`, `optimizers`."""
+    why = "--resume needs it; the checkpoint is incomplete or was edited"
+    require_header(meta, "step", int, path, why)
+    data = require_header(meta, "data", dict, path, why)
+    for key in ("epoch", "position"):
+        if not isinstance(data.get(key), int) or isinstance(data.get(key), bool) or data[key] < 0:
+            raise UserError(f"{path}: header field 'data.{key}' must be a whole number >= 0, got "
+                            f"{json.dumps(data.get(key))}; {why}")
+    run = require_header(meta, "run", dict, path, why)
+    require_header(run, "model", dict, path, why)
+    require_header(meta, "optimizers", dict, path, why)
 
 
 def load_start_weights(path: str | Path, generator: nn.Module, discriminator: nn.Module | None) -> None:

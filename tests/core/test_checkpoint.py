@@ -151,3 +151,102 @@ def test_load_generator_rebuilds_the_model_from_metadata_alone(tmp_path, monkeyp
                                {"head": "toy", "run": to_dict(run), "step": 0})
     with pytest.raises(UserError, match="do not fit"):
         ckpt.load_generator(bad)
+
+
+def _toy_checkpoint(tmp_path):
+    """(path, tensors, meta) of a small toy generator checkpoint, for crafting bad headers."""
+    from gan_app.apps.toy.head import HEAD
+    from gan_app.config import to_dict
+
+    run = HEAD.recipe("tiny")
+    g, _ = HEAD.build(run.model)
+    path = ckpt.save_checkpoint(tmp_path / "good.safetensors", ckpt.module_tensors("G", g),
+                                {"head": "toy", "run": to_dict(run), "step": 2, "data": {"epoch": 0, "position": 2}})
+    tensors, meta = ckpt.read_checkpoint(path)
+    return path, tensors, meta
+
+
+def _rewrite(tmp_path, name, tensors, header_value):
+    path = tmp_path / f"{name}.safetensors"
+    save_file(tensors, str(path), metadata={ckpt.META_KEY: header_value})
+    return path
+
+
+def _edited(meta, dotted, value):
+    import copy
+
+    meta = copy.deepcopy(meta)
+    *parents, last = dotted.split(".")
+    node = meta
+    for key in parents:
+        node = node[key]
+    if value is KeyError:
+        del node[last]
+    else:
+        node[last] = value
+    return meta
+
+
+@pytest.mark.parametrize("dotted, value, message", [
+    ("format_version", "1", r"header field 'format_version' must be a whole number, got a string"),
+    ("format_version", True, r"header field 'format_version' must be a whole number"),
+    ("head", 3, r"header field 'head' must be a string"),
+    ("run", [1], r"header field 'run' must be an object, got a list"),
+    ("run.model", 5, r"header field run\.'model' must be an object, got a whole number"),
+    ("step", "2", r"header field 'step' must be a whole number"),
+    ("step", -1, r"header field 'step' must be >= 0"),
+    ("run.model.width", "32", r"run\.model\.width must be a whole number, got \"32\""),
+    ("run.model.z_dim", 0, r"run\.model\.z_dim must be >= 1"),
+    ("run.train.lr_g", float("nan"), r"run\.train\.lr_g must be a finite number"),
+    ("run.train.betas", [0.5], r"run\.train\.betas must be a list of 2"),
+    ("run.data", KeyError, r"run config lacks data"),
+])
+def test_bad_header_fields_are_one_line_errors_naming_the_field(tmp_path, dotted, value, message):
+    _, tensors, meta = _toy_checkpoint(tmp_path)
+    path = _rewrite(tmp_path, "bad", tensors, json.dumps(_edited(meta, dotted, value)))
+    with pytest.raises(UserError, match=message) as info:
+        ckpt.load_generator(path)
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("header", ['[1, 2]', '7', '"text"', 'null'])
+def test_a_header_that_is_not_a_json_object_is_a_user_error(tmp_path, header):
+    _, tensors, _ = _toy_checkpoint(tmp_path)
+    with pytest.raises(UserError, match="'gan_app' header entry must be a JSON object"):
+        ckpt.read_meta(_rewrite(tmp_path, "bad", tensors, header))
+
+
+def test_an_unknown_generator_in_the_header_is_refused_naming_the_field(tmp_path):
+    from gan_app.apps.superres.head import HEAD
+    from gan_app.config import to_dict
+
+    run = HEAD.recipe("tiny")
+    g, _ = HEAD.build(run.model)
+    good = ckpt.save_checkpoint(tmp_path / "sr.safetensors", ckpt.module_tensors("G", g),
+                                {"head": "superres", "run": to_dict(run), "step": 0})
+    tensors, meta = ckpt.read_checkpoint(good)
+    path = _rewrite(tmp_path, "nosuch", tensors, json.dumps(_edited(meta, "run.model.generator", "nosuch")))
+    with pytest.raises(UserError, match=r"run\.model\.generator: unknown super-resolution generator 'nosuch'"):
+        ckpt.load_generator(path)
+
+
+def test_a_header_declaring_a_huge_model_is_refused_before_it_is_built(tmp_path, monkeypatch):
+    """Item 3: the declared config is compared with the stored shapes on the meta device."""
+    from gan_app.apps.toy.head import ToyHead
+
+    _, tensors, meta = _toy_checkpoint(tmp_path)
+    path = _rewrite(tmp_path, "huge", tensors, json.dumps(_edited(meta, "run.model.width", 4_000_000)))
+    real_build = ToyHead.build
+
+    def guarded(self, cfg):
+        if cfg.width > 1000 and str(torch.get_default_device()) != "meta":
+            raise AssertionError(f"a width-{cfg.width} model was built for real")
+        return real_build(self, cfg)
+
+    monkeypatch.setattr(ToyHead, "build", guarded)
+    with pytest.raises(UserError, match=r"weights 'G' do not fit the run\.model its header declares \(G\.\S+ is \[\d+(, \d+)*\] "
+                                        r"in the file but \[[\d, ]*4000000[\d, ]*\] for the declared config"):
+        ckpt.load_generator(path)
+    cut = {k: v for k, v in tensors.items() if k != sorted(tensors)[-1]}
+    with pytest.raises(UserError, match="is missing"):
+        ckpt.load_generator(_rewrite(tmp_path, "cut", cut, json.dumps(meta)))
