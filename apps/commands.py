@@ -88,17 +88,17 @@ def register_run(app: typer.Typer) -> None:
     ) -> None:
         """Run an image-to-image head on images with ONNX Runtime."""
         from gan_app.errors import UserError
-        from gan_app.head import get_head
+        from gan_app.api import ImageModel, resolve
         from gan_app.runtime.batch import process_images
         from gan_app.runtime.session import load_model
 
-        onnx_model = load_model(model or get_head(head).default_model or head, threads=threads)
+        onnx_model = load_model(resolve(model or head), threads=threads)
         if onnx_model.head != head:
             raise UserError(f"{onnx_model.path} is a {onnx_model.head!r} model, not {head!r}")
         if onnx_model.image_input() is None or len(onnx_model.spec.inputs) != 1:
             kinds = ", ".join(f"{i.name} ({i.kind})" for i in onnx_model.spec.inputs)
             raise UserError(f"head {head!r} takes {kinds}, not just an image; use {_own_command(head)}")
-        for path in process_images(onnx_model, inputs, output, overwrite=overwrite, tile=tile, compare=compare,
+        for path in process_images(ImageModel(onnx_model), inputs, output, overwrite=overwrite, tile=tile, compare=compare,
                                    max_pixels=max_pixels):
             typer.echo(str(path))
 

@@ -94,6 +94,7 @@ class Head:
     model_config_ref: str | None = None  # the model config dataclass
     data_config_ref: str | None = None   # the data config dataclass
     recipes_ref: str | None = None       # a module with RECIPES (names) and recipe(name) -> RunConfig
+    api_ref: str | None = None           # torch-free "module:factory(onnx, threads=...)" for models that take no image
 
     def _resolve(self, ref: str | None, what: str) -> Any:
         if not ref:
@@ -165,6 +166,14 @@ class Head:
     def inference_command(self) -> Callable | None:
         """A typer command function for `gan-app <verb>` (torch-free), or None."""
         return None
+
+    def api(self, onnx: Any, *, threads: int | None = None) -> Any:
+        """The Python API object for an exported model of this head (`gan_app.load`): the head's
+        `api_ref` factory when set, else a `gan_app.api.ImageModel` (image-to-image heads)."""
+        if self.api_ref:
+            return self._resolve(self.api_ref, "Python API")(onnx, threads=threads)
+        from gan_app.api import ImageModel
+        return ImageModel(onnx)
 
     def extra_commands(self) -> dict[str, Callable]:
         """More CLI verbs of this head, verb -> typer command function (e.g. `deblur-data`)."""

@@ -1,8 +1,9 @@
-"""`gan-app generate`: images of chosen classes from an exported class-conditional model.
+"""`gan-app generate` and `gan_app.load("conditional")`: images of chosen classes from an exported model.
 
 Torch-free: ONNX Runtime + numpy + Pillow. The model's metadata names its classes, latent
-size and value range; noise comes from numpy's seeded generator, so `--seed` reproduces a grid.
+size and value range; noise comes from numpy's seeded generator, so a seed reproduces the images.
 The noise is untruncated by default: the shipped model's metrics were measured that way.
+`ClassConditionalGenerator.generate` is the one sampling path; the CLI lays its images out in a grid.
 """
 
 from __future__ import annotations
@@ -14,10 +15,8 @@ import numpy as np
 import typer
 
 from gan_app.errors import UserError
-from gan_app.runtime.sampling import (MAX_SAMPLES, check_count, check_grid_output, check_truncation, grid, latents,
-                                      resolve_seed, save_grid, slerp)
-
-__all__ = ["MAX_SAMPLES", "check_count", "generate_command", "grid", "latents", "resolve_class", "slerp"]
+from gan_app.runtime.sampling import (MAX_SAMPLES, check_count, check_grid_output, check_truncation, latents,
+                                      resolve_seed, save_grid, to_uint8_images)
 
 EPILOG = """Examples:
 
@@ -50,6 +49,33 @@ def resolve_class(text: str, names: list[str]) -> int:
     raise UserError(f"unknown class {text!r}; valid classes: {', '.join(names)} (or an index 0..{len(names) - 1})")
 
 
+class ClassConditionalGenerator:
+    """`gan_app.load("conditional")`: `generate(class_="Sneaker", n=8, seed=3)` -> uint8 (n, H, W, C)."""
+
+    def __init__(self, onnx, *, threads: int | None = None):
+        self.onnx = onnx   # `threads` is already set on its session (the API passes it to every head's factory)
+        self.classes: list[str] = list(onnx.spec.extra["class_names"])
+        self.z_dim = int(onnx.spec.extra["z_dim"])
+
+    def __repr__(self) -> str:
+        return f"ClassConditionalGenerator({self.onnx.path.name!r}, classes={len(self.classes)})"
+
+    def generate(self, class_: str | int, n: int = 16, seed: int | None = None, *, truncation: float = 0.0,
+                 interpolate: bool = False) -> np.ndarray:
+        """`n` images (n, H, W, C) uint8 of `class_` (a name, a unique part of one, or an index).
+
+        `seed` None draws a fresh one; the same seed gives the same noise for every class.
+        `truncation` > 0 redraws noise entries beyond +-T; `interpolate` walks from the draw of
+        `seed` to that of `seed + 1` in `n` steps.
+        """
+        index = resolve_class(str(class_), self.classes)
+        n = check_count(n)
+        seed = int(np.random.default_rng().integers(2**31)) if seed is None else seed
+        z = latents(n, self.z_dim, seed, interpolate, check_truncation(truncation))  # (n, Z)
+        raw = self.onnx.run({"z": z, "label": np.full(n, index, dtype=np.int64)})   # (n, C, H, W)
+        return to_uint8_images(raw, tuple(self.onnx.spec.value_range))
+
+
 def generate_command(
     class_: Optional[str] = typer.Option(None, "--class", "-c", help="Class name or index (see --list-classes)."),
     n: int = typer.Option(64, "-n", help=f"Images (per class row with --each-class); at most {MAX_SAMPLES}."),
@@ -66,12 +92,14 @@ def generate_command(
                                      help="Redraw noise entries beyond +-T: fidelity over variety (0: off)."),
 ) -> None:
     """Generate images of a class with the shipped conditional model (ONNX Runtime, no torch needed)."""
+    from gan_app.api import resolve
     from gan_app.runtime.session import load_model
 
-    onnx = load_model(model or "conditional", threads=threads)
+    onnx = load_model(resolve(model or "conditional"), threads=threads)
     if onnx.head != "conditional":
         raise UserError(f"{onnx.path} is a {onnx.head!r} model; `gan-app generate` needs a conditional one")
-    names = list(onnx.spec.extra["class_names"])
+    generator = ClassConditionalGenerator(onnx)
+    names = generator.classes
     if list_classes:
         for i, name in enumerate(names):
             typer.echo(f"{i:>3}  {name}")
@@ -85,10 +113,10 @@ def generate_command(
     if n < 1:
         raise UserError(f"{len(classes)} class rows exceed the {MAX_SAMPLES}-image limit")
     seed = resolve_seed(seed)
-    z = latents(n, int(onnx.spec.extra["z_dim"]), seed, interpolate, truncation)  # (n, Z)
-    images = np.concatenate([onnx.run({"z": z, "label": np.full(n, c, dtype=np.int64)}) for c in classes])
+    images = np.concatenate([generator.generate(c, n, seed, truncation=truncation, interpolate=interpolate)
+                             for c in classes])                                    # (rows * n, H, W, C) uint8
     columns = n if (each_class or interpolate) else int(np.ceil(np.sqrt(n)))
-    save_grid(images, columns, tuple(onnx.spec.value_range), zoom, output, overwrite)
+    save_grid(images, columns, zoom, output, overwrite)
     what = f"{len(classes)} classes, {n} each" if each_class else names[classes[0]]
     typer.echo(f"wrote {output} ({len(images)} images of {what}, seed {seed})")
 

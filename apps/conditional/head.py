@@ -16,6 +16,7 @@ class ConditionalHead(Head):
     recipes_ref = ".recipes"
     model_config_ref = ".model:ConditionalModelConfig"
     data_config_ref = ".data:ConditionalDataConfig"
+    api_ref = ".generate:ClassConditionalGenerator"
 
     def graph(self, model_cfg: Any) -> GraphSpec:
         names = list(model_cfg.class_names) or [str(i) for i in range(model_cfg.num_classes)]

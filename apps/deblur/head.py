@@ -109,7 +109,7 @@ def deblur_command(
     from gan_app.errors import UserError
     from gan_app.runtime.batch import process_images
     from gan_app.runtime.pyramid import parse_level
-    from gan_app.runtime.session import load_model
+    from gan_app.api import load_image
 
     level = parse_level(blur_scale)
     if example:
@@ -118,9 +118,8 @@ def deblur_command(
     if not inputs:
         raise UserError("no input given; pass image files, folders or globs (or --example)")
 
-    onnx = load_model(model or "deblur", threads=threads)
-    onnx.require_head("deblur", "deblur")
-    for path in process_images(onnx, inputs, output, suffix="_deblurred", overwrite=overwrite, tile=tile,
+    deblurrer = load_image(model or "deblur", threads=threads, head="deblur", kind="deblur")
+    for path in process_images(deblurrer, inputs, output, suffix="_deblurred", overwrite=overwrite, tile=tile,
                                compare=compare, level=level, max_pixels=max_pixels):
         typer.echo(str(path))
 

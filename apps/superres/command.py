@@ -35,10 +35,10 @@ def shipped_name(model: str, scale: int) -> str:
 
 
 def resolve_model(model: str, scale: int | None, threads: int | None):
-    """(OnnxModel, scale): a shipped `psnr`/`gan` model at `scale` (default 4), or an .onnx path."""
+    """(ImageModel, scale): a shipped `psnr`/`gan` model at `scale` (default 4), or an .onnx path."""
     from gan_app.errors import UserError
     from gan_app.paths import shipped_model
-    from gan_app.runtime.session import load_model
+    from gan_app.api import load_image
 
     if model in MODEL_NAMES:
         wanted = scale or 4
@@ -50,11 +50,10 @@ def resolve_model(model: str, scale: int | None, threads: int | None):
                             f"{', '.join(present) or 'none'}; pass --scale/--model accordingly or --model FILE.onnx")
     else:
         path = Path(model)
-    onnx = load_model(path, threads=threads)
-    onnx.require_head("superres", "super-resolution")
-    if scale is not None and onnx.spec.scale != scale:
-        raise UserError(f"{path.name} upscales x{onnx.spec.scale}, not x{scale}; pass --scale {onnx.spec.scale} or another model")
-    return onnx, onnx.spec.scale
+    upscaler = load_image(path, threads=threads, head="superres", kind="super-resolution")
+    if scale is not None and upscaler.scale != scale:
+        raise UserError(f"{path.name} upscales x{upscaler.scale}, not x{scale}; pass --scale {upscaler.scale} or another model")
+    return upscaler, upscaler.scale
 
 
 def upscale_command(

@@ -1,11 +1,11 @@
-"""`gan-app text2img "CAPTION"`: images from a caption with the exported text-to-image model.
+"""`gan-app text2img "CAPTION"` and `gan_app.load("text2image")`: images from a caption.
 
 Torch-free: ONNX Runtime + numpy + Pillow. The caption is tokenised with the vocabulary stored
 in the text encoder graph (`<stem>.text.onnx`), embedded, and rendered by the generator graph
 with noise from numpy's seeded generator, so `--seed` reproduces a picture. The noise is
 truncated at TRUNCATION by default (the setting `gan-app eval text2image` measures).
 `--interpolate A B` walks linearly from caption A's embedding to caption B's (GAN-INT) with
-the noise held fixed.
+the noise held fixed. `TextToImageGenerator` is the one sampling path; the CLI lays out its images.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ import typer
 
 from gan_app.errors import UserError
 from gan_app.runtime.sampling import (MAX_SAMPLES, check_count, check_grid_output, check_truncation, normal_latents,
-                                     resolve_seed, save_grid)
+                                     resolve_seed, save_grid, to_uint8_images)
+
+from .text_runtime import TextEncoderSession, text_graph_path
 
 # Default noise truncation (|z| <= 1 per coordinate). Chosen on a separate draw of the seen pairs
 # (not the benchmark's): at 20,000 steps shape accuracy 0.896 untruncated -> 0.915 at 1.0, Fréchet
@@ -43,6 +45,42 @@ def interpolate_embeddings(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarr
     return ((1 - t) * a + t * b).astype(np.float32)
 
 
+class TextToImageGenerator:
+    """`gan_app.load("text2image")`: `generate("a red circle", n=8, seed=3)` -> uint8 (n, H, W, 3)."""
+
+    def __init__(self, onnx, *, threads: int | None = None):
+        self.onnx = onnx
+        self.text = TextEncoderSession(text_graph_path(onnx.path), threads)
+        self.z_dim = int(onnx.spec.extra["z_dim"])
+
+    def __repr__(self) -> str:
+        return f"TextToImageGenerator({self.onnx.path.name!r})"
+
+    @property
+    def words(self) -> list[str]:
+        """The words this model knows, sorted."""
+        return sorted(self.text.vocab.pieces)
+
+    def generate(self, caption: str, n: int = 8, seed: int | None = None, *,
+                 truncation: float = TRUNCATION) -> np.ndarray:
+        """`n` images (n, H, W, 3) uint8 of `caption`, each with its own noise (seeded by `seed`)."""
+        embedding = np.repeat(self.text.encode([caption]), check_count(n), axis=0)   # (n, T)
+        z = normal_latents(np.random.default_rng(seed), (len(embedding), self.z_dim), check_truncation(truncation))
+        return self._render(z, embedding)
+
+    def interpolate(self, start: str, end: str, n: int = 8, seed: int | None = None, *,
+                    truncation: float = TRUNCATION) -> np.ndarray:
+        """`n` images (n, H, W, 3) uint8 walking from caption `start` to `end` (GAN-INT), one noise for all."""
+        ends = self.text.encode([start, end])                                         # (2, T)
+        embedding = interpolate_embeddings(ends[0], ends[1], check_count(n))          # (n, T)
+        z = np.repeat(normal_latents(np.random.default_rng(seed), (1, self.z_dim), check_truncation(truncation)), n, axis=0)
+        return self._render(z, embedding)
+
+    def _render(self, z: np.ndarray, embedding: np.ndarray) -> np.ndarray:
+        raw = self.onnx.run({"z": z, "embedding": embedding})   # (n, 3, R, R)
+        return to_uint8_images(raw, tuple(self.onnx.spec.value_range))
+
+
 def text2img_command(
     caption: Optional[str] = typer.Argument(None, help="What to draw, e.g. \"a small red circle at the top left\"."),
     n: int = typer.Option(8, "-n", help=f"Images to generate (steps with --interpolate); at most {MAX_SAMPLES}."),
@@ -59,16 +97,15 @@ def text2img_command(
                                      help="Redraw noise entries beyond +-T: fidelity over variety (0: off)."),
 ) -> None:
     """Generate images from a caption with the shipped text-to-image model (ONNX Runtime, no torch needed)."""
+    from gan_app.api import resolve
     from gan_app.runtime.session import load_model
 
-    from .text_runtime import TextEncoderSession, text_graph_path
-
-    onnx = load_model(model or "text2image", threads=threads)
+    onnx = load_model(resolve(model or "text2image"), threads=threads)
     if onnx.head != "text2image":
         raise UserError(f"{onnx.path} is a {onnx.head!r} model; `gan-app text2img` needs a text2image one")
-    text = TextEncoderSession(text_graph_path(onnx.path), threads)
+    generator = TextToImageGenerator(onnx, threads=threads)
     if list_words:
-        typer.echo(" ".join(sorted(text.vocab.pieces)))
+        typer.echo(" ".join(generator.words))
         return
     if interpolate is not None and all(x is None for x in interpolate):
         interpolate = None  # typer's "not given" for a two-value option
@@ -77,20 +114,16 @@ def text2img_command(
     check_grid_output(output, zoom, overwrite)
     n = check_count(n)
     check_truncation(truncation)
-    ends = text.encode(list(interpolate) if interpolate is not None else [caption])  # (1 or 2, T); checks the captions
+    captions = list(interpolate) if interpolate is not None else [caption]
+    generator.text.tokens(captions, warn=lambda note: None)  # bad captions fail before the seed is printed
     seed = resolve_seed(seed)
-    z_dim = int(onnx.spec.extra["z_dim"])
-    rng = np.random.default_rng(seed)
     if interpolate is not None:
-        embedding = interpolate_embeddings(ends[0], ends[1], n)  # (n, T)
-        z = np.repeat(normal_latents(rng, (1, z_dim), truncation), n, axis=0)  # one noise for the whole walk
+        images = generator.interpolate(interpolate[0], interpolate[1], n, seed, truncation=truncation)
         columns = n
     else:
-        embedding = np.repeat(ends, n, axis=0)  # (n, T)
-        z = normal_latents(rng, (n, z_dim), truncation)
+        images = generator.generate(caption, n, seed, truncation=truncation)
         columns = int(np.ceil(np.sqrt(n)))
-    images = onnx.run({"z": z, "embedding": embedding})  # (n, 3, R, R)
-    save_grid(images, columns, tuple(onnx.spec.value_range), zoom, output, overwrite)
+    save_grid(images, columns, zoom, output, overwrite)
     what = f"{interpolate[0]!r} -> {interpolate[1]!r}" if interpolate is not None else repr(caption)
     typer.echo(f"wrote {output} ({n} images of {what}, seed {seed})")
 

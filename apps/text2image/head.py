@@ -15,6 +15,7 @@ class Text2ImageHead(Head):
     recipes_ref = ".recipes"
     model_config_ref = ".model:Text2ImageModelConfig"
     data_config_ref = ".data:Text2ImageDataConfig"
+    api_ref = ".generate:TextToImageGenerator"
 
     def graph(self, model_cfg: Any) -> GraphSpec:
         """The generator graph: (z, text embedding) -> image; the text encoder ships as `<stem>.text.onnx`."""

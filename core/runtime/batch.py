@@ -9,21 +9,18 @@ never write the same output, and each file is written atomically.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import glob
 import os
 from pathlib import Path
 
-import numpy as np
 from PIL import Image
 
+from gan_app.api import ImageModel
 from gan_app.errors import UserError
 from gan_app.limits import DEFAULT_MAX_PIXELS
 from gan_app.runtime.files import atomic_output
-from gan_app.runtime.images import Picture, image_format, read_image, side_by_side, to_channels, to_unit, write_image
-from gan_app.runtime.pyramid import restore_scale_aware
+from gan_app.runtime.images import image_format, read_image, side_by_side, to_unit, write_image
 from gan_app.runtime.session import OnnxModel
-from gan_app.runtime.tiling import infer_image
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"}
 UNTILED_MAX_PIXELS = 16_000_000      # --tile 0 runs the whole image at once: activations scale with it
@@ -117,25 +114,8 @@ def compare_path(output: Path) -> Path:
     return output.with_name(f"{output.stem}_compare.png")
 
 
-def restore(
-    model: OnnxModel, picture: Picture, *, tile: int | None = None, extra_feeds: dict | None = None,
-    level: int = 1,
-) -> np.ndarray:
-    """Model output for `picture`: float32 (H * scale, W * scale, C) in [0, 1] (unclipped).
-
-    `level` 2 or 4 runs a same-size model at that pyramid level, see `gan_app.runtime.pyramid`.
-    """
-    pixels = to_channels(picture.pixels, model.image_channels()).transpose(2, 0, 1)  # (C_model, H, W)
-    if level != 1:
-        if extra_feeds:
-            raise UserError("--blur-scale works only with models that take just an image")
-        return restore_scale_aware(model, pixels, level, tile=tile).transpose(1, 2, 0)
-    out = infer_image(model, pixels, tile=tile, extra_feeds=extra_feeds)  # (C, H*s, W*s)
-    return out.transpose(1, 2, 0)
-
-
 def process_images(
-    model: OnnxModel,
+    model: ImageModel | OnnxModel,
     inputs: list[str],
     output: str | Path | None,
     *,
@@ -143,18 +123,17 @@ def process_images(
     overwrite: bool = False,
     tile: int | None = None,
     compare: bool = False,
-    extra_feeds: dict | None = None,
     level: int = 1,
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> list[Path]:
     """Run `model` on every image named by `inputs`; returns the written output paths.
 
     `compare=True` also writes `<output stem>_compare.png`: input (upscaled bicubic for
-    scale > 1 models) beside the output. `level`: see `restore`. Every input's output size is checked
-    against `max_pixels` from its header before any work (a 74-byte PNG may declare 60000x60000).
+    scale > 1 models) beside the output. `level`: see `ImageModel.restore`, which every image goes
+    through (the Python API's path). Every input's output size is checked against `max_pixels` from
+    its header before any work (a 74-byte PNG may declare 60000x60000).
     """
-    if model.image_input() is None:
-        raise UserError(f"model {model.path.name} (head {model.head}) does not take an image; use the head's own command")
+    model = model if isinstance(model, ImageModel) else ImageModel(model)
     files, single = expand_inputs(inputs)
     outputs = plan_outputs(files, output, single, suffix, overwrite)
     if compare:
@@ -165,26 +144,16 @@ def process_images(
     if max_pixels < 1:
         raise UserError(f"--max-pixels must be >= 1, got {max_pixels}")
     for source in files:  # header check: fail before any work on a non-image or an oversized one
-        _check_header(source, max(1, model.spec.scale), max_pixels, tile)
+        _check_header(source, model.scale, max_pixels, tile)
     for source, dest in zip(files, outputs):
         with pillow_pixel_limit(max_pixels):
             picture = read_image(source)
-        result = restore(model, picture, tile=tile, extra_feeds=extra_feeds, level=level)
-        write_image(dest, result, output_like(model, picture), overwrite=overwrite)
+        result = model.restore(picture, tile=tile, level=level)
+        write_image(dest, result, model.output_like(picture), overwrite=overwrite)
         if compare:
             with atomic_output(compare_path(dest), overwrite=overwrite) as tmp:
                 side_by_side(to_unit(picture.pixels), result).save(tmp, format="PNG")
     return outputs
-
-
-def output_like(model: OnnxModel, picture: Picture) -> Picture:
-    """The picture whose mode the output takes: the input's, except that a grey-in, colour-out
-    model (a colorizer) writes colour for grey inputs (L -> RGB, LA -> RGBA, 16-bit grey -> RGB)."""
-    colour_model = model.image_channels() == 1 and model.spec.channels == 3
-    if not colour_model or picture.pixels.shape[-1] != 1:
-        return picture
-    mode = "RGBA" if picture.alpha is not None else "RGB"
-    return dataclasses.replace(picture, mode=mode, icc_profile=None)  # a grey ICC profile does not describe colour
 
 
 @contextlib.contextmanager

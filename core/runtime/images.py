@@ -79,10 +79,10 @@ def read_image(path: Path, *, min_side: int = MIN_SIDE) -> Picture:
         raise UserError(f"{path} is an empty image ({width}x{height} pixels)")
     if min(width, height) < min_side:
         raise UserError(f"{path} is {width}x{height} pixels; the smallest image gan-app processes is {min_side}x{min_side}")
-    return _decode(image, path)
+    return decode_pillow(image, path)
 
 
-def _decode(image: Image.Image, path: Path) -> Picture:
+def decode_pillow(image: Image.Image, path: Path) -> Picture:
     """Split a Pillow image into colour pixels and alpha, keeping 8 or 16 bits."""
     icc = image.info.get("icc_profile")
     mode = image.mode
@@ -126,13 +126,8 @@ def write_image(path: Path, pixels: np.ndarray, like: Picture, *, overwrite: boo
     """
     path = Path(path)
     fmt = image_format(path)
-    if pixels.ndim != 3:
-        raise ValueError(f"pixels must be (H, W, C), got {pixels.shape}")
-    want = 1 if like.mode in ("L", "LA", "I;16") else 3
-    if pixels.shape[-1] != want:
-        pixels = to_channels(pixels, want)
     print_mode = like.mode in PRINT_MODES and fmt in PRINT_MODE_FORMATS
-    image = _encode(pixels, like, sixteen_bit=like.mode == "I;16" and fmt in SIXTEEN_BIT_FORMATS, print_mode=print_mode)
+    image = to_pillow(pixels, like, sixteen_bit=like.mode == "I;16" and fmt in SIXTEEN_BIT_FORMATS, print_mode=print_mode)
     options = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
     profile_fits = like.mode not in PRINT_MODES or print_mode  # a CMYK profile on RGB pixels would lie
     if like.icc_profile and fmt in ("PNG", "JPEG", "WEBP", "TIFF") and profile_fits:
@@ -145,7 +140,22 @@ def write_image(path: Path, pixels: np.ndarray, like: Picture, *, overwrite: boo
     return path
 
 
-def _encode(pixels: np.ndarray, like: Picture, *, sixteen_bit: bool, print_mode: bool) -> Image.Image:
+def to_pillow(pixels: np.ndarray, like: Picture, *, sixteen_bit: bool = True, print_mode: bool = True) -> Image.Image:
+    """Model output `pixels` (H, W, C) float in [0, 1] as a Pillow image in the mode of the input `like`.
+
+    `sixteen_bit` / `print_mode`: whether the destination holds 16-bit grey / CMYK and YCbCr
+    (a file format may not; an in-memory image always does).
+    """
+    if pixels.ndim != 3:
+        raise ValueError(f"pixels must be (H, W, C), got {pixels.shape}")
+    want = 1 if like.mode in ("L", "LA", "I;16") else 3
+    if pixels.shape[-1] != want:
+        pixels = to_channels(pixels, want)
+    return encode_pillow(pixels, like, sixteen_bit=sixteen_bit and like.mode == "I;16",
+                         print_mode=print_mode and like.mode in PRINT_MODES)
+
+
+def encode_pillow(pixels: np.ndarray, like: Picture, *, sixteen_bit: bool, print_mode: bool) -> Image.Image:
     """A Pillow image in `like`'s mode from float pixels (H, W, C) in [0, 1] (clipped here).
 
     A CMYK or YCbCr input goes back to its mode only where the format holds it (`print_mode`, decided by the caller);
@@ -155,7 +165,7 @@ def _encode(pixels: np.ndarray, like: Picture, *, sixteen_bit: bool, print_mode:
         return Image.fromarray(_quantize(pixels[..., 0], np.uint16))
     array = _quantize(pixels, np.uint8)
     if like.alpha is not None:
-        array = np.concatenate([array, _alpha_for(like.alpha, array.shape[:2])[..., None]], axis=-1)
+        array = np.concatenate([array, resize_alpha(like.alpha, array.shape[:2])[..., None]], axis=-1)
     image = Image.fromarray(array[..., 0] if array.shape[-1] == 1 else array)
     if print_mode:
         image = image.convert(like.mode)
@@ -176,12 +186,14 @@ def _quantize(pixels: np.ndarray, dtype: type) -> np.ndarray:
     return out
 
 
-def _alpha_for(alpha: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """The input's alpha (H, W) uint8 at output `size`: unchanged at scale 1, Lanczos-resized otherwise."""
+def resize_alpha(alpha: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The input's alpha (H, W) at output `size`, same dtype: unchanged at scale 1, Lanczos-resized otherwise."""
     if alpha.shape == size:
         return alpha
-    plane = Image.fromarray(to_unit(alpha)).resize((size[1], size[0]), Image.Resampling.LANCZOS)
-    return np.round(np.clip(np.asarray(plane), 0.0, 1.0) * 255.0).astype(np.uint8)
+    plane = np.clip(np.asarray(Image.fromarray(to_unit(alpha)).resize((size[1], size[0]), Image.Resampling.LANCZOS)), 0, 1)
+    if alpha.dtype.kind == "f":
+        return plane.astype(alpha.dtype)
+    return np.round(plane * np.float32(full_scale(alpha.dtype))).astype(alpha.dtype)
 
 
 def image_format(path: Path) -> str:

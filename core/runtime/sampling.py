@@ -30,9 +30,13 @@ def check_count(n: int, what: str = "-n") -> int:
 
 
 def check_grid_output(output: Path, zoom: int, overwrite: bool) -> None:
-    """Refuse a bad `--zoom` or an existing output (without `--overwrite`) before any work is done."""
+    """Refuse a bad `--zoom`, an output name of no image format, or an existing output (without
+    `--overwrite`) before any work is done."""
+    from gan_app.runtime.images import image_format
+
     if zoom < 1 or zoom > 16:
         raise UserError(f"--zoom must be in 1..16, got {zoom}")
+    image_format(output)
     if output.exists() and not overwrite:
         raise UserError(f"{output} exists; pass --overwrite or another -o")
 
@@ -86,31 +90,39 @@ def latents(n: int, z_dim: int, seed: int, interpolate: bool, truncation: float 
     return normal_latents(np.random.default_rng(seed), (n, z_dim), truncation)
 
 
-def grid(images: np.ndarray, columns: int, value_range: tuple[float, float], zoom: int = 1, pad: int = 2) -> np.ndarray:
-    """images (N, C, H, W) in `value_range` -> one uint8 picture (H', W', C), row-major, black gaps."""
-    n, c, h, w = images.shape
+def to_uint8_images(images: np.ndarray, value_range: tuple[float, float]) -> np.ndarray:
+    """Generator output (N, C, H, W) in `value_range` -> uint8 (N, H, W, C), what the Python API returns."""
     lo, hi = value_range
     unit = np.clip((images - lo) / (hi - lo), 0.0, 1.0)
-    if zoom > 1:
-        unit = unit.repeat(zoom, axis=2).repeat(zoom, axis=3)
-        h, w = h * zoom, w * zoom
+    return np.round(unit.transpose(0, 2, 3, 1) * 255).astype(np.uint8)
+
+
+def grid(images: np.ndarray, columns: int, zoom: int = 1, pad: int = 2) -> np.ndarray:
+    """uint8 images (N, H, W, C) -> one uint8 picture (H', W', C), row-major, black gaps.
+
+    Zoomed per cell into the uint8 canvas, so a 1,024-image grid at zoom 16 holds no float copy.
+    """
+    n, h, w, c = images.shape
     rows = -(-n // columns)
-    out = np.zeros((rows * (h + pad) + pad, columns * (w + pad) + pad, c), dtype=np.uint8)
-    for i, image in enumerate(unit):
+    cell_h, cell_w = h * zoom, w * zoom
+    out = np.zeros((rows * (cell_h + pad) + pad, columns * (cell_w + pad) + pad, c), dtype=np.uint8)
+    for i, image in enumerate(images):
         r, col = divmod(i, columns)
-        top, left = pad + r * (h + pad), pad + col * (w + pad)
-        out[top: top + h, left: left + w] = np.round(image.transpose(1, 2, 0) * 255).astype(np.uint8)
+        top, left = pad + r * (cell_h + pad), pad + col * (cell_w + pad)
+        out[top: top + cell_h, left: left + cell_w] = image.repeat(zoom, axis=0).repeat(zoom, axis=1)
     return out
 
 
-def save_grid(images: np.ndarray, columns: int, value_range: tuple[float, float], zoom: int, output: Path,
-              overwrite: bool) -> None:
-    """`grid(images, ...)` written atomically to `output` as PNG (one-channel images as a grey PNG)."""
+def save_grid(images: np.ndarray, columns: int, zoom: int, output: Path, overwrite: bool) -> None:
+    """`grid(images, ...)` of uint8 (N, H, W, C) written atomically to `output` in the format its name says
+    (grey when C is 1)."""
     from PIL import Image
 
     from gan_app.runtime.files import atomic_output
+    from gan_app.runtime.images import image_format
 
-    picture = grid(images, columns, value_range, zoom)  # (H, W, C)
+    fmt = image_format(output)
+    picture = grid(images, columns, zoom)  # (H, W, C)
     output.parent.mkdir(parents=True, exist_ok=True)
     with atomic_output(output, overwrite=overwrite) as tmp:
-        Image.fromarray(picture[..., 0] if picture.shape[2] == 1 else picture).save(tmp, format="PNG")
+        Image.fromarray(picture[..., 0] if picture.shape[2] == 1 else picture).save(tmp, format=fmt)

@@ -6,9 +6,9 @@ import typer
 from PIL import Image
 from typer.testing import CliRunner
 
-from gan_app.apps.conditional.generate import (MAX_SAMPLES, check_count, generate_command, grid, latents,
-                                               resolve_class, slerp)
+from gan_app.apps.conditional.generate import generate_command, resolve_class
 from gan_app.errors import UserError
+from gan_app.runtime.sampling import MAX_SAMPLES, check_count, grid, latents, slerp, to_uint8_images
 
 NAMES = ["T-shirt/top", "Trouser", "Pullover", "Sneaker", "Sandal", "Shirt", "Ankle boot"]
 
@@ -56,7 +56,7 @@ def test_latents_are_seeded_and_walks_end_at_the_seed_draws():
 
 def test_grid_layout():
     images = np.stack([np.full((1, 2, 2), v) for v in (-1.0, 0.0, 1.0)])  # (3, 1, 2, 2) in [-1, 1]
-    picture = grid(images, columns=2, value_range=(-1, 1), zoom=2, pad=1)
+    picture = grid(to_uint8_images(images, (-1, 1)), columns=2, zoom=2, pad=1)
     assert picture.shape == (2 * 5 + 1, 2 * 5 + 1, 1)
     assert picture[1, 1, 0] == 0 and picture[1, 6, 0] == 128 and picture[6, 1, 0] == 255
     assert picture[6, 6, 0] == 0  # empty last cell

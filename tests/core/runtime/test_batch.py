@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from gan_app.errors import UserError
-from gan_app.runtime.batch import process_images, restore
+from gan_app.api import ImageModel
+from gan_app.runtime.batch import process_images
 from gan_app.runtime.images import read_image
 from gan_app.runtime.session import load_model
 
@@ -34,7 +35,7 @@ def test_single_file_next_to_input_matches_the_model(conv, photo, tmp_path):
     src = _save(tmp_path / "cat.png", photo[:40, :56])
     (out,) = process_images(conv, [str(src)], None)
     assert out == (tmp_path / "cat_out.png").resolve()
-    expected = np.round(np.clip(restore(conv, read_image(src)), 0, 1) * 255)
+    expected = np.round(np.clip(ImageModel(conv).restore(read_image(src)), 0, 1) * 255)
     assert np.abs(np.asarray(Image.open(out), np.float32) - expected).max() <= 1
 
 

@@ -1,4 +1,4 @@
-"""The inference path (runtime + the `run` verb) never imports torch, nor the onnx package.
+"""The inference path (the Python API, the runtime, the `run` verb) never imports torch, nor the onnx package.
 
 Head modules, which `gan-app` also imports, are checked by the CLI's own tests.
 """
@@ -14,10 +14,13 @@ from PIL import Image
 
 SCRIPT = """
 import json, sys
-from gan_app.runtime.session import load_model
-from gan_app.runtime.batch import process_images
-model = load_model(sys.argv[1])
-written = process_images(model, [sys.argv[2]], sys.argv[3], tile=16)
+import gan_app
+import numpy as np
+from PIL import Image
+model = gan_app.load(sys.argv[1])
+array = model(np.asarray(Image.open(sys.argv[2])), tile=16)
+Image.fromarray(array).save(sys.argv[3])
+written = [sys.argv[3]]
 import typer
 from gan_app.apps.commands import register_run
 app = typer.Typer()

@@ -1,0 +1,166 @@
+"""The Python API: `gan_app.load(name)` and the model objects it returns.
+
+    import gan_app
+    deblur = gan_app.load("deblur")                 # a head, a named/user model or an .onnx path
+    sharp = deblur(photo)                           # numpy (H, W, C) uint8/uint16/float or a PIL image
+    sharp = deblur.process(photo, tile=512, blur_scale=2)
+    faces = gan_app.load("conditional").generate(class_="Sneaker", n=8, seed=3)
+
+This is the one inference path: `gan-app deblur|upscale|run` and the video path call the same
+`ImageModel.restore`, so a program gets exactly the CLI's pixels (padding to the size
+multiple, seamless tiling, alpha, 16-bit, grey/colour models). Torch-free: ONNX Runtime,
+numpy and Pillow only. Image-to-image models come back as `ImageModel`; heads whose models
+take something else (noise, a class, a caption) give their own object through the head
+contract (`Head.api`), e.g. the conditional head's `.generate(class_=..., n=..., seed=...)`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gan_app.errors import UserError
+from gan_app.limits import DEFAULT_MAX_PIXELS
+from gan_app.runtime.arrays import array_from_result, picture_from_array, picture_from_pil
+from gan_app.runtime.images import Picture, to_channels, to_pillow
+from gan_app.runtime.pyramid import LEVELS, restore_scale_aware
+from gan_app.runtime.session import OnnxModel, load_model
+from gan_app.runtime.tiling import infer_image
+
+
+class ImageModel:
+    """An image-to-image model (deblur, super-resolution, a paired translation) on ONNX Runtime.
+
+    `model(image)` is `model.process(image)`. `onnx` is the underlying `OnnxModel` (its `spec`
+    says scale, size multiple and value range; `card` is the model card).
+    """
+
+    def __init__(self, onnx: OnnxModel):
+        if onnx.image_input() is None:
+            raise UserError(f"model {onnx.path.name} (head {onnx.head}) does not take an image; "
+                            f"use gan_app.load({onnx.head!r}).generate(...) or the head's own command")
+        self.onnx = onnx
+
+    @property
+    def head(self) -> str:
+        return self.onnx.head
+
+    @property
+    def scale(self) -> int:
+        """Output size / input size (1 for deblur, 2 or 4 for super-resolution)."""
+        return max(1, self.onnx.spec.scale)
+
+    @property
+    def path(self) -> Path:
+        return self.onnx.path
+
+    def require_head(self, head: str, kind: str) -> None:
+        """A UserError unless this is a `head` model (see `OnnxModel.require_head`)."""
+        self.onnx.require_head(head, kind)
+
+    def __repr__(self) -> str:
+        return f"ImageModel({self.path.name!r}, head={self.head!r}, scale={self.scale})"
+
+    def __call__(self, image: Any, **options: Any) -> Any:
+        return self.process(image, **options)
+
+    def process(self, image: Any, *, tile: int | None = None, blur_scale: int = 1,
+                max_pixels: int = DEFAULT_MAX_PIXELS) -> Any:
+        """The model's output for `image`, of the same kind (see `gan_app.runtime.arrays`).
+
+        `image`: numpy (H, W) or (H, W, C) with C 1-4, uint8/uint16 (full range) or float in [0, 1];
+        or a PIL image. `tile`: None automatic, 0 one run, N tiles of N px. `blur_scale` 1, 2 or 4:
+        run a same-size model at that pyramid level (see `gan_app.runtime.pyramid`). `max_pixels`
+        bounds the output size (H * scale * W * scale).
+        """
+        from PIL import Image
+
+        if isinstance(image, Image.Image):
+            picture = picture_from_pil(image)
+            self.check_size(picture.size, max_pixels)
+            return to_pillow(self.restore(picture, tile=tile, level=blur_scale), self.output_like(picture))
+        picture, layout = picture_from_array(image)
+        self.check_size(picture.size, max_pixels)
+        result = self.restore(picture, tile=tile, level=blur_scale)
+        return array_from_result(result, self.output_like(picture), layout)
+
+    def check_size(self, size: tuple[int, int], max_pixels: int) -> None:
+        """A UserError when an input of `size` (H, W) would give an output over `max_pixels`."""
+        if max_pixels < 1:
+            raise UserError(f"max_pixels (--max-pixels) must be >= 1, got {max_pixels}")
+        height, width = size[0] * self.scale, size[1] * self.scale
+        if height * width > max_pixels:
+            raise UserError(f"the output would be {width}x{height} ({height * width / 1e6:.0f} MP), over the "
+                            f"max_pixels limit {max_pixels}; raise it (--max-pixels) or pass a smaller input")
+
+    def restore(self, picture: Picture, *, tile: int | None = None, level: int = 1) -> np.ndarray:
+        """Model output for `picture`: float32 (H * scale, W * scale, C) in [0, 1] (unclipped).
+
+        `level` 2 or 4 runs a same-size model at that pyramid level (`gan_app.runtime.pyramid`).
+        """
+        if level not in LEVELS:
+            raise UserError(f"blur_scale (--blur-scale) must be one of {', '.join(map(str, LEVELS))}, got {level!r}")
+        onnx = self.onnx
+        if len(onnx.spec.inputs) != 1:
+            kinds = ", ".join(f"{i.name} ({i.kind})" for i in onnx.spec.inputs)
+            raise UserError(f"model {onnx.path.name} takes {kinds}, not just an image")
+        pixels = to_channels(picture.pixels, onnx.image_channels()).transpose(2, 0, 1)  # (C_model, H, W)
+        if level != 1:
+            return restore_scale_aware(onnx, pixels, level, tile=tile).transpose(1, 2, 0)
+        return infer_image(onnx, pixels, tile=tile).transpose(1, 2, 0)               # (H*s, W*s, C)
+
+    def output_like(self, picture: Picture) -> Picture:
+        """The picture whose mode the output takes: the input's, except that a grey-in, colour-out
+        model (a colorizer) gives colour for grey inputs (L -> RGB, LA -> RGBA, 16-bit grey -> RGB)."""
+        colour_model = self.onnx.image_channels() == 1 and self.onnx.spec.channels == 3
+        if not colour_model or picture.pixels.shape[-1] != 1:
+            return picture
+        mode = "RGBA" if picture.alpha is not None else "RGB"
+        return dataclasses.replace(picture, mode=mode, icc_profile=None)  # a grey ICC profile does not describe colour
+
+
+def resolve(name_or_path: str | Path) -> str | Path:
+    """What `name_or_path` loads: a head name or verb gives that head's default model, anything else as given."""
+    text = str(name_or_path)
+    if isinstance(name_or_path, Path) or text.lower().endswith(".onnx") or "/" in text or "\\" in text:
+        return name_or_path
+    from gan_app.head import discover_heads
+
+    for name, entry in discover_heads().items():
+        head = entry.load()
+        if head is not None and text in (name, head.verb):
+            return head.default_model or name
+    return text
+
+
+def load(name_or_path: str | Path = "deblur", *, threads: int | None = None,
+         providers: list[str] | None = None) -> Any:
+    """The model called `name_or_path`, ready to call.
+
+    `name_or_path`: a head or its verb (`"deblur"`, `"upscale"`, `"conditional"`: the shipped
+    default), a shipped or user model (`"deblur-v1-camera"`, `"superres-x4-gan"`, a name given at
+    export) or an `.onnx` path. `threads`: ONNX Runtime intra-op threads (default: all cores);
+    `providers`: ONNX Runtime execution providers (default: CUDA when present, then CPU).
+    Returns an `ImageModel`, or the head's own object for models that take no image.
+    """
+    onnx = load_model(resolve(name_or_path), threads=threads, providers=providers)
+    from gan_app.head import discover_heads
+
+    entry = discover_heads().get(onnx.head)
+    head = entry.load() if entry is not None else None
+    if head is not None:
+        return head.api(onnx, threads=threads)
+    return ImageModel(onnx)
+
+
+def load_image(name_or_path: str | Path, *, threads: int | None = None, providers: list[str] | None = None,
+               head: str | None = None, kind: str | None = None) -> ImageModel:
+    """An `ImageModel` (what the CLI's image verbs use); `head` set: refuse another head's model
+    (`kind` names the task in the message, e.g. "deblur")."""
+    image_model = ImageModel(load_model(resolve(name_or_path), threads=threads, providers=providers))
+    if head is not None:
+        image_model.require_head(head, kind or head)
+    return image_model

@@ -1,0 +1,112 @@
+"""gan_app.load: the Python API returns what the CLI writes, in the kind of image it was given."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+import gan_app
+from gan_app.api import ImageModel
+from gan_app.errors import UserError
+from gan_app.runtime.batch import process_images
+
+
+@pytest.fixture(scope="module")
+def conv(exported):
+    return gan_app.load(exported["conv"], threads=1)
+
+
+@pytest.fixture(scope="module")
+def sr(exported):
+    return gan_app.load(exported["sr"], threads=1)
+
+
+def test_array_result_equals_the_cli_file(conv, photo, tmp_path):
+    src = tmp_path / "cat.png"
+    Image.fromarray(photo[:40, :56]).save(src)
+    (written,) = process_images(conv, [str(src)], None)
+    result = conv(photo[:40, :56])
+    assert isinstance(conv, ImageModel) and result.dtype == np.uint8 and result.shape == (40, 56, 3)
+    np.testing.assert_array_equal(result, np.asarray(Image.open(written)))
+    assert not np.array_equal(result, photo[:40, :56])        # the model did something
+
+
+def test_the_kind_of_image_comes_back(conv, photo):
+    rgb = photo[:32, :40]
+    base = conv(rgb).astype(np.float32)
+    grey = conv(rgb[..., 0])
+    assert grey.shape == (32, 40) and grey.dtype == np.uint8
+    deep = conv(rgb.astype(np.uint16) * 257)
+    assert deep.dtype == np.uint16 and np.abs(deep / 257.0 - base).max() <= 1.0
+    unit = conv(rgb.astype(np.float32) / 255)
+    assert unit.dtype == np.float32 and 0 <= unit.min() and unit.max() <= 1
+    assert np.abs(unit * 255 - base).max() <= 1.0
+    alpha = np.linspace(0, 255, 32 * 40).reshape(32, 40, 1).astype(np.uint8)
+    rgba = conv(np.concatenate([rgb, alpha], axis=-1))
+    assert rgba.shape == (32, 40, 4) and np.array_equal(rgba[..., 3], alpha[..., 0])
+    assert np.array_equal(rgba[..., :3], base.astype(np.uint8))
+    pil = conv(Image.fromarray(rgb))
+    assert isinstance(pil, Image.Image) and pil.mode == "RGB" and np.array_equal(np.asarray(pil), base.astype(np.uint8))
+    assert conv(Image.fromarray(rgb).convert("LA")).mode == "LA"
+
+
+def test_upscaler_scales_and_keeps_alpha(sr, photo):
+    rgba = np.concatenate([photo[:16, :20], np.full((16, 20, 1), 200, np.uint8)], axis=-1)
+    out = sr.process(rgba, tile=8)
+    assert sr.scale == 2 and out.shape == (32, 40, 4) and (out[..., 3] == 200).all()
+    with pytest.raises(UserError, match="over the max_pixels limit 100"):
+        sr(photo[:16, :20], max_pixels=100)
+
+
+@pytest.mark.parametrize("bad, message", [
+    (np.zeros((8, 8, 3), np.int32), "uint8, uint16 or float"),
+    (np.zeros((8, 8, 5), np.uint8), "C in 1..4"),
+    (np.zeros((2, 8, 3), np.uint8), "smallest"),
+    (np.full((8, 8, 3), np.nan, np.float32), "NaN or Inf"),
+    ([[0, 1], [2, 3]], "numpy array or a PIL image"),
+])
+def test_bad_arrays_are_one_line_errors(conv, bad, message):
+    with pytest.raises(UserError, match=message):
+        conv(bad)
+
+
+def test_blur_scale_is_checked(conv, photo):
+    with pytest.raises(UserError, match="blur_scale"):
+        conv(photo[:32, :32], blur_scale=3)
+    assert conv(photo[:32, :32], blur_scale=2).shape == (32, 32, 3)
+
+
+def test_generators_of_the_shipped_heads(tmp_path):
+    from gan_app.apps.cli import build_app
+
+    cond = gan_app.load("generate")      # a verb names its head too
+    images = cond.generate(class_="Sneaker", n=4, seed=3)
+    assert images.dtype == np.uint8 and images.shape[0] == 4 and images.ndim == 4
+    np.testing.assert_array_equal(images, cond.generate(class_="sneak", n=4, seed=3))
+    assert not np.array_equal(images, cond.generate(class_="Trouser", n=4, seed=3))
+    out = tmp_path / "grid.png"
+    result = CliRunner().invoke(build_app(), ["generate", "--class", "Sneaker", "-n", "4", "--seed", "3", "--zoom", "1",
+                                      "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    h, w = images.shape[1:3]
+    cell = np.asarray(Image.open(out))[2:2 + h, 2:2 + w]        # first grid cell: the CLI's image 0
+    np.testing.assert_array_equal(cell.reshape(images[0].shape), images[0])
+    with pytest.raises(UserError, match="unknown class"):
+        cond.generate(class_="Spaceship", n=1)
+
+    text = gan_app.load("text2image", threads=1)
+    drawn = text.generate("a red circle", n=2, seed=1)
+    assert drawn.shape[0] == 2 and drawn.shape[-1] == 3 and "red" in text.words
+    walk = text.interpolate("a red circle", "a blue square", n=3, seed=1)
+    assert walk.shape[0] == 3 and not np.array_equal(walk[0], walk[-1])
+
+
+def test_load_names_and_refusals(exported):
+    assert gan_app.load("deblur").head == "deblur"
+    assert gan_app.load("upscale").scale == 4 and gan_app.load("superres-x2-psnr").scale == 2
+    with pytest.raises(UserError, match="does not take an image"):
+        ImageModel(gan_app.api.load_model(exported["cond"]))
+    with pytest.raises(UserError, match="does not exist"):
+        gan_app.load("nowhere/model.onnx")
