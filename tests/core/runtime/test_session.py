@@ -90,3 +90,55 @@ def test_thread_counts_are_bounded(exported, threads):
     from gan_app.limits import max_threads
     with pytest.raises(UserError, match=f"--threads must be between 1 and {max_threads()}"):
         load_model(exported["conv"], threads=threads)
+
+
+def _graph_of(path):
+    return json.loads({p.key: p.value for p in onnx.load(str(path)).metadata_props}[KEY_GRAPH])
+
+
+def _set(graph, dotted, value):
+    node = graph
+    *parents, last = dotted.split(".")
+    for key in parents:
+        node = node[int(key)] if isinstance(node, list) else node[key]
+    if value is KeyError:
+        del node[last]
+    else:
+        node[last] = value
+    return graph
+
+
+@pytest.mark.parametrize("kind, dotted, value, message", [
+    ("conv", "scale", "2", r"graph\.scale must be a whole number in 1\.\.16, got \"2\""),
+    ("conv", "value_range", "0,1", r"graph\.value_range must be \[low, high\]"),
+    ("conv", "value_range", [1.0, -1.0], r"graph\.value_range must be \[low, high\]"),
+    ("conv", "size_multiple", 2.0, r"graph\.size_multiple must be a whole number in 1\.\.1024, got 2\.0"),
+    ("conv", "size_multiple", 6000, r"graph\.size_multiple must be a whole number in 1\.\.1024, got 6000"),
+    ("conv", "size_multiple", True, r"graph\.size_multiple must be a whole number"),
+    ("conv", "channels", 0, r"graph\.channels must be a whole number in 1\.\.4"),
+    ("conv", "inputs.0.shape", ["B", 1, "H", "W"], r"graph\.inputs\[0\]\.shape declares 1 image channels but graph\.channels is 3"),
+    ("conv", "inputs.0.shape", ["B", 3, "H"], r"graph\.inputs\[0\]\.shape of an image input must list 4 sizes"),
+    ("conv", "inputs.0.dtype", "int64", r"graph\.inputs\[0\]\.dtype of an image input must be one of"),
+    ("conv", "inputs.0.kind", "picture", r"graph\.inputs\[0\]\.kind must be one of"),
+    ("conv", "extra", [], r"graph\.extra must be a JSON object"),
+    ("cond", "extra.class_names", KeyError, r"graph\.extra\.class_names of a conditional model must list"),
+    ("cond", "extra.class_names", "cat,dog", r"graph\.extra\.class_names of a conditional model must list"),
+    ("cond", "extra.z_dim", "8", r"graph\.extra\.z_dim must be the latent width 8, got \"8\""),
+    ("cond", "extra.z_dim", 9, r"graph\.extra\.z_dim must be the latent width 8, got 9"),
+    ("cond", "inputs.1.dtype", "float32", r"graph\.inputs\[1\]\.dtype of a label input must be one of"),
+])
+def test_bad_graph_metadata_names_the_field_and_the_file(exported, tmp_path, kind, dotted, value, message):
+    graph = _set(_graph_of(exported[kind]), dotted, value)
+    bad = _with_metadata(exported[kind], tmp_path / "bad.onnx", **{KEY_GRAPH: json.dumps(graph)})
+    with pytest.raises(UserError, match=message) as info:
+        load_model(bad)
+    assert str(bad) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_bounded_graph_metadata_still_loads(exported, tmp_path):
+    graph = _set(_graph_of(exported["cond"]), "extra.z_dim", 8)
+    ok = _with_metadata(exported["cond"], tmp_path / "ok.onnx", **{KEY_GRAPH: json.dumps(graph)})
+    assert load_model(ok).spec.extra["z_dim"] == 8
+    graph = _set(_graph_of(exported["conv"]), "size_multiple", 1024)
+    ok = _with_metadata(exported["conv"], tmp_path / "ok2.onnx", **{KEY_GRAPH: json.dumps(graph)})
+    assert load_model(ok).spec.size_multiple == 1024
