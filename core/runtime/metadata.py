@@ -92,6 +92,8 @@ MAX_CHANNELS = 4
 KINDS = {"image": 4, "latent": 2, "label": 1, "embedding": 2}   # kind -> rank of its input
 FLOAT_DTYPES = ("float32", "float16")
 INT_DTYPES = ("int64", "int32")
+IMAGE_CHANNELS = (1, 3)   # what the runtime reads an image file as; the output may differ (graph.channels)
+ORT_TYPES = {"float32": "tensor(float)", "float16": "tensor(float16)", "int64": "tensor(int64)", "int32": "tensor(int32)"}
 GRAPH_KEYS = {"inputs", "output", "value_range", "channels", "scale", "size_multiple", "extra"}
 
 
@@ -137,12 +139,12 @@ def check_graph(graph: object, source: str) -> GraphSpec:
     if not isinstance(inputs, list) or not inputs:
         raise _bad(source, "graph.inputs", "must be a non-empty list", inputs)
     for i, item in enumerate(inputs):
-        _check_input(item, f"graph.inputs[{i}]", graph.get("channels", 3), source)
+        _check_input(item, f"graph.inputs[{i}]", source)
     _check_extra(inputs, extra, source)
     return GraphSpec.from_json_dict(graph)
 
 
-def _check_input(item: object, where: str, channels: int, source: str) -> None:
+def _check_input(item: object, where: str, source: str) -> None:
     if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"]:
         raise _bad(source, where, "must be an object with a name", item)
     kind, shape, dtype = item.get("kind"), item.get("shape"), item.get("dtype", "float32")
@@ -155,8 +157,8 @@ def _check_input(item: object, where: str, channels: int, source: str) -> None:
     allowed = INT_DTYPES if kind == "label" else FLOAT_DTYPES
     if dtype not in allowed:
         raise _bad(source, f"{where}.dtype", f"of {_an(kind)} input must be one of {list(allowed)}", dtype)
-    if kind == "image" and isinstance(shape[1], int) and shape[1] != channels:
-        raise _bad(source, f"{where}.shape", f"declares {shape[1]} image channels but graph.channels is {channels}", shape)
+    if kind == "image" and isinstance(shape[1], int) and shape[1] not in IMAGE_CHANNELS:
+        raise _bad(source, f"{where}.shape", f"declares {shape[1]} image channels; the runtime feeds 1 (grey) or 3 (RGB)", shape)
     if kind in ("latent", "embedding") and not isinstance(shape[1], int):
         raise _bad(source, f"{where}.shape", f"of {_an(kind)} input must give its width as a whole number", shape)
 
@@ -174,6 +176,24 @@ def _check_extra(inputs: list, extra: dict, source: str) -> None:
         width = kinds["latent"]["shape"][1] if "latent" in kinds else z_dim
         if not _whole(z_dim, 1, 1 << 20) or z_dim != width:
             raise _bad(source, "graph.extra.z_dim", f"must be the latent width {width}", z_dim)
+
+
+def check_inputs_match(spec: GraphSpec, graph_inputs: list, source: str) -> None:
+    """A one-line UserError unless the ONNX graph's own inputs (ONNX Runtime `NodeArg`s: name,
+    shape, type) are the ones the metadata declares: same names, element types, and the same
+    size wherever both give a number (e.g. metadata saying 1 image channel for a 3-channel graph)."""
+    actual = {arg.name: arg for arg in graph_inputs}
+    if set(actual) != {i.name for i in spec.inputs}:
+        raise UserError(f"{source}: graph inputs {sorted(actual)} do not match its metadata; re-export the model")
+    for i, item in enumerate(spec.inputs):
+        arg = actual[item.name]
+        if ORT_TYPES.get(item.dtype) != arg.type:
+            raise _bad(source, f"graph.inputs[{i}].dtype", f"says {item.dtype} but the graph takes {arg.type}", item.dtype)
+        dims = list(arg.shape or [])
+        if len(dims) != len(item.shape) or any(isinstance(a, int) and isinstance(b, int) and a != b
+                                                for a, b in zip(item.shape, dims)):
+            raise _bad(source, f"graph.inputs[{i}].shape", f"does not match the graph's input shape {dims}",
+                       list(item.shape))
 
 
 def set_metadata(proto, props: dict[str, str]) -> None:

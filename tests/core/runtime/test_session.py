@@ -116,7 +116,7 @@ def _set(graph, dotted, value):
     ("conv", "size_multiple", 6000, r"graph\.size_multiple must be a whole number in 1\.\.1024, got 6000"),
     ("conv", "size_multiple", True, r"graph\.size_multiple must be a whole number"),
     ("conv", "channels", 0, r"graph\.channels must be a whole number in 1\.\.4"),
-    ("conv", "inputs.0.shape", ["B", 1, "H", "W"], r"graph\.inputs\[0\]\.shape declares 1 image channels but graph\.channels is 3"),
+    ("conv", "inputs.0.shape", ["B", 2, "H", "W"], r"graph\.inputs\[0\]\.shape declares 2 image channels; the runtime feeds 1"),
     ("conv", "inputs.0.shape", ["B", 3, "H"], r"graph\.inputs\[0\]\.shape of an image input must list 4 sizes"),
     ("conv", "inputs.0.dtype", "int64", r"graph\.inputs\[0\]\.dtype of an image input must be one of"),
     ("conv", "inputs.0.kind", "picture", r"graph\.inputs\[0\]\.kind must be one of"),
@@ -142,3 +142,25 @@ def test_bounded_graph_metadata_still_loads(exported, tmp_path):
     graph = _set(_graph_of(exported["conv"]), "size_multiple", 1024)
     ok = _with_metadata(exported["conv"], tmp_path / "ok2.onnx", **{KEY_GRAPH: json.dumps(graph)})
     assert load_model(ok).spec.size_multiple == 1024
+
+
+@pytest.mark.parametrize("kind, dotted, value, message", [
+    ("conv", "inputs.0.shape", ["B", 1, "H", "W"], r"graph\.inputs\[0\]\.shape does not match the graph's input shape \['B', 3"),
+    ("conv", "inputs.0.dtype", "float16", r"graph\.inputs\[0\]\.dtype says float16 but the graph takes tensor\(float\)"),
+    ("cond", "inputs.0.shape", ["B", 9], r"graph\.inputs\[0\]\.shape does not match"),
+    ("cond", "inputs.1.dtype", "int32", r"graph\.inputs\[1\]\.dtype says int32"),
+])
+def test_declared_inputs_are_compared_with_the_graph(exported, kind, dotted, value, message):
+    """An image input declared with 1 channel for a 3-channel graph (or another dtype) is caught by
+    `check_inputs_match` against ONNX Runtime's own view of the graph inputs."""
+    import onnxruntime as ort
+
+    from gan_app.head import GraphSpec
+    from gan_app.runtime.metadata import check_inputs_match
+
+    session = ort.InferenceSession(str(exported[kind]), providers=["CPUExecutionProvider"])
+    graph = _graph_of(exported[kind])
+    check_inputs_match(GraphSpec.from_json_dict(graph), session.get_inputs(), "m.onnx")  # as exported: fine
+    graph = _set(graph, dotted, value)
+    with pytest.raises(UserError, match=message):
+        check_inputs_match(GraphSpec.from_json_dict(graph), session.get_inputs(), "m.onnx")
