@@ -7,7 +7,9 @@ the model config so it travels in the checkpoint and in the ONNX metadata.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from gan_app.config import Range
 
 PHOTO_TASKS = ("colorize", "denoise")   # `--data photos:TASK`: pairs built on the fly from the offline photos
 
@@ -20,7 +22,8 @@ class PairedModelConfig:
     in_channels: int = 3            # A side: 3 (RGB) or 1 (grey, e.g. a colorizer)
     out_channels: int = 3           # B side
     width: int = 64                 # U-Net base width (pix2pix ngf)
-    depth: int = 8                  # U-Net downsamplings: inputs padded to multiples of 2**depth (8: pix2pix unet_256)
+    depth: int = field(default=8, metadata={"range": Range(1, 10)})  # U-Net downsamplings: inputs padded to
+    #   multiples of 2**depth (8: pix2pix unet_256; 10: 1024, the most an exported model may ask)
     norm: str = "batch"             # batch | instance | none (batch: eval uses running statistics, tiling-safe)
     dropout: float = 0.5            # decoder dropout in training (off in the exported model)
     d_width: int = 64               # PatchGAN base width (pix2pix ndf)

@@ -111,3 +111,11 @@ def test_every_recipe_of_every_head_obeys_the_rules_and_round_trips():
                 check_section(cfg, f"{name}:{recipe} {section}")
                 back = from_dict(type(cfg), json.loads(json.dumps(to_dict(cfg))))
                 assert json.loads(json.dumps(to_dict(back))) == json.loads(json.dumps(to_dict(cfg)))
+
+
+def test_a_field_can_declare_its_own_range():
+    """`field(metadata={"range": Range(...)})` replaces the rule by name (paired: 2**depth <= 1024)."""
+    run = get_head("paired").recipe("tiny")
+    with pytest.raises(UserError, match=r"model\.depth must be in \[1, 10\], got 11"):
+        apply_overrides(run, ["model.depth=11"])
+    assert apply_overrides(run, ["model.depth=10"]).model.depth == 10
