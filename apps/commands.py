@@ -11,6 +11,7 @@ from typing import Callable, List, Optional
 
 import typer
 
+from gan_app.apps.video_options import CODEC, CRF, DURATION, START, video_options
 from gan_app.limits import DEFAULT_MAX_PIXELS
 
 EPILOG_EXPORT = """Examples:
@@ -29,6 +30,8 @@ EPILOG_RUN = """Examples:
   gan-app run deblur shots/ -o restored/ --compare  # folders and globs; before|after PNGs
 
   gan-app run deblur huge.tif --model my.onnx --tile 512
+
+  gan-app run colorize old_film.mp4 --crf 20           # video, frame by frame, audio kept
 """
 
 
@@ -77,7 +80,7 @@ def register_run(app: typer.Typer) -> None:
 
     def run(
         head: str = typer.Argument(..., help="Head name, see `gan-app heads`."),
-        inputs: List[str] = typer.Argument(..., help="Image files, folders or glob patterns."),
+        inputs: List[str] = typer.Argument(..., help="Images, video clips, folders or glob patterns."),
         output: Optional[str] = typer.Option(None, "-o", "--output", help="Output file (one input) or folder."),
         model: Optional[str] = typer.Option(None, "--model", help="An exported .onnx file instead of the shipped weights."),
         tile: Optional[int] = typer.Option(None, "--tile", help="Tile size for large images (0: never tile; default: automatic)."),
@@ -85,8 +88,12 @@ def register_run(app: typer.Typer) -> None:
         compare: bool = typer.Option(False, "--compare", help="Also write <output>_compare.png, before|after."),
         threads: Optional[int] = typer.Option(None, "--threads", help="ONNX Runtime CPU threads (default: all cores)."),
         max_pixels: int = typer.Option(DEFAULT_MAX_PIXELS, "--max-pixels", help="Largest output allowed, in pixels."),
+        crf: int = CRF,
+        codec: Optional[str] = CODEC,
+        start: float = START,
+        duration: Optional[float] = DURATION,
     ) -> None:
-        """Run an image-to-image head on images with ONNX Runtime."""
+        """Run an image-to-image head on images and video clips with ONNX Runtime."""
         from gan_app.errors import UserError
         from gan_app.api import ImageModel, resolve
         from gan_app.runtime.batch import process_images
@@ -99,7 +106,7 @@ def register_run(app: typer.Typer) -> None:
             kinds = ", ".join(f"{i.name} ({i.kind})" for i in onnx_model.spec.inputs)
             raise UserError(f"head {head!r} takes {kinds}, not just an image; use {_own_command(head)}")
         for path in process_images(ImageModel(onnx_model), inputs, output, overwrite=overwrite, tile=tile, compare=compare,
-                                   max_pixels=max_pixels):
+                                   max_pixels=max_pixels, video=video_options(crf, codec, start, duration)):
             typer.echo(str(path))
 
     app.command("run", help=run.__doc__, epilog=EPILOG_RUN)(run)

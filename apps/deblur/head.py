@@ -9,6 +9,7 @@ import typer
 
 from gan_app.config import RunConfig
 from gan_app.limits import DEFAULT_MAX_PIXELS
+from gan_app.apps.video_options import CODEC, CRF, DURATION, START, video_options
 from gan_app.head import GraphInput, GraphSpec, Head
 
 EPILOG = """Examples:
@@ -20,6 +21,8 @@ EPILOG = """Examples:
   gan-app deblur huge.tif --tile 512 --model my-deblur.onnx
 
   gan-app deblur shaky_24mp.jpg --blur-scale 2  # long blur: deblur at half size, keep full-size detail
+
+  gan-app deblur clip.mp4 --start 10 --duration 5 --compare   # video (pip install 'gan-app[video]')
 """
 
 
@@ -91,7 +94,7 @@ EXAMPLE = Path(__file__).parent / "assets" / "clock_motion.png"
 
 
 def deblur_command(
-    inputs: Optional[List[str]] = typer.Argument(None, help="Image files, folders or globs."),
+    inputs: Optional[List[str]] = typer.Argument(None, help="Images, video clips, folders or globs."),
     example: bool = typer.Option(False, "--example", help="Deblur the bundled real motion-blurred photo (clock_motion.png)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (one input) or folder."),
     model: Optional[str] = typer.Option(None, "--model", help="An exported deblur .onnx (default: the shipped model)."),
@@ -104,6 +107,10 @@ def deblur_command(
         "1", "--blur-scale",
         help="Pyramid level to deblur at: 1 (full size; blur up to ~45 px), 2 or 4 for longer blur in big photos "
              "(the model runs at 1/2 or 1/4 size and only its correction is scaled back, so full-size detail stays)."),
+    crf: int = CRF,
+    codec: Optional[str] = CODEC,
+    start: float = START,
+    duration: Optional[float] = DURATION,
 ) -> None:
     """Deblur photos with the shipped model (ONNX Runtime, no torch needed)."""
     from gan_app.errors import UserError
@@ -120,7 +127,8 @@ def deblur_command(
 
     deblurrer = load_image(model or "deblur", threads=threads, head="deblur", kind="deblur")
     for path in process_images(deblurrer, inputs, output, suffix="_deblurred", overwrite=overwrite, tile=tile,
-                               compare=compare, level=level, max_pixels=max_pixels):
+                               compare=compare, level=level, max_pixels=max_pixels,
+                               video=video_options(crf, codec, start, duration)):
         typer.echo(str(path))
 
 

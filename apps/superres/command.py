@@ -13,6 +13,7 @@ from typing import List, Optional
 
 import typer
 
+from gan_app.apps.video_options import CODEC, CRF, DURATION, START, video_options
 from gan_app.limits import DEFAULT_MAX_PIXELS
 
 MODEL_NAMES = ("psnr", "gan")
@@ -26,6 +27,8 @@ EPILOG = """Examples:
   gan-app upscale icon.png --model gan              # the GAN model: more texture, lower PSNR
 
   gan-app upscale scan.tif --tile 256 --max-pixels 200000000
+
+  gan-app upscale clip.mp4 --scale 2 --crf 20        # video (pip install 'gan-app[video]'), audio kept
 """
 
 
@@ -57,7 +60,7 @@ def resolve_model(model: str, scale: int | None, threads: int | None):
 
 
 def upscale_command(
-    inputs: Optional[List[str]] = typer.Argument(None, help="Image files, folders or globs."),
+    inputs: Optional[List[str]] = typer.Argument(None, help="Images, video clips, folders or globs."),
     scale: Optional[int] = typer.Option(None, "--scale", help="2 or 4 (default 4; a --model FILE brings its own)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (one input) or folder."),
     model: str = typer.Option("psnr", "--model", help="psnr (shipped, faithful), gan (shipped, more texture) or FILE.onnx."),
@@ -66,6 +69,10 @@ def upscale_command(
     compare: bool = typer.Option(False, "--compare", help="Also write a side-by-side bicubic|model PNG."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files."),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for ONNX Runtime."),
+    crf: int = CRF,
+    codec: Optional[str] = CODEC,
+    start: float = START,
+    duration: Optional[float] = DURATION,
 ) -> None:
     """Upscale photos x2 or x4 with a super-resolution model (ONNX Runtime, no torch needed)."""
     from gan_app.errors import UserError
@@ -77,7 +84,7 @@ def upscale_command(
         raise UserError(f"--scale must be 2, 3 or 4, got {scale}")
     onnx, factor = resolve_model(model, scale, threads)
     for path in process_images(onnx, inputs, output, suffix=f"_x{factor}", overwrite=overwrite, tile=tile,
-                               compare=compare, max_pixels=max_pixels):
+                               compare=compare, max_pixels=max_pixels, video=video_options(crf, codec, start, duration)):
         typer.echo(str(path))
 
 

@@ -21,13 +21,15 @@ from gan_app.limits import DEFAULT_MAX_PIXELS
 from gan_app.runtime.files import atomic_output
 from gan_app.runtime.images import image_format, read_image, side_by_side, to_unit, write_image
 from gan_app.runtime.session import OnnxModel
+from gan_app.runtime.video import VIDEO_SUFFIXES, VideoOptions, is_video, probe_size, process_video, video_format
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"}
+MEDIA_SUFFIXES = IMAGE_SUFFIXES | set(VIDEO_SUFFIXES)
 UNTILED_MAX_PIXELS = 16_000_000      # --tile 0 runs the whole image at once: activations scale with it
 
 
 def expand_inputs(inputs: list[str]) -> tuple[list[Path], bool]:
-    """(image files, single) from files, folders (their images, sorted) and glob patterns.
+    """(image and video files, single) from files, folders (their images and clips, sorted) and glob patterns.
 
     `single` is True when exactly one plain file was named, so `-o` may be a file name.
     """
@@ -35,9 +37,9 @@ def expand_inputs(inputs: list[str]) -> tuple[list[Path], bool]:
     for item in inputs:
         path = Path(item).expanduser()
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in MEDIA_SUFFIXES)
             if not found:
-                raise UserError(f"folder {path} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
+                raise UserError(f"folder {path} holds no images or videos ({', '.join(sorted(MEDIA_SUFFIXES))})")
             files.extend(found)
         elif path.is_file():
             files.append(path)
@@ -70,12 +72,15 @@ def _glob(pattern: Path) -> list[Path]:
     return sorted(p for p in root.glob(str(Path(*parts[first:]))) if p.is_file())
 
 
-def plan_outputs(files: list[Path], output: str | Path | None, single: bool, suffix: str, overwrite: bool) -> list[Path]:
+def plan_outputs(files: list[Path], output: str | Path | None, single: bool, suffix: str, overwrite: bool,
+                 compare: bool = False) -> list[Path]:
     """One output path per input, checked: no clashes, no silent overwrites, a writable folder.
 
     No `output`: `<stem><suffix><ext>` beside each input. `output` for a single input
-    with an image extension: that file. Otherwise `output` is a folder (created if
-    missing) that receives files under their input names.
+    with a file extension: that file. Otherwise `output` is a folder (created if
+    missing) that receives files under their input names. An image output needs an image
+    extension, a clip's a video one. `compare`: the `compare_path` companions are planned and
+    checked with them, so no output is written over another's before|after file.
     """
     if output is None:
         planned = [f.with_name(f"{f.stem}{suffix}{f.suffix}") for f in files]
@@ -85,8 +90,11 @@ def plan_outputs(files: list[Path], output: str | Path | None, single: bool, suf
             planned = [target]
         else:
             planned = [target / f.name for f in files]
-    for dest in planned:
-        image_format(dest)
+    for source, dest in zip(files, planned):
+        if is_video(source):
+            video_format(dest)
+        else:
+            image_format(dest)
     for folder in dict.fromkeys(p.parent for p in planned):
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -98,20 +106,25 @@ def plan_outputs(files: list[Path], output: str | Path | None, single: bool, suf
     inputs = {f.resolve() for f in files}
     seen: dict[Path, Path] = {}
     for source, dest in zip(files, planned):
-        real = dest.resolve()
-        if real in seen:
-            raise UserError(f"{seen[real]} and {source} would both be written to {dest}; use separate output folders")
-        seen[real] = source
-        if not overwrite and real in inputs:
-            raise UserError(f"output {dest} is an input file; refusing to overwrite it (pass --overwrite, or use -o / another suffix)")
-        if not overwrite and dest.exists():
-            raise UserError(f"output {dest} already exists; pass --overwrite to replace it")
+        for path in (dest, compare_path(dest)) if compare else (dest,):
+            real = path.resolve()
+            if real in seen:
+                raise UserError(f"{seen[real]} and {source} would both be written to {path}; use separate output folders")
+            seen[real] = source
+            if not overwrite and real in inputs:
+                raise UserError(f"output {path} is an input file; refusing to overwrite it (pass --overwrite, or use -o / another suffix)")
+            if not overwrite and path.exists():
+                raise UserError(f"output {path} already exists; pass --overwrite to replace it")
+    if compare and overwrite:
+        clobbered = inputs & {compare_path(p).resolve() for p in planned}
+        if clobbered:
+            raise UserError(f"the before|after file {sorted(clobbered)[0]} would replace an input; use -o OUTDIR")
     return planned
 
 
 def compare_path(output: Path) -> Path:
-    """Where the before|after PNG of `output` goes."""
-    return output.with_name(f"{output.stem}_compare.png")
+    """Where the before|after file of `output` goes: `<stem>_compare.png`, or `<stem>_compare<ext>` for a clip."""
+    return output.with_name(f"{output.stem}_compare{output.suffix if is_video(output) else '.png'}")
 
 
 def process_images(
@@ -125,27 +138,32 @@ def process_images(
     compare: bool = False,
     level: int = 1,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    video: VideoOptions | None = None,
+    progress: bool = True,
 ) -> list[Path]:
-    """Run `model` on every image named by `inputs`; returns the written output paths.
+    """Run `model` on every image and clip named by `inputs`; returns the written output paths.
 
     `compare=True` also writes `<output stem>_compare.png`: input (upscaled bicubic for
     scale > 1 models) beside the output. `level`: see `ImageModel.restore`, which every image goes
     through (the Python API's path). Every input's output size is checked against `max_pixels` from
-    its header before any work (a 74-byte PNG may declare 60000x60000).
+    its header before any work (a 74-byte PNG may declare 60000x60000). Clips are streamed frame by
+    frame (`gan_app.runtime.video`, options `video`; `progress`: a bar on stderr).
     """
     model = model if isinstance(model, ImageModel) else ImageModel(model)
     files, single = expand_inputs(inputs)
-    outputs = plan_outputs(files, output, single, suffix, overwrite)
-    if compare:
-        for dest in outputs:
-            extra = compare_path(dest)
-            if not overwrite and extra.exists():
-                raise UserError(f"output {extra} already exists; pass --overwrite to replace it")
+    outputs = plan_outputs(files, output, single, suffix, overwrite, compare)
+    video = video or VideoOptions()
+    if any(is_video(f) for f in files):
+        video.check()
     if max_pixels < 1:
         raise UserError(f"--max-pixels must be >= 1, got {max_pixels}")
     for source in files:  # header check: fail before any work on a non-image or an oversized one
         _check_header(source, model.scale, max_pixels, tile)
     for source, dest in zip(files, outputs):
+        if is_video(source):
+            process_video(model, source, dest, video, tile=tile, level=level, overwrite=overwrite,
+                          compare=compare_path(dest) if compare else None, progress=progress)
+            continue
         with pillow_pixel_limit(max_pixels):
             picture = read_image(source)
         result = model.restore(picture, tile=tile, level=level)
@@ -168,12 +186,17 @@ def pillow_pixel_limit(max_pixels: int):
 
 
 def _check_header(path: Path, scale: int, max_pixels: int, tile: int | None) -> None:
-    """Read only the header: a non-image, or an output over `max_pixels`, fails before any output is written."""
-    try:
-        with pillow_pixel_limit(10**12), Image.open(path) as opened:   # the size decides, not Pillow's warning
-            width, height = opened.size
-    except (OSError, ValueError, SyntaxError):
-        raise UserError(f"{path} is not an image Pillow can read (use PNG, JPEG, WebP, TIFF or BMP)") from None
+    """Read only the header: a non-image, or an output over `max_pixels`, fails before any output is written.
+
+    For a clip the bound is per frame (frames are streamed)."""
+    if is_video(path):
+        height, width = probe_size(path)
+    else:
+        try:
+            with pillow_pixel_limit(10**12), Image.open(path) as opened:   # the size decides, not Pillow's warning
+                width, height = opened.size
+        except (OSError, ValueError, SyntaxError):
+            raise UserError(f"{path} is not an image Pillow can read (use PNG, JPEG, WebP, TIFF or BMP)") from None
     pixels = width * height * scale * scale
     size = f"{width * scale}x{height * scale} ({pixels / 1e6:.0f} MP)"
     if pixels > max_pixels:
