@@ -18,7 +18,7 @@ from gan_app.errors import UserError
 from gan_app.head import GraphSpec
 from gan_app.limits import check_threads
 from gan_app.paths import find_model, model_card, shipped_model, user_model
-from gan_app.runtime.metadata import decode_metadata
+from gan_app.runtime.metadata import check_inputs_match, decode_metadata
 
 _NUMPY_DTYPES = {"float32": np.float32, "float16": np.float16, "int64": np.int64, "int32": np.int32}
 
@@ -110,9 +110,7 @@ def load_model(
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(f"{path} is not a readable ONNX model ({reason[:200]}); check the file or re-export it") from None
     spec, meta = decode_metadata(session.get_modelmeta().custom_metadata_map, str(path))
-    graph_inputs = {i.name for i in session.get_inputs()}
-    if graph_inputs != {i.name for i in spec.inputs}:
-        raise UserError(f"{path}: graph inputs {sorted(graph_inputs)} do not match its metadata; re-export the model")
+    check_inputs_match(spec, session.get_inputs(), str(path))
     return OnnxModel(path, session, spec, meta, _read_card(path), session.get_providers())
 
 
