@@ -17,6 +17,7 @@ import typer
 from gan_app import __version__
 from gan_app.errors import UserError, require_train_extra
 from gan_app.head import discover_heads, get_head
+from gan_app.signals import interrupt_exit, raise_on_termination
 
 EPILOG_TRAIN = """Examples:
 
@@ -155,15 +156,24 @@ def _optional_commands() -> list:
 
 
 def main() -> None:
-    """Console entry point: one-line errors, non-zero exit, never a traceback for user errors."""
+    """Console entry point: one-line errors, non-zero exit, never a traceback for user errors;
+    SIGTERM/SIGHUP clean up like Ctrl-C (no partial files; training saves a checkpoint)."""
+    raise_on_termination()
     try:
         build_app()()
     except UserError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        sys.exit(130)
+        code, message = interrupt_exit()
+        typer.echo(message, err=True)
+        sys.exit(code)
+    except SystemExit as exc:
+        if exc.code != 130:     # typer turns an interrupt inside a command into Exit(130)
+            raise
+        code, message = interrupt_exit()
+        typer.echo(message, err=True)
+        sys.exit(code)
 
 
 if __name__ == "__main__":
