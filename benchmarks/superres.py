@@ -1,11 +1,13 @@
 """Super-resolution benchmarks: quality on held-out photos, speed in ONNX Runtime.
 
-    python benchmarks/superres.py quality [--scale 4] [--psnr-model X.onnx] [--gan-model Y.onnx] [--crops docs/superres_crops.png]
+    python benchmarks/superres.py quality [--scale 4] [--split bicubic|realworld] [--psnr-model X.onnx]
+                                          [--gan-model Y.onnx] [--real-model Z.onnx] [--crops docs/superres_crops.png]
     python benchmarks/superres.py speed   [--model X.onnx]
 
 quality: PSNR/SSIM (RGB and Y, border crop = scale) and high-frequency energy ratio of
-bicubic, Lanczos, the PSNR model and the GAN model (the shipped ones by default; a
-missing GAN model is left out), on `gan_app.apps.superres.data.evaluation_pairs`.
+bicubic, Lanczos, the PSNR, GAN and real-world models (the shipped ones by default; a
+missing one is left out), on `gan_app.apps.superres.data.evaluation_pairs` of the split
+(`bicubic`: clean bicubic LR; `realworld`: blur, random downscaling filter, noise, JPEG).
 speed: 320x180 -> 1280x720 at x4, ONNX Runtime, 2 threads, median of 5 runs, the fast
 model vs SRGAN's SRResNet (16 blocks, 64 filters) exported in the same run.
 Each prints a table and writes benchmarks/results/superres_<part>.json.
@@ -36,7 +38,7 @@ def _shipped(model: str, scale: int) -> Path | None:
     return path if path.is_file() else None
 
 
-def _methods(scale: int, psnr_model: str | None, gan_model: str | None) -> dict:
+def _methods(scale: int, psnr_model: str | None, gan_model: str | None, real_model: str | None = None) -> dict:
     """name -> function (LR (h, w, 3) float) -> SR (h*s, w*s, 3) float in [0, 1]."""
     from PIL import Image
 
@@ -46,7 +48,7 @@ def _methods(scale: int, psnr_model: str | None, gan_model: str | None) -> dict:
 
     methods = {"bicubic": lambda lr: upscale_pil(lr, scale, Image.Resampling.BICUBIC),
                "lanczos": lambda lr: upscale_pil(lr, scale, Image.Resampling.LANCZOS)}
-    for name, given in (("psnr_model", psnr_model), ("gan_model", gan_model)):
+    for name, given in (("psnr_model", psnr_model), ("gan_model", gan_model), ("real_model", real_model)):
         path = Path(given) if given else _shipped(name.removesuffix("_model"), scale)
         if path is not None:
             model = load_model(path, threads=THREADS)
@@ -54,13 +56,14 @@ def _methods(scale: int, psnr_model: str | None, gan_model: str | None) -> dict:
     return methods
 
 
-def quality(scale: int, psnr_model: str | None, gan_model: str | None, crops: str | None) -> dict:
+def quality(scale: int, psnr_model: str | None, gan_model: str | None, crops: str | None,
+            split: str = "bicubic", real_model: str | None = None) -> dict:
     from gan_app.apps.superres.data import evaluation_pairs
     from gan_app.apps.superres.evaluate import PROTOCOL, score
 
-    methods = _methods(scale, psnr_model, gan_model)
+    methods = _methods(scale, psnr_model, gan_model, real_model)
     rows, outputs = [], []
-    for name, lr, hr in evaluation_pairs(scale):
+    for name, lr, hr in evaluation_pairs(scale, split=split):
         row, outs = {"image": name}, {}
         for method, fn in methods.items():
             outs[method] = fn(lr)
@@ -74,20 +77,22 @@ def quality(scale: int, psnr_model: str | None, gan_model: str | None, crops: st
     if "psnr_model" in methods:
         summary["psnr_model_gain_db"] = mean["psnr_model_psnr"] - mean["bicubic_psnr"]
         summary["psnr_model_gain_y_db"] = mean["psnr_model_psnr_y"] - mean["bicubic_psnr_y"]
+    if "real_model" in methods:
+        summary["real_model_gain_db"] = mean["real_model_psnr"] - mean["bicubic_psnr"]
     if "gan_model" in methods and "psnr_model" in methods:
         summary["gan_hf_closer_to_ground_truth"] = abs(mean["gan_model_hf_ratio"] - 1) < abs(mean["psnr_model_hf_ratio"] - 1)
     print(summary)
     if crops:
         crop_grid(outputs, scale, Path(crops))
-    result = {"protocol": PROTOCOL, "scale": scale, "models": {m: str(_model_path(m, scale, psnr_model, gan_model))
-                                                                 for m in methods if m.endswith("_model")},
+    paths = {"psnr_model": psnr_model, "gan_model": gan_model, "real_model": real_model}
+    result = {"protocol": PROTOCOL, "split": split, "scale": scale,
+              "models": {m: str(_model_path(m, scale, paths[m])) for m in methods if m.endswith("_model")},
               "table": table, "rows": rows, **summary}
-    write_json(f"superres_quality_x{scale}", result)
+    write_json(f"superres_quality_x{scale}" + ("" if split == "bicubic" else f"_{split}"), result)
     return result
 
 
-def _model_path(method: str, scale: int, psnr_model: str | None, gan_model: str | None) -> Path | None:
-    given = psnr_model if method == "psnr_model" else gan_model
+def _model_path(method: str, scale: int, given: str | None) -> Path | None:
     return Path(given) if given else _shipped(method.removesuffix("_model"), scale)
 
 
@@ -171,11 +176,13 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=4)
     parser.add_argument("--psnr-model", help="quality: a PSNR-trained .onnx (default: shipped)")
     parser.add_argument("--gan-model", help="quality: a GAN-trained .onnx (default: shipped, if any)")
+    parser.add_argument("--split", default="bicubic", help="quality: bicubic (clean) or realworld (blur, noise, JPEG)")
+    parser.add_argument("--real-model", help="quality: a real-world .onnx (default: shipped superres-x4-real, if any)")
     parser.add_argument("--crops", help="quality: also write the crop grid PNG here (e.g. docs/superres_crops.png)")
     parser.add_argument("--model", help="speed: the fast .onnx to time (default: shipped x4 PSNR model)")
     args = parser.parse_args()
     if args.part == "quality":
-        quality(args.scale, args.psnr_model, args.gan_model, args.crops)
+        quality(args.scale, args.psnr_model, args.gan_model, args.crops, args.split, args.real_model)
     else:
         speed(args.model)
 

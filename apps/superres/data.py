@@ -21,9 +21,9 @@ from gan_app.data.photos import offline_photos, training_photos
 from gan_app.data.ranges import to_unit_tensor
 from gan_app.errors import UserError
 
-from .degrade import bicubic_down, realistic_down
+from .degrade import PHOTO, bicubic_down, camera_down, realistic_down
 
-DEGRADATIONS = ("bicubic", "realistic")
+DEGRADATIONS = ("bicubic", "realistic", "photo")
 
 
 @dataclass
@@ -32,8 +32,9 @@ class SRDataConfig:
 
     path: str = "photos"         # "photos" (offline set, train split), an HR-only folder, or a folder with lr/ + hr/
     crop: int = 128              # HR training crop, multiple of the scale
-    degradation: str = "bicubic"  # bicubic | realistic (blur, noise, JPEG, second order; Real-ESRGAN style)
+    degradation: str = "bicubic"  # bicubic | realistic (Real-ESRGAN's second order) | photo (the same, milder ranges)
     epoch_size: int = 4096       # random crops per epoch (HR-only data)
+    wallpapers: bool = False     # "photos" also takes the wallpaper photographs (core.data.photos.WALLPAPERS)
 
 
 def _seeded() -> tuple[torch.Generator, np.random.Generator]:
@@ -65,6 +66,8 @@ def make_lr(hr: np.ndarray, scale: int, degradation: str, rng: np.random.Generat
         return bicubic_down(hr, scale)
     if degradation == "realistic":
         return realistic_down(hr, scale, rng)
+    if degradation == "photo":
+        return realistic_down(hr, scale, rng, PHOTO)
     raise UserError(f"unknown degradation {degradation!r}; use one of {', '.join(DEGRADATIONS)}")
 
 
@@ -119,7 +122,7 @@ def build_dataset(cfg: SRDataConfig, scale: int) -> Dataset:
     if cfg.degradation not in DEGRADATIONS:
         raise UserError(f"unknown degradation {cfg.degradation!r}; use one of {', '.join(DEGRADATIONS)}")
     if cfg.path == "photos":
-        return HROnlyDataset(training_photos(), cfg, scale)   # held-out photos never enter training
+        return HROnlyDataset(training_photos(wallpapers=cfg.wallpapers), cfg, scale)   # held-out photos never enter training
     root = Path(cfg.path).expanduser()
     if not root.is_dir():
         raise UserError(f"--data {cfg.path}: not a folder; pass a folder of HR photos or one with lr/ and hr/")
@@ -132,16 +135,26 @@ def build_dataset(cfg: SRDataConfig, scale: int) -> Dataset:
     return HROnlyDataset([load_rgb(p) for p in images], cfg, scale)
 
 
-def evaluation_pairs(scale: int, max_side: int = 512) -> list[tuple[str, np.ndarray, np.ndarray]]:
+EVAL_SPLITS = ("bicubic", "realworld")
+EVAL_SEED = 20_261_202   # the realworld split's degradations come from this stream only; training never uses it
+
+
+def evaluation_pairs(scale: int, max_side: int = 512, split: str = "bicubic") -> list[tuple[str, np.ndarray, np.ndarray]]:
     """Held-out photos: [(name, LR (h, w, 3), HR (h*scale, w*scale, 3))], float32 in [0, 1].
 
-    HR is the centre crop of at most `max_side` per side, cut to a multiple of `scale`;
-    LR is its bicubic downsample (`bicubic_down`, uint8 like an LR file). Deterministic.
+    HR is the centre crop of at most `max_side` per side, cut to a multiple of `scale`. LR:
+    `bicubic`: its bicubic downsample (`bicubic_down`, uint8 like an LR file); `realworld`:
+    `camera_down` with `CAMERA_EVAL` (blur sigma 0.4-1.6, random downscaling filter, noise
+    0.5-4/255, JPEG q55-90). Deterministic.
     """
+    if split not in EVAL_SPLITS:
+        raise UserError(f"unknown evaluation split {split!r}; use one of {', '.join(EVAL_SPLITS)}")
+    rng = np.random.default_rng(EVAL_SEED + scale)
     out = []
     for name, img in offline_photos("held_out"):
         h, w = (min(s, max_side) // scale * scale for s in img.shape[:2])
         y, x = (img.shape[0] - h) // 2, (img.shape[1] - w) // 2
         hr = np.ascontiguousarray(img[y:y + h, x:x + w])
-        out.append((name, bicubic_down(hr, scale).astype(np.float32) / 255.0, hr.astype(np.float32) / 255.0))
+        lr = bicubic_down(hr, scale) if split == "bicubic" else camera_down(hr, scale, rng)
+        out.append((name, lr.astype(np.float32) / 255.0, hr.astype(np.float32) / 255.0))
     return out

@@ -5,7 +5,12 @@
   share it, so the benchmark measures the degradation the model was trained for.
 - `realistic_down`: Real-ESRGAN's idea (Wang et al. 2021): the degradation chain
   blur -> random resize -> noise -> JPEG, applied twice (second order), then a final
-  resize to the LR size and JPEG. Blur kernels come from kornia (isotropic or
+  resize to the LR size and JPEG. `PHOTO` holds milder ranges (what phone and web photos
+  show: noise <= 8/255, JPEG >= q50) than Real-ESRGAN's defaults, which are sized for
+  heavily degraded web images.
+- `camera_down`: one pass of what a camera and a web upload do: blur the HR image, downscale
+  with a random filter, add sensor noise at the LR size, JPEG. The held-out `realworld`
+  benchmark split uses it with `CAMERA_EVAL`. Blur kernels come from kornia (isotropic or
   anisotropic Gaussian, rotated), JPEG from albumentations; noise and the random choices
   come from the numpy generator passed in, so a seeded run is exact.
 """
@@ -45,6 +50,23 @@ class RealisticParams:
     grey_noise_prob: float = 0.4
     jpeg: tuple[int, int] = (30, 95)
     second_order_prob: float = 0.8
+
+
+PHOTO = RealisticParams(sigma=(0.2, 2.0), sigma2=(0.2, 1.0), resize=(0.5, 1.5), noise=(0.5, 8.0),
+                        jpeg=(50, 95), second_order_prob=0.5)
+
+
+@dataclass(frozen=True)
+class CameraParams:
+    """Ranges of `camera_down` (uniform draws)."""
+
+    sigma: tuple[float, float] = (0.4, 1.6)        # HR blur std (lens, shake, demosaicing), px
+    noise: tuple[float, float] = (0.5, 4.0)        # LR Gaussian noise std, 0..255 scale
+    grey_noise_prob: float = 0.4                   # luminance-only noise
+    jpeg: tuple[int, int] = (55, 90)
+
+
+CAMERA_EVAL = CameraParams()
 
 
 def _gaussian_kernel(rng: np.random.Generator, sigma_range: tuple[float, float], size: int = 21) -> torch.Tensor:
@@ -109,4 +131,18 @@ def realistic_down(hr: np.ndarray, scale: int, rng: np.random.Generator, p: Real
         if order < orders - 1:
             img = _jpeg(img, p, rng)
     img = _jpeg(_resize(img, (h // scale, w // scale), rng).clamp(0, 1), p, rng)               # (1, 3, h, w)
+    return (img[0].permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
+
+
+def camera_down(hr: np.ndarray, scale: int, rng: np.random.Generator, p: CameraParams = CAMERA_EVAL) -> np.ndarray:
+    """(H, W, 3) uint8 HR -> (H // scale, W // scale, 3) uint8: blur, random-filter downscale, LR noise, JPEG."""
+    h, w = hr.shape[:2]
+    if h % scale or w % scale:
+        raise ValueError(f"HR size {w}x{h} is not a multiple of the scale {scale}")
+    img = torch.from_numpy(np.array(hr, copy=True)).permute(2, 0, 1)[None].float() / 255.0   # (1, 3, H, W)
+    img = _blur(img, _gaussian_kernel(rng, p.sigma))
+    img = _resize(img, (h // scale, w // scale), rng)                                         # (1, 3, h, w)
+    shape = (1, 1, *img.shape[2:]) if rng.uniform() < p.grey_noise_prob else img.shape
+    img = img + torch.from_numpy(rng.normal(0.0, rng.uniform(*p.noise) / 255.0, shape).astype(np.float32))
+    img = _jpeg(img.clamp(0, 1), RealisticParams(jpeg=p.jpeg), rng)
     return (img[0].permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)

@@ -9,6 +9,9 @@
   (pix2pix's L1:adversarial balance), a smaller critic and batch for CPUs; for machines
   without VGG weights (what the shipped GAN model was trained with here).
 - `realistic`: `pretrain` on the Real-ESRGAN-style second-order degradation.
+- `real`: the real-world x4 model (`superres-x4-real`): L1 on the second-order chain with photo
+  ranges (`degrade.PHOTO`), wallpaper photographs added, started from the shipped PSNR model
+  (`--set train.init_from=weights/superres/superres-x4-psnr.onnx`).
 - `paper`: ESRGAN's RRDBNet (23 blocks) on a DIV2K-style HR folder, GPU.
 - `tiny`: seconds on CPU, for tests.
 """
@@ -20,7 +23,7 @@ from gan_app.config import RunConfig, TrainConfig
 from .data import SRDataConfig
 from .model import SRModelConfig
 
-RECIPES = ("default", "pretrain", "psnr", "gan-l1", "realistic", "paper", "tiny")
+RECIPES = ("default", "pretrain", "psnr", "gan-l1", "realistic", "real", "paper", "tiny")
 
 
 def recipe(name: str) -> RunConfig:
@@ -46,6 +49,11 @@ def recipe(name: str) -> RunConfig:
     if name == "realistic":
         run = recipe("pretrain")
         run.data.degradation = "realistic"
+        return run
+    if name == "real":
+        run = recipe("pretrain")
+        run.data.degradation, run.data.wallpapers = "photo", True
+        run.train.lr_g, run.train.steps, run.train.decay_start = 2e-4, 6_000, 2_000   # ~1 h on 2 CPU cores
         return run
     if name == "paper":
         return RunConfig("superres", SRModelConfig(generator="rrdb", width=64, blocks=23, growth=32),
