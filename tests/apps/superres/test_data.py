@@ -98,3 +98,33 @@ def test_evaluation_pairs_are_held_out_and_scaled():
     assert {name for name, *_ in pairs} <= HELD_OUT
     for _, lr, hr in pairs:
         assert hr.shape == (lr.shape[0] * 4, lr.shape[1] * 4, 3) and hr.shape[0] <= 64
+
+
+def test_camera_degradation_pieces_do_what_they_claim():
+    from gan_app.apps.superres.degrade import CameraParams, _gaussian_kernel, _jpeg, camera_down, RealisticParams
+
+    kernel = _gaussian_kernel(np.random.default_rng(1), (0.4, 1.6))
+    assert abs(float(kernel.sum()) - 1) < 1e-5 and float(kernel.min()) >= 0
+    flat = np.full((64, 64, 3), 128, np.uint8)                 # blur, resize and JPEG keep a flat field: only noise is left
+    quiet = CameraParams(noise=(3.0, 3.0), grey_noise_prob=0.0, jpeg=(95, 95))
+    lr = camera_down(flat, 4, np.random.default_rng(2), quiet).astype(np.float64)
+    assert lr.shape == (16, 16, 3) and 2.0 < lr.std() < 4.0     # ~3/255 asked (JPEG q95 smooths a little)
+    texture = np.kron(np.random.default_rng(3).random((16, 16, 1)), np.ones((4, 4, 3)))   # grey: no chroma subsampling error
+    img = torch.from_numpy(texture).permute(2, 0, 1)[None].float()
+    lossy = _jpeg(img, RealisticParams(jpeg=(30, 30)), np.random.default_rng(4))
+    fine = _jpeg(img, RealisticParams(jpeg=(95, 95)), np.random.default_rng(4))
+    assert float((lossy - img).abs().mean()) > 2 * float((fine - img).abs().mean())   # lower quality, larger error
+    a, b = (camera_down(flat, 4, np.random.default_rng(5)) for _ in range(2))
+    assert np.array_equal(a, b)
+
+
+def test_realworld_split_is_seeded_and_differs_from_bicubic():
+    clean, real = evaluation_pairs(4, max_side=64), evaluation_pairs(4, max_side=64, split="realworld")
+    if not clean:
+        pytest.skip("offline photos unavailable")
+    assert [n for n, *_ in clean] == [n for n, *_ in real]
+    assert all(np.array_equal(c[2], r[2]) and not np.array_equal(c[1], r[1]) for c, r in zip(clean, real))
+    again = evaluation_pairs(4, max_side=64, split="realworld")
+    assert all(np.array_equal(r[1], g[1]) for r, g in zip(real, again))
+    with pytest.raises(UserError, match="unknown evaluation split"):
+        evaluation_pairs(4, split="jpeg")
