@@ -181,3 +181,20 @@ def test_camera_recipe_reproduces_the_opt_in_model_and_starts_from_the_default()
     grown = dataclasses.replace(HEAD.recipe("pretrain").model, scale_blocks=camera.model.scale_blocks,
                                 fft_weight=camera.model.fft_weight)
     assert grown == camera.model          # only identity-initialised blocks (and a loss term) are new
+
+
+def test_every_identity_initialised_block_starts_as_the_identity():
+    """InvertedResidual blocks (body and refine) are the identity at init, not only the zero head."""
+    import torch
+
+    from gan_app.apps.deblur.model import FastDeblurGenerator, InvertedResidual
+
+    x = torch.rand(2, 16, 12, 12)
+    torch.testing.assert_close(InvertedResidual(16, 2)(x), x, rtol=0, atol=0)
+    model = FastDeblurGenerator(width=16, blocks=2, levels=3, upsample="transpose", scale_blocks=2).eval()
+    blocks = [m for m in model.modules() if isinstance(m, InvertedResidual)]
+    assert len(blocks) == 2 + 2 * 2
+    for block in blocks:
+        channels = block.body[0].in_channels
+        y = torch.rand(1, channels, 8, 8)
+        torch.testing.assert_close(block(y), y, rtol=0, atol=0)
