@@ -25,7 +25,9 @@ EPILOG_EXPORT = """Examples:
 
 EPILOG_RUN = """Examples:
 
-  gan-app run deblur photo.jpg                      # -> photo_out.jpg
+  gan-app run deblur photo.jpg                      # -> photo_deblurred.jpg, as `gan-app deblur` names it
+
+  gan-app run upscale photo.jpg                     # a head's verb names it too: -> photo_x4.jpg
 
   gan-app run deblur shots/ -o restored/ --compare  # folders and globs; before|after PNGs
 
@@ -96,17 +98,21 @@ def register_run(app: typer.Typer) -> None:
         """Run an image-to-image head on images and video clips with ONNX Runtime."""
         from gan_app.errors import UserError
         from gan_app.api import ImageModel, resolve
+        from gan_app.head import Head, discover_heads, head_name
         from gan_app.runtime.batch import process_images
         from gan_app.runtime.session import load_model
 
+        head = head_name(head)
         onnx_model = load_model(resolve(model or head), threads=threads)
         if onnx_model.head != head:
             raise UserError(f"{onnx_model.path} is a {onnx_model.head!r} model, not {head!r}")
         if onnx_model.image_input() is None or len(onnx_model.spec.inputs) != 1:
             kinds = ", ".join(f"{i.name} ({i.kind})" for i in onnx_model.spec.inputs)
             raise UserError(f"head {head!r} takes {kinds}, not just an image; use {_own_command(head)}")
-        for path in process_images(ImageModel(onnx_model), inputs, output, overwrite=overwrite, tile=tile, compare=compare,
-                                   max_pixels=max_pixels, video=video_options(crf, codec, start, duration)):
+        entry = discover_heads().get(head)
+        suffix = ((entry.load() if entry is not None else None) or Head).output_suffix.format(scale=onnx_model.spec.scale)
+        for path in process_images(ImageModel(onnx_model), inputs, output, suffix=suffix, overwrite=overwrite, tile=tile,
+                                   compare=compare, max_pixels=max_pixels, video=video_options(crf, codec, start, duration)):
             typer.echo(str(path))
 
     app.command("run", help=run.__doc__, epilog=EPILOG_RUN)(run)

@@ -127,13 +127,12 @@ def resolve(name_or_path: str | Path) -> str | Path:
     text = str(name_or_path)
     if isinstance(name_or_path, Path) or text.lower().endswith(".onnx") or "/" in text or "\\" in text:
         return name_or_path
-    from gan_app.head import discover_heads
+    from gan_app.head import discover_heads, head_name
 
-    for name, entry in discover_heads().items():
-        head = entry.load()
-        if head is not None and text in (name, head.verb):
-            return head.default_model or name
-    return text
+    name = head_name(text)
+    entry = discover_heads().get(name)
+    head = entry.load() if entry is not None else None
+    return (head.default_model or name) if head is not None else text
 
 
 def load(name_or_path: str | Path = "deblur", *, threads: int | None = None,

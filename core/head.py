@@ -87,6 +87,9 @@ class Head:
     verb: str | None = None        # inference verb: `gan-app VERB INPUT` (None: only `gan-app run NAME`)
     summary: str = ""
     default_model: str | None = None  # the shipped/user model `gan-app run NAME` uses (None: the one named like the head)
+    # What the image verbs (its own and `gan-app run NAME`) add to an input's stem: `photo.jpg` ->
+    # `photo<suffix>.jpg`, the input's extension kept. `{scale}` is the model's scale.
+    output_suffix: str = "_out"
     base: str | None = None        # for a named model (see `named`): the head it was trained with
     # Lazy references (imported on first use, so this module stays torch-free), relative to the
     # head's package: "module" or "module:attribute", e.g. ".model:DeblurModelConfig". A head
@@ -300,6 +303,19 @@ def discover_heads() -> dict[str, HeadEntry]:
     for entry in _builtin_entries() + _entry_point_entries() + _user_model_entries():
         heads.setdefault(entry.name, entry)
     return heads
+
+
+def head_name(name: str) -> str:
+    """The registry name of the head called `name` or whose verb is `name` (`upscale` -> `superres`);
+    `name` itself when no installed head answers to it (a model's own metadata may still name it)."""
+    heads = discover_heads()
+    if name in heads:
+        return name
+    for key, entry in heads.items():
+        head = entry.load()
+        if head is not None and head.verb == name:
+            return key
+    return name
 
 
 def get_head(name: str) -> Head:

@@ -14,7 +14,7 @@ from gan_app.head import GraphInput, GraphSpec, Head
 
 EPILOG = """Examples:
 
-  gan-app deblur photo.jpg                      # writes photo_deblurred.png
+  gan-app deblur photo.jpg                      # writes photo_deblurred.jpg (the input's format)
 
   gan-app deblur shots/ -o sharp/ --compare     # a folder; side-by-side before|after PNGs
 
@@ -29,6 +29,7 @@ EPILOG = """Examples:
 class DeblurHead(Head):
     name = "deblur"
     verb = "deblur"
+    output_suffix = "_deblurred"
     summary = "Remove camera-shake and motion blur (DeblurGAN-style)."
     recipes_ref = ".recipes"
     model_config_ref = ".model:DeblurModelConfig"
@@ -126,7 +127,7 @@ def deblur_command(
         raise UserError("no input given; pass image files, folders or globs (or --example)")
 
     deblurrer = load_image(model or "deblur", threads=threads, head="deblur", kind="deblur")
-    for path in process_images(deblurrer, inputs, output, suffix="_deblurred", overwrite=overwrite, tile=tile,
+    for path in process_images(deblurrer, inputs, output, suffix=HEAD.output_suffix, overwrite=overwrite, tile=tile,
                                compare=compare, level=level, max_pixels=max_pixels,
                                video=video_options(crf, codec, start, duration)):
         typer.echo(str(path))

@@ -78,12 +78,14 @@ def upscale_command(
     from gan_app.errors import UserError
     from gan_app.runtime.batch import process_images
 
+    from .head import HEAD
+
     if not inputs:
         raise UserError("no input given; pass image files, folders or globs")
-    if scale is not None and scale not in (2, 3, 4):
-        raise UserError(f"--scale must be 2, 3 or 4, got {scale}")
+    if scale is not None and scale not in (2, 4):
+        raise UserError(f"--scale must be 2 or 4 (the shipped models), got {scale}; a --model FILE brings its own scale")
     onnx, factor = resolve_model(model, scale, threads)
-    for path in process_images(onnx, inputs, output, suffix=f"_x{factor}", overwrite=overwrite, tile=tile,
+    for path in process_images(onnx, inputs, output, suffix=HEAD.output_suffix.format(scale=factor), overwrite=overwrite, tile=tile,
                                compare=compare, max_pixels=max_pixels, video=video_options(crf, codec, start, duration)):
         typer.echo(str(path))
 

@@ -11,6 +11,7 @@ from gan_app.head import GraphInput, GraphSpec, Head
 class SuperResHead(Head):
     name = "superres"
     verb = "upscale"
+    output_suffix = "_x{scale}"
     summary = "Upscale photos x2/x4 (SRGAN/ESRGAN-style super-resolution)."
     default_model = "superres-x4-psnr"   # `gan-app run superres`; `gan-app upscale --model gan|--scale 2` picks the others
     recipes_ref = ".recipes"

@@ -94,7 +94,8 @@ def test_upscale_refusals_write_nothing(trained, tmp_path, monkeypatch):
     cases = [
         (["--scale", "2"], "upscales x4, not x2; pass --scale 4"),
         (["--max-pixels", "1000"], "over --max-pixels 1000"),
-        (["--scale", "5"], "--scale must be 2, 3 or 4"),
+        (["--scale", "5"], "--scale must be 2 or 4"),
+        (["--scale", "3"], "--scale must be 2 or 4"),
     ]
     for extra, message in cases:
         res = _upscale(str(src), "--model", onnx_path, "-o", str(out), *extra)

@@ -39,3 +39,17 @@ def test_run_refuses_other_heads_and_non_image_models(exported, photo, tmp_path)
     assert isinstance(result.exception, UserError)
     assert "takes z (latent), label (label), not just an image; use its own command" in str(result.exception)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png"]
+
+
+def test_verbs_name_heads_and_outputs_follow_one_rule(photo, tmp_path):
+    """`run` takes a head's verb too, and names outputs as the head's own verb does (input format kept)."""
+    from gan_app.apps.cli import build_app
+
+    src = tmp_path / "p.jpg"
+    Image.fromarray(photo[:24, :32]).save(src)
+    for args, name in ((["run", "upscale"], "p_x4.jpg"), (["upscale"], "p_x4.jpg"),
+                       (["run", "deblur"], "p_deblurred.jpg"), (["deblur"], "p_deblurred.jpg")):
+        result = CliRunner().invoke(build_app(), [*args, str(src), "--overwrite"])
+        assert result.exit_code == 0, result.output
+        assert result.output.strip() == str(tmp_path / name)
+    assert Image.open(tmp_path / "p_x4.jpg").size == (128, 96)
