@@ -16,6 +16,7 @@ import typer
 
 from gan_app import __version__
 from gan_app.errors import UserError, require_train_extra
+from gan_app.apps.help_text import verbatim
 from gan_app.head import discover_heads, get_head
 from gan_app.signals import interrupt_exit, raise_on_termination
 
@@ -116,6 +117,9 @@ def build_app() -> typer.Typer:
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
+        # Plain help: typer's rich panels print every flag as `--resume <bool>` (its plain formatter
+        # leaves flags bare), and plain text pipes cleanly.
+        rich_markup_mode=None,
     )
 
     @app.callback()
@@ -125,12 +129,12 @@ def build_app() -> typer.Typer:
         """gan-app: image-to-image GANs."""
 
     app.command("heads", help="List heads, their inference verb and shipped weights.")(_heads_command)
-    app.command("train", help=_train_command.__doc__, epilog=EPILOG_TRAIN)(_train_command)
+    app.command("train", help=_train_command.__doc__, epilog=verbatim(EPILOG_TRAIN))(_train_command)
     for register in _optional_commands():
         register(app)
     for entry in discover_heads().values():
         for verb, command in _head_commands(entry):
-            app.command(verb, help=command.__doc__, epilog=getattr(command, "epilog", None))(command)
+            app.command(verb, help=command.__doc__, epilog=verbatim(getattr(command, "epilog", None)))(command)
     return app
 
 

@@ -11,6 +11,7 @@ from typing import Callable, List, Optional
 
 import typer
 
+from gan_app.apps.help_text import verbatim
 from gan_app.apps.video_options import CODEC, CRF, DURATION, START, video_options
 from gan_app.limits import DEFAULT_MAX_PIXELS
 
@@ -74,7 +75,7 @@ def register_export(app: typer.Typer) -> None:
             typer.echo(f"installed user model {card['head']!r} at {path}; run it with `gan-app run {card['head']} IMAGE` "
                        f"(`gan-app heads` lists it); to remove it: rm {path} {model_card(path)}")
 
-    app.command("export", help=export.__doc__, epilog=EPILOG_EXPORT)(export)
+    app.command("export", help=export.__doc__, epilog=verbatim(EPILOG_EXPORT))(export)
 
 
 def register_run(app: typer.Typer) -> None:
@@ -115,7 +116,7 @@ def register_run(app: typer.Typer) -> None:
                                    compare=compare, max_pixels=max_pixels, video=video_options(crf, codec, start, duration)):
             typer.echo(str(path))
 
-    app.command("run", help=run.__doc__, epilog=EPILOG_RUN)(run)
+    app.command("run", help=run.__doc__, epilog=verbatim(EPILOG_RUN))(run)
 
 
 def _own_command(head: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from typing import Any
 
 from gan_app.config import RunConfig
@@ -40,7 +42,7 @@ class ConditionalHead(Head):
         m = run.model
         data = load_split(run.data, "train" if split == "train" else "test", m.channels, m.resolution)
         for note in data.notes:
-            print(note)
+            print(note, file=sys.stderr)
         if len(data.class_names) != m.num_classes:
             raise UserError(f"{run.data.path} has {len(data.class_names)} classes but the model is built for "
                             f"{m.num_classes}; pass --set model.num_classes={len(data.class_names)}")

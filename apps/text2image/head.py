@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from typing import Any
 
 from gan_app.config import RunConfig
@@ -36,7 +38,7 @@ class Text2ImageHead(Head):
 
         data = load_split(run.data, split, run.model.resolution)
         for note in data.notes:
-            print(note)
+            print(note, file=sys.stderr)
         return CaptionedDataset(data, vocabulary_for(run.model, data.captions if split == "train" else None))
 
     def prepare(self, run: RunConfig, generator: Any, discriminator: Any, dataset: Any) -> None:
@@ -55,7 +57,7 @@ class Text2ImageHead(Head):
                 discriminator.matcher.load_state_dict(result.image_encoder.state_dict())
                 discriminator.match_log_scale.fill_(result.log_scale)
         print(f"text encoder pretrained for {steps} steps: contrastive loss {result.loss:.3f}, "
-              f"in-batch caption->image retrieval {result.retrieval_accuracy:.2f}; frozen for the GAN")
+              f"in-batch caption->image retrieval {result.retrieval_accuracy:.2f}; frozen for the GAN", file=sys.stderr)
 
     def objective(self, run: RunConfig) -> Any:
         from .objective import Text2ImageObjective
