@@ -57,6 +57,21 @@ def _heads_command() -> None:
             typer.echo(f"{'':<14} recipes: {', '.join(head.recipes)}  (gan-app train {name} --recipe NAME)")
 
 
+def _models_command() -> None:
+    """List every model each head can run: shipped weights and user models, the default marked."""
+    from gan_app.api import resolve
+    from gan_app.paths import find_model, models_of
+
+    for name, entry in sorted(discover_heads().items()):
+        head = entry.load()
+        if head is None:
+            continue
+        default = find_model(str(resolve(name)))
+        for model, path, kind in models_of(name):
+            mark = "default" if default is not None and path == default else ""
+            typer.echo(f"{name:<12} {model:<24} {kind:<8} {mark:<8} {path}")
+
+
 def _train_command(
     head: str = typer.Argument(..., help="Head name, see `gan-app heads`."),
     data: Optional[str] = typer.Option(None, "--data", help="Training data (folder, or a named dataset the head knows)."),
@@ -129,6 +144,8 @@ def build_app() -> typer.Typer:
         """gan-app: image-to-image GANs."""
 
     app.command("heads", help="List heads, their inference verb and shipped weights.")(_heads_command)
+    app.command("models", help="List the models of every head (for --model NAME; short names work: "
+                               "`--model camera` is deblur-v1-camera).")(_models_command)
     app.command("train", help=_train_command.__doc__, epilog=verbatim(EPILOG_TRAIN))(_train_command)
     for register in _optional_commands():
         register(app)

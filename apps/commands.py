@@ -104,7 +104,7 @@ def register_run(app: typer.Typer) -> None:
         from gan_app.runtime.session import load_model
 
         head = head_name(head)
-        onnx_model = load_model(resolve(model or head), threads=threads)
+        onnx_model = load_model(resolve(model or head, head), threads=threads)
         if onnx_model.head != head:
             raise UserError(f"{onnx_model.path} is a {onnx_model.head!r} model, not {head!r}")
         if onnx_model.image_input() is None or len(onnx_model.spec.inputs) != 1:

@@ -122,14 +122,36 @@ class ImageModel:
         return dataclasses.replace(picture, mode=mode, icc_profile=None)  # a grey ICC profile does not describe colour
 
 
-def resolve(name_or_path: str | Path) -> str | Path:
-    """What `name_or_path` loads: a head name or verb gives that head's default model, anything else as given."""
+def _path_like(name_or_path: str | Path) -> bool:
     text = str(name_or_path)
-    if isinstance(name_or_path, Path) or text.lower().endswith(".onnx") or "/" in text or "\\" in text:
+    return isinstance(name_or_path, Path) or text.lower().endswith(".onnx") or "/" in text or "\\" in text
+
+
+def _head_model(head: str, name: str) -> Path:
+    """The model `name` of `head` (short names allowed, see `paths.find_head_model`), or a UserError
+    listing that head's models."""
+    from gan_app.paths import find_head_model, models_of
+
+    path = find_head_model(head, name)
+    if path is None:
+        names = ", ".join(n for n, _, _ in models_of(head)) or "none installed"
+        raise UserError(f"no {head} model called {name!r}; {head} models: {names} (`gan-app models` lists them), "
+                        "or pass a FILE.onnx")
+    return path
+
+
+def resolve(name_or_path: str | Path, head: str | None = None) -> str | Path:
+    """What `name_or_path` loads: a path as given; a head name or verb gives that head's default model;
+    with `head` set, any other name is one of that head's models (short names allowed, a UserError
+    listing them otherwise); without, a shipped or user model name as given."""
+    text = str(name_or_path)
+    if _path_like(name_or_path):
         return name_or_path
     from gan_app.head import discover_heads, head_name
 
     name = head_name(text)
+    if head is not None and name != head_name(head):
+        return _head_model(head, text)
     entry = discover_heads().get(name)
     head = entry.load() if entry is not None else None
     return (head.default_model or name) if head is not None else text
@@ -159,7 +181,7 @@ def load_image(name_or_path: str | Path, *, threads: int | None = None, provider
                head: str | None = None, kind: str | None = None) -> ImageModel:
     """An `ImageModel` (what the CLI's image verbs use); `head` set: refuse another head's model
     (`kind` names the task in the message, e.g. "deblur")."""
-    image_model = ImageModel(load_model(resolve(name_or_path), threads=threads, providers=providers))
+    image_model = ImageModel(load_model(resolve(name_or_path, head), threads=threads, providers=providers))
     if head is not None:
         image_model.require_head(head, kind or head)
     return image_model

@@ -72,3 +72,31 @@ def find_model(name: str) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+def models_of(head: str) -> list[tuple[str, Path, str]]:
+    """(name, path, "shipped" | "user") of every model of `head`: the shipped ONNX files in
+    `weights/<head>/` (not their `.int8`/`.fp16`/`.text` companions) and the user models whose card
+    names `head` as their head or base head. Only JSON cards are read."""
+    import json
+
+    found = [(p.stem, p, "shipped") for p in sorted((weights_root() / head).glob("*.onnx")) if "." not in p.stem]
+    for card in sorted(user_models_dir().glob("*.json")):
+        try:
+            data = json.loads(card.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        onnx = card.with_suffix(".onnx")
+        if isinstance(data, dict) and head in (data.get("head"), data.get("base_head")) and onnx.is_file():
+            found.append((onnx.stem, onnx, "user"))
+    return found
+
+
+def find_head_model(head: str, name: str) -> Path | None:
+    """The model `name` of `head`, also by its short name: `camera` -> `deblur-v1-camera`, `x2-psnr` ->
+    `superres-x2-psnr` (tried as NAME, HEAD-NAME, HEAD-v1-NAME); None when none exists."""
+    for candidate in (name, f"{head}-{name}", f"{head}-v1-{name}"):
+        path = find_model(candidate)
+        if path is not None:
+            return path
+    return None

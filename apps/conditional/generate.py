@@ -95,7 +95,7 @@ def generate_command(
     from gan_app.api import resolve
     from gan_app.runtime.session import load_model
 
-    onnx = load_model(resolve(model or "conditional"), threads=threads)
+    onnx = load_model(resolve(model or "conditional", "conditional"), threads=threads)
     if onnx.head != "conditional":
         raise UserError(f"{onnx.path} is a {onnx.head!r} model; `gan-app generate` needs a conditional one")
     generator = ClassConditionalGenerator(onnx)

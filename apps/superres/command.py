@@ -41,7 +41,7 @@ def resolve_model(model: str, scale: int | None, threads: int | None):
     """(ImageModel, scale): a shipped `psnr`/`gan` model at `scale` (default 4), or an .onnx path."""
     from gan_app.errors import UserError
     from gan_app.paths import shipped_model
-    from gan_app.api import load_image
+    from gan_app.api import load_image, resolve
 
     if model in MODEL_NAMES:
         wanted = scale or 4
@@ -52,7 +52,7 @@ def resolve_model(model: str, scale: int | None, threads: int | None):
             raise UserError(f"no shipped x{wanted} {model} model (looked for {path.name}); shipped: "
                             f"{', '.join(present) or 'none'}; pass --scale/--model accordingly or --model FILE.onnx")
     else:
-        path = Path(model)
+        path = Path(resolve(model, "superres"))   # a FILE.onnx or a model name (`gan-app models`), e.g. x2-psnr
     upscaler = load_image(path, threads=threads, head="superres", kind="super-resolution")
     if scale is not None and upscaler.scale != scale:
         raise UserError(f"{path.name} upscales x{upscaler.scale}, not x{scale}; pass --scale {upscaler.scale} or another model")
@@ -63,7 +63,7 @@ def upscale_command(
     inputs: Optional[List[str]] = typer.Argument(None, help="Images, video clips, folders or globs."),
     scale: Optional[int] = typer.Option(None, "--scale", help="2 or 4 (default 4; a --model FILE brings its own)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (one input) or folder."),
-    model: str = typer.Option("psnr", "--model", help="psnr (shipped, faithful), gan (shipped, more texture) or FILE.onnx."),
+    model: str = typer.Option("psnr", "--model", help="psnr (shipped, faithful), gan (shipped, more texture), a model name (`gan-app models`) or FILE.onnx."),
     tile: Optional[int] = typer.Option(None, "--tile", help="Tile size in input px (0: never tile; default: automatic)."),
     max_pixels: int = typer.Option(DEFAULT_MAX_PIXELS, "--max-pixels", help="Largest output allowed, in pixels."),
     compare: bool = typer.Option(False, "--compare", help="Also write a side-by-side bicubic|model PNG."),

@@ -100,7 +100,7 @@ def text2img_command(
     from gan_app.api import resolve
     from gan_app.runtime.session import load_model
 
-    onnx = load_model(resolve(model or "text2image"), threads=threads)
+    onnx = load_model(resolve(model or "text2image", "text2image"), threads=threads)
     if onnx.head != "text2image":
         raise UserError(f"{onnx.path} is a {onnx.head!r} model; `gan-app text2img` needs a text2image one")
     generator = TextToImageGenerator(onnx, threads=threads)

@@ -53,3 +53,21 @@ def test_verbs_name_heads_and_outputs_follow_one_rule(photo, tmp_path):
         assert result.exit_code == 0, result.output
         assert result.output.strip() == str(tmp_path / name)
     assert Image.open(tmp_path / "p_x4.jpg").size == (128, 96)
+
+
+def test_models_are_named_one_way_in_every_verb(photo, tmp_path):
+    """`--model` takes a model's full or short name in every verb; a wrong one lists the head's models."""
+    from gan_app.apps.cli import build_app
+
+    src = tmp_path / "p.png"
+    Image.fromarray(photo[:24, :32]).save(src)
+    runner = CliRunner()
+    listed = runner.invoke(build_app(), ["models"])
+    assert listed.exit_code == 0 and "deblur-v1-camera" in listed.output and "superres-x2-psnr" in listed.output
+    for args in (["deblur", "--model", "camera"], ["deblur", "--model", "deblur-v1-camera"],
+                 ["run", "deblur", "--model", "camera"], ["upscale", "--model", "x2-psnr"]):
+        result = runner.invoke(build_app(), [*args, str(src), "-o", str(tmp_path / "o.png"), "--overwrite"])
+        assert result.exit_code == 0, (args, result.output)
+    assert Image.open(tmp_path / "o.png").size == (64, 48)          # the last one upscaled x2
+    wrong = runner.invoke(build_app(), ["deblur", "--model", "gan", str(src)])
+    assert isinstance(wrong.exception, UserError) and "deblur-v1-camera" in str(wrong.exception)
