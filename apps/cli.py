@@ -72,6 +72,19 @@ def _models_command() -> None:
             typer.echo(f"{name:<12} {model:<24} {kind:<8} {mark:<8} {path}")
 
 
+def _check_run(head, run) -> None:
+    """The checks `fit` makes before any work (fields, model builder, loss, device, AMP), so a
+    `--dry-run` never prints a config that training would reject."""
+    from gan_app.losses.adversarial import get_game
+    from gan_app.train.devices import pick_device, resolve_amp
+    from gan_app.train.loop import check_run_config, check_train_config
+
+    check_train_config(run.train)
+    check_run_config(head, run)
+    get_game(run.train.loss)
+    resolve_amp(run.train.amp, pick_device(run.train.device))
+
+
 def _train_command(
     head: str = typer.Argument(..., help="Head name, see `gan-app heads`."),
     data: Optional[str] = typer.Option(None, "--data", help="Training data (folder, or a named dataset the head knows)."),
@@ -88,7 +101,6 @@ def _train_command(
 ) -> None:
     """Train a head with the one GAN engine (single process, or several with torchrun)."""
     require_train_extra("`gan-app train`")
-    from gan_app.build import check_model_config
     from gan_app.config import apply_overrides, to_dict
     from gan_app.head import check_model_name
     from gan_app.train.loop import fit
@@ -112,7 +124,7 @@ def _train_command(
             raise UserError(f"head {h.name!r} does not name its models (its model config has no `name`); drop --name")
         overrides.append(f"model.name={name}")
     apply_overrides(run, overrides)
-    check_model_config(h, run.model)  # e.g. an unknown model.generator: one line, before --dry-run prints it
+    _check_run(h, run)  # everything `fit` would refuse, one line, before --dry-run prints the config
     if h.model_name(run) != h.name:
         check_model_name(h.model_name(run), h.name)
     if dry_run:

@@ -1,0 +1,31 @@
+"""`gan-app train --dry-run` validates what training would, before printing the config."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from gan_app.apps.cli import build_app
+from gan_app.errors import UserError
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--set", "train.loss=wgangp"], "unknown adversarial loss 'wgangp'"),
+    (["--set", "train.amp=fp8"], "unknown amp mode 'fp8'"),
+    (["--device", "tpu"], "unknown device 'tpu'"),
+    (["--set", "train.amp=fp16", "--device", "cpu"], "amp fp16 needs a CUDA GPU"),
+    (["--set", "model.generator=nosuch"], "model.generator"),
+    (["--set", "train.decay_start=99", "--set", "train.lr_schedule=linear"], "decay_start"),
+])
+def test_dry_run_refuses_what_fit_would(args, message):
+    result = CliRunner().invoke(build_app(), ["train", "deblur", "--recipe", "tiny", *args, "--dry-run"])
+    assert isinstance(result.exception, UserError) and message in str(result.exception), result.output
+    assert "{" not in result.output           # nothing printed as if it were a valid config
+
+
+def test_dry_run_prints_the_resolved_config():
+    result = CliRunner().invoke(build_app(), ["train", "deblur", "--recipe", "tiny", "--steps", "7", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["train"]["steps"] == 7
