@@ -15,7 +15,7 @@ import numpy as np
 
 from gan_app.errors import UserError
 
-from .tokens import Vocabulary, words
+from .tokens import FUNCTION_WORDS, Vocabulary, words
 
 KEY_VOCAB = "gan_app.text_vocabulary"
 KEY_HEAD = "gan_app.head"
@@ -53,9 +53,10 @@ class TextEncoderSession:
                 raise UserError("the caption is empty (no words); describe the image, e.g. \"a small red circle at the top left\"")
         encoded = self.vocab.encode(captions)
         for text, unknown, cut, row in zip(captions, encoded.unknown, encoded.truncated, encoded.tokens):
-            if not row.any():
-                known = ", ".join(sorted(self.vocab.pieces))
-                raise UserError(f"none of the words in {text!r} are known to this model; it knows: {known}")
+            if not any(w in self.vocab.pieces and w not in FUNCTION_WORDS for w in words(text)):
+                known = ", ".join(sorted(w for w in self.vocab.pieces if w not in FUNCTION_WORDS))
+                raise UserError(f"none of the words in {text!r} that say what to draw are known to this model; "
+                                f"it knows: {known}")
             if unknown:
                 warn(f"note: unknown word(s) ignored in {text!r}: {', '.join(unknown)}")
             if cut:

@@ -17,6 +17,9 @@ import numpy as np
 
 PAD = 0
 _WORD = re.compile(r"[a-z0-9]+")
+# Words that say nothing about what to draw: a caption made of these alone (plus unknown words)
+# would be rendered from "the" or "a", so it is refused instead (English function words).
+FUNCTION_WORDS = frozenset("a an and at by for in into is it its of on or placed that the there this to with".split())
 
 
 def words(text: str) -> list[str]:

@@ -46,6 +46,8 @@ def test_text_session_refuses_empty_and_unknown_captions_and_notes_the_rest(expo
         text.tokens(["  ...  "])
     with pytest.raises(UserError, match="none of the words"):
         text.tokens(["zebra giraffe"])
+    with pytest.raises(UserError, match="that say what to draw"):   # known function words alone say nothing
+        text.tokens(["the purple hexagon"])
     notes = []
     text.tokens(["a red zebra " + "circle " * 30], warn=notes.append)
     assert "zebra" in notes[0] and "cut off" in notes[1]
