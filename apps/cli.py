@@ -72,6 +72,21 @@ def _models_command() -> None:
             typer.echo(f"{name:<12} {model:<24} {kind:<8} {mark:<8} {path}")
 
 
+def _data_path(head, data: str) -> str:
+    """`--data` as the head's data.path: `builtin:NAME` is the built-in set NAME; a bare built-in name
+    that is also a folder here is ambiguous and refused (which one the user meant cannot be told)."""
+    names = head.builtin_data()
+    if data.startswith("builtin:"):
+        name = data.removeprefix("builtin:")
+        if name not in names:
+            raise UserError(f"head {head.name!r} has no built-in data set {name!r}; built-in: {', '.join(names) or 'none'}")
+        return name
+    if data in names and Path(data).exists():
+        raise UserError(f"--data {data} is both the built-in set and the folder ./{data}; pass ./{data} for the "
+                        f"folder or builtin:{data} for the built-in set")
+    return data
+
+
 def _check_run(head, run) -> None:
     """The checks `fit` makes before any work (fields, model builder, loss, device, AMP), so a
     `--dry-run` never prints a config that training would reject."""
@@ -112,7 +127,7 @@ def _train_command(
     run = h.recipe(recipe)
     overrides = list(set_)
     if data is not None:
-        overrides.insert(0, f"data.path={data}")
+        overrides.insert(0, f"data.path={_data_path(h, data)}")
     if steps is not None:
         overrides.append(f"train.steps={steps}")
     if device is not None:

@@ -170,6 +170,10 @@ class Head:
         """A typer command function for `gan-app <verb>` (torch-free), or None."""
         return None
 
+    def builtin_data(self) -> tuple[str, ...]:
+        """Names `--data` takes for the head's built-in sets (`photos`, `shapes`, ...), besides folders."""
+        return ()
+
     def api(self, onnx: Any, *, threads: int | None = None) -> Any:
         """The Python API object for an exported model of this head (`gan_app.load`): the head's
         `api_ref` factory when set, else a `gan_app.api.ImageModel` (image-to-image heads)."""

@@ -20,6 +20,10 @@ class ConditionalHead(Head):
     data_config_ref = ".data:ConditionalDataConfig"
     api_ref = ".generate:ClassConditionalGenerator"
 
+    def builtin_data(self) -> tuple[str, ...]:
+        from .data import NAMED
+        return ("shapes", *NAMED)
+
     def graph(self, model_cfg: Any) -> GraphSpec:
         names = list(model_cfg.class_names) or [str(i) for i in range(model_cfg.num_classes)]
         return GraphSpec(inputs=(GraphInput("z", "latent", ("B", model_cfg.z_dim)),

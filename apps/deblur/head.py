@@ -35,6 +35,9 @@ class DeblurHead(Head):
     model_config_ref = ".model:DeblurModelConfig"
     data_config_ref = ".data:DeblurDataConfig"
 
+    def builtin_data(self) -> tuple[str, ...]:
+        return ("photos",)
+
     def graph(self, model_cfg: Any) -> GraphSpec:
         from .model import size_multiple
         return GraphSpec(inputs=(GraphInput("image", "image", ("B", 3, "H", "W")),), value_range=(0.0, 1.0),

@@ -18,6 +18,9 @@ class SuperResHead(Head):
     model_config_ref = ".model:SRModelConfig"
     data_config_ref = ".data:SRDataConfig"
 
+    def builtin_data(self) -> tuple[str, ...]:
+        return ("photos",)
+
     def graph(self, model_cfg: Any) -> GraphSpec:
         return GraphSpec(inputs=(GraphInput("image", "image", ("B", 3, "H", "W")),), value_range=(0.0, 1.0),
                          channels=3, scale=model_cfg.scale, size_multiple=1)

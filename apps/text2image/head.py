@@ -19,6 +19,9 @@ class Text2ImageHead(Head):
     data_config_ref = ".data:Text2ImageDataConfig"
     api_ref = ".generate:TextToImageGenerator"
 
+    def builtin_data(self) -> tuple[str, ...]:
+        return ("shapes",)
+
     def graph(self, model_cfg: Any) -> GraphSpec:
         """The generator graph: (z, text embedding) -> image; the text encoder ships as `<stem>.text.onnx`."""
         return GraphSpec(inputs=(GraphInput("z", "latent", ("B", model_cfg.z_dim)),

@@ -29,3 +29,16 @@ def test_dry_run_prints_the_resolved_config():
     result = CliRunner().invoke(build_app(), ["train", "deblur", "--recipe", "tiny", "--steps", "7", "--dry-run"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["train"]["steps"] == 7
+
+
+def test_a_built_in_set_name_that_is_also_a_folder_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "photos").mkdir()
+    runner = CliRunner()
+    ambiguous = runner.invoke(build_app(), ["train", "deblur", "--recipe", "tiny", "--data", "photos", "--dry-run"])
+    assert isinstance(ambiguous.exception, UserError) and "builtin:photos" in str(ambiguous.exception)
+    for data, path in (("builtin:photos", "photos"), ("./photos", "./photos")):
+        result = runner.invoke(build_app(), ["train", "deblur", "--recipe", "tiny", "--data", data, "--dry-run"])
+        assert result.exit_code == 0 and json.loads(result.output)["data"]["path"] == path, result.output
+    unknown = runner.invoke(build_app(), ["train", "superres", "--recipe", "tiny", "--data", "builtin:shapes", "--dry-run"])
+    assert isinstance(unknown.exception, UserError) and "built-in: photos" in str(unknown.exception)
