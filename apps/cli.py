@@ -109,6 +109,7 @@ def _train_command(
     steps: Optional[int] = typer.Option(None, "--steps", help="Shortcut for --set train.steps=N."),
     device: Optional[str] = typer.Option(None, "--device", help="auto (CUDA, then MPS, then CPU), cuda, mps or cpu."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (bit-for-bit reproducible on CPU)."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for torch (shortcut for --set train.cpu_threads=N; the inference verbs' --threads sets ONNX Runtime's)."),
     name: Optional[str] = typer.Option(None, "--name", help="Name the trained model (heads with a model.name field, e.g. paired): it exports and runs as `gan-app run NAME`."),
     resume: bool = typer.Option(False, "--resume", help="Continue from the newest checkpoint in --out."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Delete the run already in --out and start over."),
@@ -134,6 +135,8 @@ def _train_command(
         overrides.append(f"train.device={device}")
     if seed is not None:
         overrides.append(f"train.seed={seed}")
+    if threads is not None:
+        overrides.append(f"train.cpu_threads={threads}")
     if name is not None:
         if not hasattr(run.model, "name"):
             raise UserError(f"head {h.name!r} does not name its models (its model config has no `name`); drop --name")

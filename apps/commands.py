@@ -86,7 +86,7 @@ def register_run(app: typer.Typer) -> None:
         inputs: List[str] = typer.Argument(..., help="Images, video clips, folders or glob patterns."),
         output: Optional[str] = typer.Option(None, "-o", "--output", help="Output file (one input) or folder."),
         model: Optional[str] = typer.Option(None, "--model", help="An exported .onnx file instead of the shipped weights."),
-        tile: Optional[int] = typer.Option(None, "--tile", help="Tile size for large images (0: never tile; default: automatic)."),
+        tile: Optional[int] = typer.Option(None, "--tile", help="Tile size in input px for large images (0: never tile; default: automatic)."),
         overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs."),
         compare: bool = typer.Option(False, "--compare", help="Also write <output>_compare.png, before|after."),
         threads: Optional[int] = typer.Option(None, "--threads", help="ONNX Runtime CPU threads (default: all cores)."),

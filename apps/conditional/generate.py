@@ -78,7 +78,7 @@ class ClassConditionalGenerator:
 
 def generate_command(
     class_: Optional[str] = typer.Option(None, "--class", "-c", help="Class name or index (see --list-classes)."),
-    n: int = typer.Option(64, "-n", help=f"Images (per class row with --each-class); at most {MAX_SAMPLES}."),
+    n: int = typer.Option(64, "-n", "--count", help=f"Images (per class row with --each-class); at most {MAX_SAMPLES}."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Noise seed (default: random, printed)."),
     output: Path = typer.Option(Path("generated.png"), "-o", "--output", help="Grid PNG to write."),
     each_class: bool = typer.Option(False, "--each-class", help="One row per class (same noise in every row)."),

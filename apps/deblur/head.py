@@ -102,7 +102,7 @@ def deblur_command(
     example: bool = typer.Option(False, "--example", help="Deblur the bundled real motion-blurred photo (clock_motion.png)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (one input) or folder."),
     model: Optional[str] = typer.Option(None, "--model", help="An exported deblur .onnx (default: the shipped model)."),
-    tile: Optional[int] = typer.Option(None, "--tile", help="Tile size in px for large images (default: automatic)."),
+    tile: Optional[int] = typer.Option(None, "--tile", help="Tile size in input px for large images (0: never tile; default: automatic)."),
     compare: bool = typer.Option(False, "--compare", help="Also write a side-by-side before|after PNG."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files."),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for ONNX Runtime."),

@@ -64,7 +64,7 @@ def upscale_command(
     scale: Optional[int] = typer.Option(None, "--scale", help="2 or 4 (default 4; a --model FILE brings its own)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (one input) or folder."),
     model: str = typer.Option("psnr", "--model", help="psnr (shipped, faithful), gan (shipped, more texture), a model name (`gan-app models`) or FILE.onnx."),
-    tile: Optional[int] = typer.Option(None, "--tile", help="Tile size in input px (0: never tile; default: automatic)."),
+    tile: Optional[int] = typer.Option(None, "--tile", help="Tile size in input px for large images (0: never tile; default: automatic)."),
     max_pixels: int = typer.Option(DEFAULT_MAX_PIXELS, "--max-pixels", help="Largest output allowed, in pixels."),
     compare: bool = typer.Option(False, "--compare", help="Also write a side-by-side bicubic|model PNG."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files."),

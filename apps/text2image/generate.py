@@ -83,7 +83,7 @@ class TextToImageGenerator:
 
 def text2img_command(
     caption: Optional[str] = typer.Argument(None, help="What to draw, e.g. \"a small red circle at the top left\"."),
-    n: int = typer.Option(8, "-n", help=f"Images to generate (steps with --interpolate); at most {MAX_SAMPLES}."),
+    n: int = typer.Option(8, "-n", "--count", help=f"Images to generate (steps with --interpolate); at most {MAX_SAMPLES}."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Noise seed (default: random, printed)."),
     output: Path = typer.Option(Path("text2img.png"), "-o", "--output", help="Grid PNG to write."),
     interpolate: Optional[Tuple[str, str]] = typer.Option(None, "--interpolate", help="Two captions A B: walk from A to B.",

@@ -31,7 +31,7 @@ def toy_command(
     steps: Optional[int] = typer.Option(None, "--steps", help="Generator steps (default 5000)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="PNG of real vs generated points (default toy_KIND.png)."),
-    run_dir: Optional[Path] = typer.Option(None, "--run-dir", help="Keep the run folder (checkpoint, metrics.jsonl, samples) here."),
+    run_dir: Optional[Path] = typer.Option(None, "--out", "--run-dir", help="Keep the run folder (checkpoint, metrics.jsonl, samples) here, as `train --out`."),
     set_: List[str] = typer.Option([], "--set", help="Override a config field, e.g. --set train.lr_g=5e-4 (repeatable)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output PNG."),
 ) -> None:

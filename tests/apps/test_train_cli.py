@@ -42,3 +42,16 @@ def test_a_built_in_set_name_that_is_also_a_folder_is_refused(tmp_path, monkeypa
         assert result.exit_code == 0 and json.loads(result.output)["data"]["path"] == path, result.output
     unknown = runner.invoke(build_app(), ["train", "superres", "--recipe", "tiny", "--data", "builtin:shapes", "--dry-run"])
     assert isinstance(unknown.exception, UserError) and "built-in: photos" in str(unknown.exception)
+
+
+def test_shared_options_have_one_spelling():
+    """`--threads` and `--count`/`-n` and `--out` mean the same wherever they appear."""
+    runner = CliRunner()
+    result = runner.invoke(build_app(), ["train", "deblur", "--recipe", "tiny", "--threads", "1", "--dry-run"])
+    assert result.exit_code == 0 and json.loads(result.output)["train"]["cpu_threads"] == 1
+    for verb in ("generate", "text2img"):
+        assert "-n, --count" in runner.invoke(build_app(), [verb, "--help"]).output
+    assert "--out, --run-dir" in runner.invoke(build_app(), ["toy", "--help"]).output
+    tile_help = {runner.invoke(build_app(), [*verb, "--help"], terminal_width=200).output.split("--tile <int>")[1].split("\n")[0].strip()
+                 for verb in (["deblur"], ["upscale"], ["run"])}
+    assert len(tile_help) == 1, tile_help
