@@ -341,7 +341,3 @@ def apply_overrides(run: RunConfig, overrides: list[str]) -> RunConfig:
         setattr(section, field_name, value)
     return run
 
-
-def dumps(run: RunConfig) -> str:
-    """JSON text of a run config (stable key order)."""
-    return json.dumps(to_dict(run), sort_keys=True)

@@ -133,27 +133,3 @@ class PixelShuffleUpsample(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x)
-
-
-class DepthwiseSeparableConv(nn.Module):
-    """MobileNet-style depthwise k x k (groups=in) -> norm/act -> pointwise 1x1 -> norm/act.
-
-    About k*k times fewer multiply-adds than a dense k x k conv, for fast CPU models.
-    x (B, in, H, W) -> (B, out, H / stride, W / stride).
-    """
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        stride: int = 1,
-        norm: str = "batch",
-        act: str = "relu",
-        kernel_size: int = 3,
-    ):
-        super().__init__()
-        self.depthwise = ConvNormAct(in_channels, in_channels, kernel_size, stride, norm, act, groups=in_channels)
-        self.pointwise = ConvNormAct(in_channels, out_channels, 1, 1, norm, act)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.pointwise(self.depthwise(x))

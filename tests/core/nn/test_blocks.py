@@ -1,4 +1,4 @@
-"""ConvNormAct, ResidualBlock, PixelShuffleUpsample, DepthwiseSeparableConv."""
+"""ConvNormAct, ResidualBlock, PixelShuffleUpsample."""
 
 import pytest
 import torch
@@ -6,7 +6,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.export import Dim
 
-from gan_app.nn.blocks import ConvNormAct, DepthwiseSeparableConv, PixelShuffleUpsample, ResidualBlock
+from gan_app.nn.blocks import ConvNormAct, PixelShuffleUpsample, ResidualBlock
 
 
 def test_conv_norm_act_sizes_and_bias():
@@ -83,31 +83,13 @@ def test_pixel_shuffle_is_subpixel_conv_and_icnr_starts_as_nearest(scale):
     torch.testing.assert_close(out, F.interpolate(low, scale_factor=scale, mode="nearest"))
 
 
-def test_depthwise_separable_identity_and_cost():
-    block = DepthwiseSeparableConv(4, 4, norm="none", act="none")
-    assert block.depthwise.conv.groups == 4
-    with torch.no_grad():
-        block.depthwise.conv.weight.zero_()
-        block.depthwise.conv.weight[:, 0, 1, 1] = 1.0  # delta kernels
-        block.pointwise.conv.weight.copy_(torch.eye(4)[:, :, None, None])
-        block.depthwise.conv.bias.zero_()
-        block.pointwise.conv.bias.zero_()
-    x = torch.randn(2, 4, 6, 6)
-    torch.testing.assert_close(block(x), x)
-    big = DepthwiseSeparableConv(32, 64, stride=2)
-    dense = nn.Conv2d(32, 64, 3, bias=False)
-    n_params = sum(p.numel() for p in big.parameters())
-    assert n_params < dense.weight.numel() / 5
-    assert big(torch.randn(1, 32, 9, 9)).shape == (1, 64, 5, 5)
-
-
 class _Stack(nn.Module):
     def __init__(self):
         super().__init__()
         self.net = nn.Sequential(
             ConvNormAct(3, 4, norm="instance", act="prelu", spectral=True),
             ResidualBlock(4, norm="instance"),
-            DepthwiseSeparableConv(4, 4, stride=2),
+            ConvNormAct(4, 4, 3, stride=2, groups=4),
             PixelShuffleUpsample(4, 3, activation="lrelu"),
             PixelShuffleUpsample(4, 4, out_channels=2),
         )
