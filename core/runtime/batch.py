@@ -18,8 +18,8 @@ from PIL import Image
 from gan_app.api import ImageModel
 from gan_app.errors import UserError
 from gan_app.limits import DEFAULT_MAX_PIXELS
-from gan_app.runtime.files import atomic_output
-from gan_app.runtime.images import image_format, read_image, side_by_side, to_unit, write_image
+from gan_app.runtime.files import atomic_output, output_folders
+from gan_app.runtime.images import check_still, image_format, read_image, side_by_side, to_unit, write_image
 from gan_app.runtime.session import OnnxModel
 from gan_app.runtime.video import VIDEO_SUFFIXES, VideoOptions, is_video, probe_size, process_video, video_format
 
@@ -77,9 +77,9 @@ def plan_outputs(files: list[Path], output: str | Path | None, single: bool, suf
     """One output path per input, checked: no clashes, no silent overwrites, a writable folder.
 
     No `output`: `<stem><suffix><ext>` beside each input. `output` for a single input
-    with a file extension: that file. Otherwise `output` is a folder (created if
-    missing) that receives files under their input names. An image output needs an image
-    extension, a clip's a video one. `compare`: the `compare_path` companions are planned and
+    with a file extension: that file. Otherwise `output` is a folder (made by
+    `process_images` once every check passed) that receives files under their input
+    names. An image output needs an image extension, a clip's a video one. `compare`: the `compare_path` companions are planned and
     checked with them, so no output is written over another's before|after file.
     """
     if output is None:
@@ -96,12 +96,7 @@ def plan_outputs(files: list[Path], output: str | Path | None, single: bool, suf
         else:
             image_format(dest)
     for folder in dict.fromkeys(p.parent for p in planned):
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise UserError(f"cannot create output folder {folder} ({exc.strerror}); choose another -o") from None
-        if not os.access(folder, os.W_OK):
-            raise UserError(f"output folder {folder} is not writable; choose another -o")
+        _check_folder(folder)
     planned = [Path(os.path.abspath(p)) for p in planned]
     inputs = {f.resolve() for f in files}
     seen: dict[Path, Path] = {}
@@ -120,6 +115,18 @@ def plan_outputs(files: list[Path], output: str | Path | None, single: bool, suf
         if clobbered:
             raise UserError(f"the before|after file {sorted(clobbered)[0]} would replace an input; use -o OUTDIR")
     return planned
+
+
+def _check_folder(folder: Path) -> None:
+    """A UserError unless `folder` is a writable folder or could be made in one. Nothing is created
+    here: `process_images` makes the folders once every check has passed."""
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    if not existing.is_dir():
+        raise UserError(f"cannot create output folder {folder}: {existing} is a file; choose another -o")
+    if not os.access(existing, os.W_OK):
+        if existing == folder:
+            raise UserError(f"output folder {folder} is not writable; choose another -o")
+        raise UserError(f"cannot create output folder {folder}: {existing} is not writable; choose another -o")
 
 
 def compare_path(output: Path) -> Path:
@@ -159,18 +166,19 @@ def process_images(
         raise UserError(f"--max-pixels must be >= 1, got {max_pixels}")
     for source in files:  # header check: fail before any work on a non-image or an oversized one
         _check_header(source, model.scale, max_pixels, tile)
-    for source, dest in zip(files, outputs):
-        if is_video(source):
-            process_video(model, source, dest, video, tile=tile, level=level, overwrite=overwrite,
-                          compare=compare_path(dest) if compare else None, progress=progress)
-            continue
-        with pillow_pixel_limit(max_pixels):
-            picture = read_image(source)
-        result = model.restore(picture, tile=tile, level=level)
-        write_image(dest, result, model.output_like(picture), overwrite=overwrite)
-        if compare:
-            with atomic_output(compare_path(dest), overwrite=overwrite) as tmp:
-                side_by_side(to_unit(picture.pixels), result).save(tmp, format="PNG")
+    with output_folders(dict.fromkeys(p.parent for p in outputs)):   # a run failing before its first write leaves none
+        for source, dest in zip(files, outputs):
+            if is_video(source):
+                process_video(model, source, dest, video, tile=tile, level=level, overwrite=overwrite,
+                              compare=compare_path(dest) if compare else None, progress=progress)
+                continue
+            with pillow_pixel_limit(max_pixels):
+                picture = read_image(source)
+            result = model.restore(picture, tile=tile, level=level)
+            write_image(dest, result, model.output_like(picture), overwrite=overwrite)
+            if compare:
+                with atomic_output(compare_path(dest), overwrite=overwrite) as tmp:
+                    side_by_side(to_unit(picture.pixels), result).save(tmp, format="PNG")
     return outputs
 
 
@@ -186,7 +194,8 @@ def pillow_pixel_limit(max_pixels: int):
 
 
 def _check_header(path: Path, scale: int, max_pixels: int, tile: int | None) -> None:
-    """Read only the header: a non-image, or an output over `max_pixels`, fails before any output is written.
+    """Read only the header: a non-image, an animation, or an output over `max_pixels` fails before any output
+    is written.
 
     For a clip the bound is per frame (frames are streamed)."""
     if is_video(path):
@@ -195,6 +204,7 @@ def _check_header(path: Path, scale: int, max_pixels: int, tile: int | None) -> 
         try:
             with pillow_pixel_limit(10**12), Image.open(path) as opened:   # the size decides, not Pillow's warning
                 width, height = opened.size
+                check_still(opened, path)
         except (OSError, ValueError, SyntaxError):
             raise UserError(f"{path} is not an image Pillow can read (use PNG, JPEG, WebP, TIFF or BMP)") from None
     pixels = width * height * scale * scale

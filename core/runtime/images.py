@@ -65,6 +65,7 @@ def read_image(path: Path, *, min_side: int = MIN_SIDE) -> Picture:
         raise UserError(f"{path} does not exist or is not a file")
     try:
         with Image.open(path) as opened:
+            check_still(opened, path)
             opened.load()
             ImageOps.exif_transpose(opened, in_place=True)  # upright, without keeping a second copy
             image = opened
@@ -82,12 +83,29 @@ def read_image(path: Path, *, min_side: int = MIN_SIDE) -> Picture:
     return decode_pillow(image, path)
 
 
+def check_still(image: Image.Image, path: Path) -> None:
+    """A UserError for an animation or a multi-page file (GIF, APNG, WebP, TIFF): decoding it would
+    silently keep frame 1 and drop the rest. Reads the container only, not the pixels."""
+    frames = getattr(image, "n_frames", 1)
+    if frames > 1:
+        raise UserError(f"{path} has {frames} frames; gan-app processes still images: extract the frame you want, "
+                        "or convert it to a video (.mp4) to process every frame")
+
+
 def decode_pillow(image: Image.Image, path: Path) -> Picture:
-    """Split a Pillow image into colour pixels and alpha, keeping 8 or 16 bits."""
+    """Split a Pillow image into colour pixels and alpha, keeping 8 or 16 bits.
+
+    32-bit integer grey (mode "I") is taken as 16-bit only when every value fits 0..65535;
+    clipping the rest would lose depth without a word.
+    """
     icc = image.info.get("icc_profile")
     mode = image.mode
     if mode in SIXTEEN_BIT_MODES:  # grey, 16 bits per pixel (Pillow has no 16-bit colour modes)
-        grey = np.clip(np.asarray(image, dtype=np.int64), 0, 65535).astype(np.uint16)
+        low, high = image.getextrema()
+        if low < 0 or high > 65535:
+            raise UserError(f"{path} holds 32-bit grey values {low}..{high}, outside the 16-bit range 0..65535 that "
+                            "gan-app processes; rescale it to 16 bits and save it again")
+        grey = np.asarray(image, dtype=np.int64).astype(np.uint16)
         return Picture(grey[..., None], None, "I;16", icc)
     if mode == "P":
         mode = "RGBA" if "transparency" in image.info else "RGB"
@@ -136,6 +154,8 @@ def write_image(path: Path, pixels: np.ndarray, like: Picture, *, overwrite: boo
         try:
             image.save(tmp, format=fmt, **options)
         except (OSError, KeyError, ValueError) as exc:
+            if isinstance(exc, OSError) and exc.errno is not None:
+                raise  # the system refused the write (full disk, read-only folder): atomic_output says so
             raise UserError(f"cannot write a {image.mode} image as {fmt} to {path} ({exc}); use a .png output") from None
     return path
 

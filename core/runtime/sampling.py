@@ -30,13 +30,15 @@ def check_count(n: int, what: str = "-n") -> int:
 
 
 def check_grid_output(output: Path, zoom: int, overwrite: bool) -> None:
-    """Refuse a bad `--zoom`, an output name of no image format, or an existing output (without
-    `--overwrite`) before any work is done."""
+    """Refuse a bad `--zoom`, an output name of no image format, a folder of that name (no file can
+    replace it, `--overwrite` or not) or an existing output (without `--overwrite`) before any work is done."""
     from gan_app.runtime.images import image_format
 
     if zoom < 1 or zoom > 16:
         raise UserError(f"--zoom must be in 1..16, got {zoom}")
     image_format(output)
+    if output.is_dir():
+        raise UserError(f"-o {output} is an existing folder; name the picture to write, e.g. -o {output / 'grid.png'}")
     if output.exists() and not overwrite:
         raise UserError(f"{output} exists; pass --overwrite or another -o")
 
@@ -115,14 +117,13 @@ def grid(images: np.ndarray, columns: int, zoom: int = 1, pad: int = 2) -> np.nd
 
 def save_grid(images: np.ndarray, columns: int, zoom: int, output: Path, overwrite: bool) -> None:
     """`grid(images, ...)` of uint8 (N, H, W, C) written atomically to `output` in the format its name says
-    (grey when C is 1)."""
+    (grey when C is 1). A full disk or read-only folder is a one-line UserError, and leaves no new folder."""
     from PIL import Image
 
-    from gan_app.runtime.files import atomic_output
+    from gan_app.runtime.files import atomic_output, output_folders
     from gan_app.runtime.images import image_format
 
     fmt = image_format(output)
     picture = grid(images, columns, zoom)  # (H, W, C)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_output(output, overwrite=overwrite) as tmp:
+    with output_folders([output.parent]), atomic_output(output, overwrite=overwrite) as tmp:
         Image.fromarray(picture[..., 0] if picture.shape[2] == 1 else picture).save(tmp, format=fmt)

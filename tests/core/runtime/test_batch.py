@@ -95,7 +95,7 @@ def test_a_bad_input_fails_before_anything_is_written(conv, photo, tmp_path):
     (tmp_path / "b.png").write_text("not an image")
     with pytest.raises(UserError, match="b.png is not an image"):
         process_images(conv, [str(tmp_path)], str(tmp_path / "out"))
-    assert list((tmp_path / "out").iterdir()) == []
+    assert not (tmp_path / "out").exists()   # not even the output folder
 
 
 def test_modes_survive_the_model(conv, sr, photo, tmp_path):
@@ -182,3 +182,51 @@ def test_a_symlinked_input_is_written_beside_the_link_not_its_target(conv, photo
     assert sorted(p.name for p in (tmp_path / "target").iterdir()) == ["photo.png"]
     both = process_images(conv, [str(real), str(tmp_path / "lnk" / "link.png")], str(tmp_path / "o"))
     assert [p.name for p in both] == ["photo.png"]                     # one real file: processed once
+
+
+def test_an_animation_is_refused_from_its_header(conv, photo, tmp_path):
+    frames = [Image.fromarray(photo[:16, :16] // (i + 1)) for i in range(4)]
+    frames[0].save(tmp_path / "a.gif", save_all=True, append_images=frames[1:])
+    with pytest.raises(UserError, match="a.gif has 4 frames; gan-app processes still images"):
+        process_images(conv, [str(tmp_path / "a.gif")], str(tmp_path / "out"))
+    assert not (tmp_path / "out").exists()
+
+
+def _full_disk(monkeypatch, when=lambda fp: True):
+    """Image.save raises ENOSPC for the files `when` picks, as on a full disk."""
+    import errno
+
+    save = Image.Image.save
+
+    def full(self, fp, *args, **kwargs):
+        if when(Path(fp)):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return save(self, fp, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "save", full)
+
+
+def test_a_full_disk_is_one_line_and_leaves_no_folder(conv, photo, tmp_path, monkeypatch):
+    src = _save(tmp_path / "a.png", photo[:16, :16])
+    _full_disk(monkeypatch)
+    with pytest.raises(UserError, match=r"cannot write .*out/new/a\.png: No space left on device; free some space"):
+        process_images(conv, [str(src)], str(tmp_path / "out" / "new"))
+    assert not (tmp_path / "out").exists()   # both folders it made are gone again
+
+
+def test_a_full_disk_during_the_compare_save_is_one_line(conv, photo, tmp_path, monkeypatch):
+    src = _save(tmp_path / "a.png", photo[:16, :16])
+    _full_disk(monkeypatch, when=lambda fp: "_compare" in fp.name)
+    with pytest.raises(UserError, match=r"cannot write .*a_compare\.png: No space left on device"):
+        process_images(conv, [str(src)], str(tmp_path / "out"), compare=True)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png"]   # no temp file left
+
+
+def test_an_uncreatable_output_folder_is_refused_before_any_work(conv, photo, tmp_path, monkeypatch):
+    src = _save(tmp_path / "a.png", photo[:16, :16])
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    access = os.access  # root may write anywhere: make the folder read-only as a read-only mount would
+    monkeypatch.setattr(os, "access", lambda path, mode: access(path, mode) and Path(path) != locked)
+    with pytest.raises(UserError, match="cannot create output folder .*locked/sub: .*locked is not writable"):
+        process_images(conv, [str(src)], str(locked / "sub"))

@@ -138,3 +138,37 @@ def test_writes_are_atomic_and_never_overwrite_silently(tmp_path):
     with pytest.raises(UserError, match="cannot tell the image format"):
         write_image(tmp_path / "a.xyz", to_unit(picture.pixels), picture)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png"]  # no partial or temp files left
+
+
+@pytest.mark.parametrize("name", ["anim.gif", "anim.png", "anim.webp", "pages.tif"])
+def test_multi_frame_files_are_refused_not_cut_to_frame_one(tmp_path, name):
+    frames = [Image.fromarray(np.full((8, 8, 3), 40 * i, np.uint8)) for i in range(3)]
+    frames[0].save(tmp_path / name, save_all=True, append_images=frames[1:])
+    with pytest.raises(UserError, match=f"{name} has 3 frames; gan-app processes still images: extract the frame"):
+        read_image(tmp_path / name)
+
+
+def test_32_bit_grey_is_refused_unless_it_fits_16_bits(tmp_path):
+    deep = np.tile(np.array([[0, 70000], [5, 65535]], np.int32), (4, 4))
+    Image.fromarray(deep).save(tmp_path / "deep.tif")   # mode "I"
+    with pytest.raises(UserError, match="32-bit grey values 0..70000, outside the 16-bit range"):
+        read_image(tmp_path / "deep.tif")
+    Image.fromarray(np.minimum(deep, 65535)).save(tmp_path / "fits.tif")
+    picture = read_image(tmp_path / "fits.tif")
+    assert picture.mode == "I;16" and picture.pixels.dtype == np.uint16 and picture.pixels.max() == 65535
+
+
+def test_a_full_disk_is_named_as_such(tmp_path, monkeypatch):
+    import errno
+
+    Image.fromarray(_gradient(8, 8)).save(tmp_path / "a.png")
+    picture = read_image(tmp_path / "a.png")
+
+    def full(self, fp, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Image.Image, "save", full)
+    with pytest.raises(UserError, match=r"cannot write .*b\.png: No space left on device; free some space") as info:
+        write_image(tmp_path / "b.png", to_unit(picture.pixels), picture)
+    assert "use a .png" not in str(info.value) and "\n" not in str(info.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png"]  # the temp file is gone too
