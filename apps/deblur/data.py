@@ -194,12 +194,16 @@ def evaluation_pairs(cfg: DeblurDataConfig, max_side: int = 512,
 
 def write_paired_set(sharp_dir: Path, out_dir: Path, *, per_image: int = 1, blur: str = "shake",
                      max_length: float = 20.0, seed: int = 0) -> int:
-    """Blur every photo of `sharp_dir` into `out_dir/{blur,sharp,kernels}/NAME_k.png`; returns the pair count.
+    """Blur every photo of `sharp_dir` into `out_dir/{blur,sharp,kernels}/NAME_k.png`; returns the pair count,
+    which is the number of pairs written.
 
     Kernels are saved as .npy (plain arrays, no pickle) and as a PNG scaled to its maximum
-    for viewing. Refuses to write into an existing non-empty folder.
+    for viewing. Refuses, before writing anything, an existing non-empty folder and two photos
+    that would be written under one name (`_output_stems`); each file is written atomically.
     """
     from PIL import Image
+
+    from gan_app.runtime.files import atomic_output, output_folders
 
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()):
@@ -207,27 +211,37 @@ def write_paired_set(sharp_dir: Path, out_dir: Path, *, per_image: int = 1, blur
     images = list_images(Path(sharp_dir))
     if not images:
         raise UserError(f"no images found in {sharp_dir}")
+    stems = _output_stems(images, Path(sharp_dir))
     cfg = DeblurDataConfig(blur=blur, max_length=max_length, jpeg_prob=0.0)
     rng = np.random.default_rng(seed)
-    for sub in ("blur", "sharp", "kernels"):
-        (out_dir / sub).mkdir(parents=True, exist_ok=True)
     count = 0
-    for path in images:
-        sharp = to_unit_tensor(load_rgb(path))
-        for k in range(per_image):
-            psf = sample_psf(cfg, rng)
-            blurred = degrade(sharp, psf, cfg, rng)
-            stem = f"{path.stem}_{k}"
-            for sub, img in (("blur", blurred), ("sharp", sharp)):
-                arr = (img.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
-                _save_atomic(Image.fromarray(arr), out_dir / sub / f"{stem}.png")
-            np.save(out_dir / "kernels" / f"{stem}.npy", psf, allow_pickle=False)
-            _save_atomic(Image.fromarray((psf / psf.max() * 255).astype(np.uint8)), out_dir / "kernels" / f"{stem}.png")
-            count += 1
+    with output_folders([out_dir / sub for sub in ("blur", "sharp", "kernels")]):
+        for path, stem in zip(images, stems):
+            sharp = to_unit_tensor(load_rgb(path))
+            for k in range(per_image):
+                psf = sample_psf(cfg, rng)
+                blurred = degrade(sharp, psf, cfg, rng)
+                name = f"{stem}_{k}"
+                pictures = [(out_dir / sub / f"{name}.png", (img.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8))
+                            for sub, img in (("blur", blurred), ("sharp", sharp))]
+                pictures.append((out_dir / "kernels" / f"{name}.png", (psf / psf.max() * 255).astype(np.uint8)))
+                for dest, array in pictures:
+                    with atomic_output(dest) as tmp:
+                        Image.fromarray(array).save(tmp, format="PNG")
+                with atomic_output(out_dir / "kernels" / f"{name}.npy") as tmp, open(tmp, "wb") as fh:
+                    np.save(fh, psf, allow_pickle=False)   # a path would get ".npy" appended to the temp name
+                count += 1
     return count
 
 
-def _save_atomic(image, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    image.save(tmp, format="PNG")
-    tmp.replace(path)
+def _output_stems(images: list[Path], root: Path) -> list[str]:
+    """The output stem of each photo: its name without the extension. Two photos of one stem (a.png
+    and a.jpg, or sub/a.png) would overwrite each other's pairs, so they are refused (ignoring case,
+    as macOS and Windows folders do). Distinct stems give distinct `STEM_k` names: k has no `_`."""
+    seen: dict[str, Path] = {}
+    for path in images:
+        other = seen.setdefault(path.stem.casefold(), path)
+        if other != path:
+            raise UserError(f"{other.relative_to(root)} and {path.relative_to(root)} in {root} would both be written as "
+                            f"{path.stem}_0.png; rename one of them")
+    return [path.stem for path in images]

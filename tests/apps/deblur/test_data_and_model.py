@@ -76,6 +76,32 @@ def test_write_paired_set_writes_pairs_and_kernels_and_refuses_nonempty(tmp_path
         write_paired_set(tmp_path / "sharp", out)
 
 
+def test_write_paired_set_refuses_two_photos_of_one_name_before_writing(tmp_path):
+    sharp = _photos(tmp_path / "sharp", n=2)
+    Image.open(sharp / "p0.png").convert("RGB").save(sharp / "p0.jpg")   # p0.png and p0.jpg: both p0_0.png
+    with pytest.raises(UserError, match=r"p0.jpg and p0.png in .* would both be written as p0_0.png; rename one"):
+        write_paired_set(sharp, tmp_path / "pairs")
+    assert not (tmp_path / "pairs").exists()
+    (sharp / "p0.jpg").unlink()
+    (sharp / "sub").mkdir()
+    (sharp / "p1.png").rename(sharp / "sub" / "P0.png")            # another folder, another case: still one name
+    with pytest.raises(UserError, match=r"p0.png and sub/P0.png .* would both be written"):
+        write_paired_set(sharp, tmp_path / "pairs")
+
+
+def test_write_paired_set_on_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    def full(src, dst):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "replace", full)
+    with pytest.raises(UserError, match=r"cannot write .*blur/p0_0.png: No space left on device; free some space"):
+        write_paired_set(_photos(tmp_path / "sharp", n=1), tmp_path / "pairs", max_length=6)
+    assert not (tmp_path / "pairs").exists()
+
+
 @pytest.mark.parametrize("upsample", ["shuffle", "transpose"])
 @pytest.mark.parametrize("levels, side", [(2, (36, 44)), (3, (40, 48)), (4, (48, 64))])
 def test_fast_generator_starts_as_identity_and_keeps_shape(levels, side, upsample):
