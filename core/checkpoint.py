@@ -10,8 +10,8 @@ sections), the step, library versions and metrics. Tensors are stored under pref
     opt_g.* opt_d.*  optimizer state tensors, see `flatten_state`
 
 Writes are atomic (temp file in the same folder, fsync, `os.replace`), so a crash or
-Ctrl-C during a save never leaves a truncated checkpoint behind. Nothing here unpickles:
-`torch.load` is never called.
+Ctrl-C during a save never leaves a truncated checkpoint behind; a full disk is a one-line
+error. Nothing here unpickles: `torch.load` is never called.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from torch import Tensor, nn
 from gan_app import __version__
 from gan_app.config import RunConfig, TrainConfig, from_dict
 from gan_app.errors import UserError
+from gan_app.runtime.files import writing
 
 META_KEY = "gan_app"
 FORMAT_VERSION = 1
@@ -47,16 +48,17 @@ def save_checkpoint(path: str | Path, tensors: dict[str, Tensor], meta: dict) ->
     from safetensors.torch import save_file
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     stamped = {**meta, "format_version": FORMAT_VERSION, "versions": _versions()}
     header = {META_KEY: json.dumps(stamped, sort_keys=True)}
     cpu = {name: t.detach().to("cpu", copy=True).contiguous() for name, t in tensors.items()}
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        save_file(cpu, str(tmp), metadata=header)
-        with open(tmp, "rb") as fh:  # make the bytes durable before the rename publishes them
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        with writing(path):   # a full disk or read-only folder: a one-line UserError naming `path`
+            path.parent.mkdir(parents=True, exist_ok=True)
+            save_file(cpu, str(tmp), metadata=header)
+            with open(tmp, "rb") as fh:  # make the bytes durable before the rename publishes them
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     return path

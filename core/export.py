@@ -31,7 +31,7 @@ from gan_app.config import RunConfig, to_dict
 from gan_app.errors import UserError, require_train_extra
 from gan_app.head import GraphSpec, Head, check_model_name
 from gan_app.paths import model_card, user_model
-from gan_app.runtime.files import atomic_output, sha256_file
+from gan_app.runtime.files import atomic_output, output_folders, sha256_file
 from gan_app.runtime.images import LUMA
 from gan_app.runtime.metadata import FORMAT_VERSION, KEY_PRECISION, encode_metadata, set_metadata
 from gan_app.runtime.tiling import round_up
@@ -88,8 +88,7 @@ def export_generator(
     cases = _parity_cases(head, run, spec, sizes, real_inputs or [])
     source_sha = sha256_file(source_checkpoint) if source_checkpoint else None
     props = encode_metadata(head.name, __version__, to_dict(run.model), spec, source_sha)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.ExitStack() as stack:
+    with output_folders([out_path.parent]), contextlib.ExitStack() as stack:   # a failed export leaves no new folder
         tmp = stack.enter_context(atomic_output(out_path))
         trace = head.example_inputs(run.model, 1, round_up(32, multiple), round_up(48, multiple))  # unlike parity sizes
         _export_onnx(model, spec, trace, tmp, props)
@@ -359,6 +358,9 @@ def export_checkpoint(
         head = head.named(name)
     out_path = user_model(name) if out_path is None else Path(out_path)
     existing = [p for p in export_files(out_path, variants) if p.exists()]
+    folders = [p for p in existing if p.is_dir()]
+    if folders:
+        raise UserError(f"{folders[0]} is an existing folder, which the export cannot replace; choose another -o")
     if existing and not overwrite:
         raise UserError(f"{', '.join(str(p) for p in existing)} already exist(s); pass --overwrite to replace, "
                         "or choose another -o")

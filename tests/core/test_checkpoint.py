@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 
 import pytest
 import torch
@@ -46,6 +48,17 @@ def test_failed_write_leaves_previous_file_intact(tmp_path, monkeypatch):
     tensors, meta = ckpt.read_checkpoint(path)
     assert meta["step"] == 1 and torch.equal(tensors["w"], torch.ones(2))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.safetensors"]
+
+
+@pytest.mark.parametrize("code, advice", [(errno.ENOSPC, "free some space"), (errno.EROFS, "on a writable disk")])
+def test_a_full_disk_or_read_only_folder_is_a_one_line_error(tmp_path, monkeypatch, code, advice):
+    def refused(tensors, filename, metadata=None):
+        raise OSError(code, os.strerror(code), filename)
+
+    monkeypatch.setattr("safetensors.torch.save_file", refused)
+    with pytest.raises(UserError, match=f"cannot write .*step_1.safetensors: {os.strerror(code)}; .*{advice}"):
+        ckpt.save_checkpoint(tmp_path / "run" / "step_1.safetensors", {"w": torch.ones(2)}, {"step": 1})
+    assert list((tmp_path / "run").iterdir()) == []   # no temp file
 
 
 def test_unreadable_files_give_user_errors(tmp_path):

@@ -201,3 +201,28 @@ def test_non_finite_weights_fail_parity_and_write_nothing(tmp_path, bad):
     with pytest.raises(UserError, match="NaN or infinite .*export refused"):
         export_generator(head, run, generator, out)
     assert not out.exists() and not out.with_suffix(".json").exists()
+
+
+def test_a_full_disk_is_one_line_and_the_export_leaves_nothing(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    def full(src, dst):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    head, run = tiny.TinyHead(), tiny.tiny_run("conv")
+    generator, _ = head.build(run.model)
+    monkeypatch.setattr(os, "replace", full)
+    with pytest.raises(UserError, match=r"cannot write .*new/g\.(onnx|json): No space left on device; free some space"):
+        export_generator(head, run, generator, tmp_path / "new" / "g.onnx")
+    assert list(tmp_path.iterdir()) == []   # no temp files, no folder
+
+
+def test_cli_export_to_an_existing_folder_is_refused_even_with_overwrite(tmp_path, monkeypatch):
+    module, ckpt = _fake_checkpoint_module(tmp_path)
+    monkeypatch.setitem(sys.modules, "gan_app.checkpoint", module)
+    (tmp_path / "model.onnx").mkdir()
+    result = CliRunner().invoke(_export_app(), ["export", "tiny", "--checkpoint", str(ckpt), "-o",
+                                                str(tmp_path / "model.onnx"), "--overwrite"])
+    assert isinstance(result.exception, UserError)
+    assert "model.onnx is an existing folder, which the export cannot replace" in str(result.exception)
