@@ -18,7 +18,7 @@ from PIL import Image
 from gan_app.api import ImageModel
 from gan_app.errors import UserError
 from gan_app.limits import DEFAULT_MAX_PIXELS
-from gan_app.runtime.files import atomic_output, output_folders
+from gan_app.runtime.files import atomic_output, check_folder, output_folders
 from gan_app.runtime.images import check_still, image_format, read_image, side_by_side, to_unit, write_image
 from gan_app.runtime.session import OnnxModel
 from gan_app.runtime.video import VIDEO_SUFFIXES, VideoOptions, is_video, probe_size, process_video, video_format
@@ -96,7 +96,7 @@ def plan_outputs(files: list[Path], output: str | Path | None, single: bool, suf
         else:
             image_format(dest)
     for folder in dict.fromkeys(p.parent for p in planned):
-        _check_folder(folder)
+        check_folder(folder, "-o")   # nothing is made until every check has passed
     planned = [Path(os.path.abspath(p)) for p in planned]
     inputs = {f.resolve() for f in files}
     seen: dict[Path, Path] = {}
@@ -115,18 +115,6 @@ def plan_outputs(files: list[Path], output: str | Path | None, single: bool, suf
         if clobbered:
             raise UserError(f"the before|after file {sorted(clobbered)[0]} would replace an input; use -o OUTDIR")
     return planned
-
-
-def _check_folder(folder: Path) -> None:
-    """A UserError unless `folder` is a writable folder or could be made in one. Nothing is created
-    here: `process_images` makes the folders once every check has passed."""
-    existing = next(p for p in (folder, *folder.parents) if p.exists())
-    if not existing.is_dir():
-        raise UserError(f"cannot create output folder {folder}: {existing} is a file; choose another -o")
-    if not os.access(existing, os.W_OK):
-        if existing == folder:
-            raise UserError(f"output folder {folder} is not writable; choose another -o")
-        raise UserError(f"cannot create output folder {folder}: {existing} is not writable; choose another -o")
 
 
 def compare_path(output: Path) -> Path:

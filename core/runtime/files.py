@@ -70,6 +70,20 @@ def atomic_output(dest: Path, *, overwrite: bool = True) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+def check_folder(folder: Path, option: str) -> None:
+    """A UserError unless `folder` is a writable folder or can be made in one (its nearest existing
+    ancestor is a writable folder), before any work; `option` is the flag that names it. Creates nothing."""
+    folder = Path(folder)
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    if not existing.is_dir():
+        problem = "exists and is not a folder" if existing == folder else f"cannot be made: {existing} is not a folder"
+    elif not os.access(existing, os.W_OK):
+        problem = "is not writable" if existing == folder else f"cannot be made: {existing} is not writable"
+    else:
+        return
+    raise UserError(f"output folder {folder} {problem}; choose another {option}")
+
+
 @contextlib.contextmanager
 def output_folders(folders: Iterable[Path]) -> Iterator[None]:
     """Create `folders` (and their missing parents) for the block; when the block fails, the ones created

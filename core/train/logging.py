@@ -3,7 +3,8 @@
 `metrics.jsonl` has one JSON object per line: `{"step": 100, "G/adv": ..., "D/r1": ...}`
 for the training terms (each term separately, unweighted, averaged over the steps since
 the previous line and over ranks; `G/total`/`D/total` are the weighted sums that were
-backpropagated), and `{"step": 100, "eval/...": ...}` lines for evaluations.
+backpropagated), and `{"step": 100, "eval/...": ...}` lines for evaluations. A full disk while
+writing any of these is a one-line error naming the file (`gan_app.runtime.files.writing`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 
 import torch
 
+from gan_app.runtime.files import writing
+
 
 class MetricsLog:
     """Append-only JSONL log; `truncate_after` drops lines a resumed run will rewrite."""
@@ -24,14 +27,15 @@ class MetricsLog:
         self.path = Path(path)
 
     def write(self, record: dict) -> None:
-        with open(self.path, "a", encoding="utf-8") as fh:
+        with writing(self.path), open(self.path, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(record, sort_keys=True) + "\n")
 
     def truncate_after(self, step: int) -> None:
         """Keep only records with `step <= step` (lines from after the resumed checkpoint go)."""
         if self.path.is_file():
             kept = [r for r in read_metrics(self.path) if r.get("step", 0) <= step]
-            self.path.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in kept), encoding="utf-8")
+            with writing(self.path):
+                self.path.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in kept), encoding="utf-8")
 
 
 def read_metrics(path: str | Path) -> list[dict]:
@@ -97,8 +101,9 @@ def save_grid(image: torch.Tensor, path: Path) -> Path:
 
     if image.dim() != 3:
         raise ValueError(f"a sample grid is one (C, H, W) image, got shape {tuple(image.shape)}")
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    save_image(image.detach().float().cpu().clamp(0, 1), str(path))
+    with writing(path):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        save_image(image.detach().float().cpu().clamp(0, 1), str(path))
     return Path(path)
 
 
@@ -132,8 +137,11 @@ def plot_losses(jsonl: str | Path, png: str | Path) -> Path:
         if ax.lines:
             ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(png, dpi=100)
-    plt.close(fig)
+    try:
+        with writing(png):
+            fig.savefig(png, dpi=100)
+    finally:
+        plt.close(fig)
     return Path(png)
 
 

@@ -30,6 +30,7 @@ from gan_app.build import check_model_config
 from gan_app.config import RunConfig, TrainConfig, check_section, to_dict
 from gan_app.errors import UserError
 from gan_app.limits import max_threads
+from gan_app.runtime.files import check_folder, writing
 from gan_app.train import distributed
 from gan_app.train.batches import BatchStream, batch_of, fixed_batch
 from gan_app.train.devices import Precision, maybe_compile, place_module, resolve_amp
@@ -73,7 +74,9 @@ def fit(head: Any, run: RunConfig, out_dir: str | Path, resume: bool = False, ov
 
 
 def check_run_folder(out_dir: Path, resume: bool, overwrite: bool) -> None:
-    """Refuse to start a new run in a folder holding another one, unless `overwrite` (which clears it)."""
+    """Refuse an `out_dir` that is a file (or /dev/null) or not writable, and a new run in a folder holding
+    another one, unless `overwrite` (which clears it)."""
+    check_folder(out_dir, "--out")
     present = [name for name in RUN_FILES if (out_dir / name).exists()]
     if resume or not present:
         return
@@ -247,8 +250,9 @@ class Trainer:
         """Run until `cfg.steps` generator steps; returns the final checkpoint path."""
         cfg, env = self.cfg, self.env
         if env.is_main:
-            self.out_dir.mkdir(parents=True, exist_ok=True)
-            (self.out_dir / "config.json").write_text(json.dumps(to_dict(self.run), indent=2, sort_keys=True), encoding="utf-8")
+            with writing(self.out_dir / "config.json"):
+                self.out_dir.mkdir(parents=True, exist_ok=True)
+                (self.out_dir / "config.json").write_text(json.dumps(to_dict(self.run), indent=2, sort_keys=True), encoding="utf-8")
             amp = str(self.precision.dtype).removeprefix("torch.") if self.precision.dtype else "off"
             print(f"training {self.run.head} on {self.device} (amp {amp}, {env.world_size} process(es)) -> {self.out_dir}", file=sys.stderr)
         progress = Progress(cfg.steps, self.step, env.is_main)

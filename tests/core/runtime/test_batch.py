@@ -72,7 +72,7 @@ def test_clashing_outputs_and_bad_folders(conv, photo, tmp_path):
     with pytest.raises(UserError, match="would both be written to"):
         process_images(conv, [str(tmp_path / "one"), str(tmp_path / "two")], str(tmp_path / "out"))
     (tmp_path / "file.txt").write_text("a file, not a folder")
-    with pytest.raises(UserError, match="cannot create output folder"):
+    with pytest.raises(UserError, match="output folder .*file.txt/sub cannot be made: .*file.txt is not a folder"):
         process_images(conv, [str(tmp_path / "one")], str(tmp_path / "file.txt" / "sub"))
     with pytest.raises(UserError, match="does not exist"):
         process_images(conv, [str(tmp_path / "nope.png")], None)
@@ -228,5 +228,5 @@ def test_an_uncreatable_output_folder_is_refused_before_any_work(conv, photo, tm
     locked.mkdir(mode=0o500)
     access = os.access  # root may write anywhere: make the folder read-only as a read-only mount would
     monkeypatch.setattr(os, "access", lambda path, mode: access(path, mode) and Path(path) != locked)
-    with pytest.raises(UserError, match="cannot create output folder .*locked/sub: .*locked is not writable"):
+    with pytest.raises(UserError, match="output folder .*locked/sub cannot be made: .*locked is not writable"):
         process_images(conv, [str(src)], str(locked / "sub"))
