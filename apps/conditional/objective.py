@@ -8,12 +8,12 @@ class cross-entropy (Odena et al.: D on real and fake, G on fake).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import torch
 import torch.nn.functional as F
 
-from gan_app.train.objective import GanObjective
+from gan_app.train.objective import GanObjective, Turn, Verdict
 
 
 class ConditionalObjective(GanObjective):
@@ -23,9 +23,6 @@ class ConditionalObjective(GanObjective):
 
     def __init__(self, z_dim: int, ac_weight: float = 0.0):
         self.z_dim, self.ac_weight = z_dim, ac_weight
-        # AC-GAN: class logits of the last `discriminate` call, keyed by the images object, so
-        # the G term reuses the forward the engine just ran on the same fakes.
-        self._last: tuple[Any, torch.Tensor] | None = None
 
     def generate(self, generator: Any, batch: dict) -> torch.Tensor:
         labels = batch["label"]  # (B,)
@@ -35,28 +32,33 @@ class ConditionalObjective(GanObjective):
     def real(self, batch: dict) -> torch.Tensor:
         return batch["image"]
 
-    def discriminate(self, discriminator: Any, images: torch.Tensor, batch: dict) -> torch.Tensor:
-        out = discriminator(images, batch["label"])
-        if isinstance(out, tuple):  # AC-GAN: (adv (B,), class logits (B, K))
-            self._last = (images, out[1])
-            return out[0]
-        return out  # (B,)
+    def critic(self, discriminator: Any, batch: dict) -> Callable[[torch.Tensor], Verdict]:
+        """Judges images as the batch's classes: Verdict(logits (B,)[, {"classes": (B, K)} for AC-GAN])."""
+        labels = batch["label"]  # (B,)
 
-    def discriminator_terms(self, discriminator: Any, batch: dict, fake: torch.Tensor) -> dict:
+        def judge(images: torch.Tensor) -> Verdict:
+            out = discriminator(images, labels)
+            if isinstance(out, tuple):  # AC-GAN: (adv (B,), class logits (B, K))
+                return Verdict(out[0], {"classes": out[1]})
+            return Verdict(out)
+
+        return judge
+
+    def discriminator_terms(self, batch: dict, fake: torch.Tensor, turn: Turn) -> dict:
         if not self.ac_weight:
             return {}
         labels = batch["label"]
-        _, real_cls = discriminator(batch["image"], labels)  # (B, K)
-        _, fake_cls = discriminator(fake, labels)  # (B, K)
+        # Fresh forwards, not turn.d_real/d_fake: with spectral norm each forward steps the power
+        # iteration, and the class loss has always been taken after those of the game's logits.
+        real_cls = turn.critic(batch["image"]).extras["classes"]  # (B, K)
+        fake_cls = turn.critic(fake).extras["classes"]  # (B, K)
         loss = F.cross_entropy(real_cls.float(), labels) + F.cross_entropy(fake_cls.float(), labels)
         return {"class": (self.ac_weight, loss)}
 
-    def generator_terms(self, fake: torch.Tensor, batch: dict) -> dict:
-        if not self.ac_weight:
+    def generator_terms(self, batch: dict, fake: torch.Tensor, turn: Turn) -> dict:
+        if not self.ac_weight or turn.d_fake is None:  # d_fake None: no D (adv_weight 0)
             return {}
-        if self._last is None or self._last[0] is not fake:
-            raise RuntimeError("AC-GAN generator term needs discriminate(D, fake, batch) on the same fakes first")
-        return {"class": (self.ac_weight, F.cross_entropy(self._last[1].float(), batch["label"]))}
+        return {"class": (self.ac_weight, F.cross_entropy(turn.d_fake.extras["classes"].float(), batch["label"]))}
 
     def sample_rows(self, batch: dict, fake: torch.Tensor) -> list:
         return [batch["image"], fake]  # real row, then fakes of the same classes

@@ -7,12 +7,14 @@ The generator takes and returns images in [0, 1] (the runtime's range) and works
 
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 from torch import nn
 
 from gan_app.nn.patchgan import PatchDiscriminator
 from gan_app.nn.unet import UNetGenerator
-from gan_app.train.objective import ImageToImageObjective
+from gan_app.train.objective import ImageToImageObjective, Verdict
 
 from .config import PairedModelConfig
 
@@ -39,5 +41,6 @@ def build(cfg: PairedModelConfig) -> tuple[nn.Module, nn.Module]:
 class PairedObjective(ImageToImageObjective):
     """pix2pix: D sees concat(A, B) or concat(A, G(A)); G adds weighted content loss to B."""
 
-    def discriminate(self, discriminator: nn.Module, images: torch.Tensor, batch: dict) -> torch.Tensor:
-        return discriminator(torch.cat([batch["source"], images], dim=1))  # (B, 1, H', W')
+    def critic(self, discriminator: nn.Module, batch: dict) -> Callable[[torch.Tensor], Verdict]:
+        source = batch["source"]  # (B, C_in, H, W)
+        return lambda images: Verdict(discriminator(torch.cat([source, images], dim=1)))  # logits (B, 1, H', W')

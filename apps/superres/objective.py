@@ -6,7 +6,7 @@ from typing import Any
 
 import torch.nn.functional as F
 
-from gan_app.train.objective import GanObjective
+from gan_app.train.objective import GanObjective, Turn
 
 
 class SRObjective(GanObjective):
@@ -19,7 +19,7 @@ class SRObjective(GanObjective):
             from gan_app.losses.content import content_loss
             self.perceptual = content_loss("perceptual", ("conv5_4",), model_cfg.perceptual_weights, (0.0, 1.0))
 
-    def generator_terms(self, fake: Any, batch: dict) -> dict[str, tuple[float, Any]]:
+    def generator_terms(self, batch: dict, fake: Any, turn: Turn) -> dict[str, tuple[float, Any]]:
         terms = {}
         if self.l1_weight:
             terms["l1"] = (self.l1_weight, F.l1_loss(fake, batch["target"]))

@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 
 from gan_app.errors import UserError
-from gan_app.train.objective import GanObjective
+from gan_app.train.objective import GanObjective, Turn, Verdict
 
 from .pretrain import contrastive_loss
 
@@ -56,6 +56,27 @@ def interpolate(embedding: torch.Tensor, beta: float = 0.5) -> torch.Tensor:
     return beta * embedding + (1.0 - beta) * embedding.roll(1, dims=0)
 
 
+class TextCritic:
+    """D bound to a batch's captions for one player step: `critic(images[, text])` -> Verdict.
+
+    D's text embedding of the captions, `text` (B, T), is computed once, when bound: the engine
+    binds a critic per player step, so it is the trainable encoder's in D's step and the frozen
+    one's in G's. The Verdict holds the logits (B,) and, with attribute heads,
+    {"attributes": (B, sum K)} (they read the image features alone, not the text).
+    """
+
+    def __init__(self, discriminator: Any, tokens: torch.Tensor):
+        self.discriminator = discriminator
+        self.text = _module(discriminator).text(tokens)  # (B, T)
+
+    def __call__(self, images: torch.Tensor, text: torch.Tensor | None = None) -> Verdict:
+        """Judge `images` (B, 3, R, R) against `text` (B, T), by default the batch's own captions."""
+        out = self.discriminator(images, self.text if text is None else text)
+        if isinstance(out, tuple):  # (logits (B,), attribute logits (B, sum K))
+            return Verdict(out[0], {"attributes": out[1]})
+        return Verdict(out)
+
+
 class Text2ImageObjective(GanObjective):
     """GAN-INT-CLS terms for the engine; `attribute_sizes` splits D's attribute logits."""
 
@@ -75,42 +96,18 @@ class Text2ImageObjective(GanObjective):
         self.ac_weight, self.attribute_sizes = ac_weight, tuple(attribute_sizes)
         self.match_weight = match_weight
         self.mismatch, self.mismatch_max_similarity = mismatch, mismatch_max_similarity
-        self._generator: Any = None          # G of the last `generate`, for the GAN-INT term
-        self._discriminator: Any = None      # D of the last `discriminate` (frozen during the G step)
-        self._embedding: torch.Tensor | None = None  # G's text embedding of the last `generate` (B, T)
-        self._attr: dict[int, torch.Tensor] = {}     # id(images) -> D's attribute logits (B, sum K)
-        # D's text embedding of the batch, once per player step: D's weights change between its
-        # step (trainable) and G's (frozen), so the key includes whether D is trainable.
-        self._d_text: dict[tuple[int, bool], torch.Tensor] = {}
 
     def generate(self, generator: Any, batch: dict) -> torch.Tensor:
         tokens = batch["tokens"]  # (B, L)
-        self._generator, self._attr, self._d_text = generator, {}, {}
-        self._embedding = _module(generator).encode(tokens)  # (B, T)
+        embedding = _module(generator).encode(tokens)  # (B, T)
         z = torch.randn(tokens.shape[0], self.z_dim, device=tokens.device)  # (B, Z)
-        return generator(z, self._embedding)  # (B, 3, R, R)
+        return generator(z, embedding)  # (B, 3, R, R)
 
     def real(self, batch: dict) -> torch.Tensor:
         return batch["image"]
 
-    def _judge(self, discriminator: Any, images: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
-        out = discriminator(images, embedding)
-        if isinstance(out, tuple):  # (logits (B,), attribute logits (B, sum K))
-            self._attr[id(images)] = out[1]
-            return out[0]
-        return out  # (B,)
-
-    def text(self, discriminator: Any, tokens: torch.Tensor) -> torch.Tensor:
-        """D's embedding of `tokens` (B, T), computed once per player step."""
-        encoder = _module(discriminator).text
-        key = (id(tokens), any(p.requires_grad for p in encoder.parameters()))
-        if key not in self._d_text:
-            self._d_text[key] = encoder(tokens)
-        return self._d_text[key]
-
-    def discriminate(self, discriminator: Any, images: torch.Tensor, batch: dict) -> torch.Tensor:
-        self._discriminator = discriminator
-        return self._judge(discriminator, images, self.text(discriminator, batch["tokens"]))
+    def critic(self, discriminator: Any, batch: dict) -> TextCritic:
+        return TextCritic(discriminator, batch["tokens"])
 
     def _attribute_loss(self, logits: torch.Tensor, batch: dict) -> torch.Tensor:
         """Summed cross-entropy of each attribute head; logits (B, sum K), batch["attributes"] (B, A)."""
@@ -120,40 +117,40 @@ class Text2ImageObjective(GanObjective):
         chunks = logits.float().split(self.attribute_sizes, dim=1)
         return sum(F.cross_entropy(c, batch["attributes"][:, k]) for k, c in enumerate(chunks))
 
-    def discriminator_terms(self, discriminator: Any, batch: dict, fake: torch.Tensor) -> dict:
+    def discriminator_terms(self, batch: dict, fake: torch.Tensor, turn: Turn) -> dict:
         terms = {}
-        real = batch["image"]
+        real, critic = batch["image"], turn.critic
+        seen_real = turn.d_real  # D's latest verdict on the real images
         if self.mismatch_weight:
-            text = self.text(discriminator, batch["tokens"])  # (B, T)
+            text = critic.text  # (B, T)
             wrong = (text[hardest_negatives(text, self.mismatch_max_similarity)] if self.mismatch == "hard"
                      else text.roll(1, dims=0))  # (B, T) mismatched text
-            terms["mismatch"] = (self.mismatch_weight, self.game.d_fake_loss(self._judge(discriminator, real, wrong)))
-        if self.ac_weight:
-            if id(real) not in self._attr:
-                self.discriminate(discriminator, real, batch)
-            terms["attributes"] = (self.ac_weight, self._attribute_loss(self._attr[id(real)], batch))
+            seen_real = critic(real, wrong)
+            terms["mismatch"] = (self.mismatch_weight, self.game.d_fake_loss(seen_real.logits))
+        if self.ac_weight:  # the attribute heads ignore the text: any verdict on the real images serves
+            terms["attributes"] = (self.ac_weight, self._attribute_loss(seen_real.extras["attributes"], batch))
         return terms
 
-    def generator_terms(self, fake: torch.Tensor, batch: dict) -> dict:
+    def generator_terms(self, batch: dict, fake: torch.Tensor, turn: Turn) -> dict:
+        if turn.d_fake is None:
+            return {}  # no D (adv_weight 0): every term here is judged by D
         terms = {}
         if self.ac_weight:
-            if id(fake) not in self._attr:
-                raise RuntimeError("the attribute term needs discriminate(D, fake, batch) on the same fakes first")
-            terms["attributes"] = (self.ac_weight, self._attribute_loss(self._attr[id(fake)], batch))
+            terms["attributes"] = (self.ac_weight, self._attribute_loss(turn.d_fake.extras["attributes"], batch))
+        if not (self.match_weight or self.interp_weight):
+            return terms
+        embedding = _module(turn.generator).encode(batch["tokens"])  # (B, T) G's text embedding, as `generate` computes it
         if self.match_weight:
-            if self._discriminator is None:
-                raise RuntimeError("the matching term needs discriminate(D, fake, batch) first (it uses D's matcher)")
-            d = _module(self._discriminator)
-            loss, _ = contrastive_loss(d.matcher(fake), self._embedding, d.match_log_scale)
+            d = _module(turn.critic.discriminator)
+            loss, _ = contrastive_loss(d.matcher(fake), embedding, d.match_log_scale)
             terms["match"] = (self.match_weight, loss)
-        if self.interp_weight and self._discriminator is not None:
+        if self.interp_weight:
             if self.game.uses_real_in_g:
                 raise UserError(f"GAN-INT has no real images for {self.game.name!r}; use hinge or nonsaturating")
-            mixed = interpolate(self._embedding)  # (B, T) in G's text space
             z = torch.randn(fake.shape[0], self.z_dim, device=fake.device)
-            fake_mix = self._generator(z, mixed)  # (B, 3, R, R)
-            d_text = interpolate(self.text(self._discriminator, batch["tokens"]))  # (B, T) in D's text space
-            terms["interp"] = (self.interp_weight, self.game.g_loss(self._judge(self._discriminator, fake_mix, d_text)))
+            fake_mix = turn.generator(z, interpolate(embedding))  # (B, 3, R, R) from G's interpolated text
+            d_text = interpolate(turn.critic.text)  # (B, T) the same interpolation in D's text space
+            terms["interp"] = (self.interp_weight, self.game.g_loss(turn.critic(fake_mix, d_text).logits))
         return terms
 
     def sample_rows(self, batch: dict, fake: torch.Tensor) -> list:

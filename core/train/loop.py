@@ -4,8 +4,10 @@ Every head trains here; a head only supplies models, data and a `GanObjective`. 
 generator step, top to bottom:
 
     reseed every RNG from (seed, rank, step); set the scheduled learning rates
-    D step(s): n_critic fresh batches, each: G forward, D loss = game + penalties + head terms
-    freeze D; G step: adv_weight * game.g_loss + the head's weighted terms; EMA update
+    D step(s): n_critic fresh batches, each: G forward, the head's critic (D bound to the batch)
+      judges real and fake, D loss = game + penalties + head terms (handed those verdicts)
+    freeze D; G step: the frozen critic judges the fake, adv_weight * game.g_loss + the head's
+      weighted terms (handed that verdict); EMA update
     check every term is finite; log, sample, evaluate, checkpoint on schedule (rank 0)
 
 `adv_weight == 0` is content-only pretraining: no D is trained (or saved) at all.
@@ -36,6 +38,7 @@ from gan_app.train.batches import BatchStream, batch_of, fixed_batch
 from gan_app.train.devices import Precision, maybe_compile, place_module, resolve_amp
 from gan_app.train.ema import EMA
 from gan_app.train.logging import MetricsLog, Progress, TermMeter, plot_losses, save_grid, summary
+from gan_app.train.objective import Turn
 from gan_app.train.optim import OPTIMIZERS, SCHEDULES, build_optimizer, lr_factor, set_lr
 from gan_app.train.seeding import seed_all, seed_step
 from gan_app.train.state import load_start_weights, restore_training, save_training
@@ -209,15 +212,14 @@ class Trainer:
         if cfg.r1_weight > 0:
             real = real.detach().requires_grad_(True)  # R1 differentiates D(real) w.r.t. real
         with self.precision.autocast():
-            d_real = obj.discriminate(self.D, real, batch)
-            d_fake = obj.discriminate(self.D, fake, batch)
-            parts = {"adv": (1.0, _scales(self.game.d_loss, d_real, d_fake, label_smoothing=cfg.label_smoothing))}
+            critic = obj.critic(self.D, batch)  # images -> Verdict, for this step
+            d_real, d_fake = critic(real), critic(fake)
+            parts = {"adv": (1.0, _scales(self.game.d_loss, d_real.logits, d_fake.logits, label_smoothing=cfg.label_smoothing))}
             if cfg.gp_weight > 0:
-                critic = lambda x: obj.discriminate(self.D, x, batch)  # noqa: E731
-                parts["gp"] = (cfg.gp_weight, gradient_penalty(critic, real.detach(), fake))
+                parts["gp"] = (cfg.gp_weight, gradient_penalty(lambda x: critic(x).logits, real.detach(), fake))
             if cfg.r1_weight > 0:
-                parts["r1"] = (cfg.r1_weight / 2, r1_penalty(d_real, real))  # gamma/2 E||grad D(x)||^2
-            parts.update(obj.discriminator_terms(self.D, batch, fake))
+                parts["r1"] = (cfg.r1_weight / 2, r1_penalty(d_real.logits, real))  # gamma/2 E||grad D(x)||^2
+            parts.update(obj.discriminator_terms(batch, fake, Turn(self.G, critic, d_real, d_fake)))
         loss, logged = _combine("D", parts)
         self.precision.step(loss, self.opt_d)
         if cfg.clip > 0:
@@ -227,17 +229,18 @@ class Trainer:
     def g_step(self, batch: dict, fake: torch.Tensor) -> dict[str, torch.Tensor]:
         """One generator update through the frozen D, plus the head's weighted terms."""
         cfg, obj = self.cfg, self.obj
-        parts = {}
+        parts, turn = {}, Turn(self.G)  # no D in content-only pretraining
         with self.precision.autocast():
             if self.adversarial:
                 self.D_raw.requires_grad_(False)  # freeze D: G's backward leaves D's grads alone
-                d_fake = obj.discriminate(self.D_frozen, fake, batch)
-                d_real = None
+                critic = obj.critic(self.D_frozen, batch)
+                d_fake, d_real = critic(fake), None
                 if self.game.uses_real_in_g:
                     with torch.no_grad():
-                        d_real = obj.discriminate(self.D_frozen, obj.real(batch), batch)
-                parts["adv"] = (cfg.adv_weight, _scales(self.game.g_loss, d_fake, d_real))
-            parts.update(obj.generator_terms(fake, batch))
+                        d_real = critic(obj.real(batch))
+                parts["adv"] = (cfg.adv_weight, _scales(self.game.g_loss, d_fake.logits, d_real.logits if d_real else None))
+                turn = Turn(self.G, critic, d_real, d_fake)
+            parts.update(obj.generator_terms(batch, fake, turn))
         loss, logged = _combine("G", parts)
         self.precision.step(loss, self.opt_g)
         if self.ema is not None:

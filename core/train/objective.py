@@ -6,23 +6,51 @@ Batches are dicts of tensors (the head's dataset decides the keys). Per generato
     for i in range(n_critic):                                      # D step(s), fresh batch each
         batch = next(batches)
         fake = obj.generate(G, batch)                              # forward (grad kept on the last)
-        d_real = obj.discriminate(D, obj.real(batch), batch)
-        d_fake = obj.discriminate(D, fake.detach(), batch)
-        loss_D = game.d_loss(d_real, d_fake) + penalties + sum(w * t for obj.discriminator_terms(...))
+        critic = obj.critic(D, batch)                              # D bound to the batch: images -> Verdict
+        d_real, d_fake = critic(obj.real(batch)), critic(fake.detach())
+        loss_D = game.d_loss(d_real.logits, d_fake.logits) + penalties
+                 + sum(w * t for (w, t) in obj.discriminator_terms(batch, fake.detach(), turn).values())
     freeze D                                                        # G step, on the last batch
-    loss_G = adv_weight * game.g_loss(obj.discriminate(D, fake, batch), d_real)
-             + sum(w * t for (w, t) in obj.generator_terms(fake, batch).values())
+    critic = obj.critic(D, batch); d_fake = critic(fake)            # (d_real too, no grad, for games that use it)
+    loss_G = adv_weight * game.g_loss(d_fake.logits, d_real.logits)
+             + sum(w * t for (w, t) in obj.generator_terms(batch, fake, turn).values())
 
+where `turn = Turn(G, critic, d_real, d_fake)` is what that player's step has computed: the
+extra terms read the critic's outputs (logits and extras such as class heads) from it rather
+than from state kept between calls, and may judge more images with `turn.critic`.
 With `adv_weight == 0` (content pretraining) there is no D at all: one batch, one forward,
-the generator terms. `discriminate` may return a tensor of logits of any shape (patch
-critics) or a list of them (multi-scale critics); the engine averages the game over the
-list. The periodic sample picture shows `sample_size` fixed items (the dataset's first),
-generated with fixed noise, drawn by `sample_grid`.
+the generator terms with `Turn(G)`. Logits may have any shape (patch critics) or be a list
+of tensors (multi-scale critics); the engine averages the game over the list. The periodic
+sample picture shows `sample_size` fixed items (the dataset's first), generated with fixed
+noise, drawn by `sample_grid`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+@dataclass
+class Verdict:
+    """The discriminator's output on one batch of images."""
+
+    logits: Any  # what the game scores: (B,), patch logits (B, 1, H', W'), or a list of them (multi-scale)
+    extras: dict[str, Any] = field(default_factory=dict)  # other heads' outputs, e.g. {"classes": (B, K)}
+
+
+@dataclass
+class Turn:
+    """One player's step as far as the engine has computed it, handed to that player's extra terms.
+
+    In D's step the critic wraps the trainable D; in G's step the frozen one (G's backward then
+    leaves D's gradients alone), so a term may judge more images through it in either step.
+    """
+
+    generator: Any                                   # G (the DDP wrapper under torchrun)
+    critic: Callable[[Any], Verdict] | None = None   # `obj.critic(D, batch)` of this step; None without D (adv_weight 0)
+    d_real: Verdict | None = None                    # critic(real): in D's step; in G's only for relativistic games (no grad)
+    d_fake: Verdict | None = None                    # critic(fake); fake detached in D's step
 
 
 class GanObjective:
@@ -38,16 +66,20 @@ class GanObjective:
         """Real images the discriminator should accept, (B, C, H, W)."""
         return batch["target"]
 
-    def discriminate(self, discriminator: Any, images: Any, batch: dict) -> Any:
-        """Discriminator logits for `images`, conditioned on `batch` where the head needs it."""
-        return discriminator(images)
+    def critic(self, discriminator: Any, batch: dict) -> Callable[[Any], Verdict]:
+        """`discriminator` bound to `batch`'s conditioning: images (B, C, H, W) -> Verdict.
 
-    def generator_terms(self, fake: Any, batch: dict) -> dict[str, tuple[float, Any]]:
+        The engine binds one per player step and judges real, fake and gradient-penalty images
+        with it; work those calls share (e.g. embedding the batch's captions) belongs here, once.
+        """
+        return lambda images: Verdict(discriminator(images))
+
+    def generator_terms(self, batch: dict, fake: Any, turn: Turn) -> dict[str, tuple[float, Any]]:
         """Extra weighted generator terms, name -> (weight, scalar tensor); logged separately."""
         return {}
 
-    def discriminator_terms(self, discriminator: Any, batch: dict, fake: Any) -> dict[str, tuple[float, Any]]:
-        """Extra weighted discriminator terms (e.g. AC-GAN class loss, mismatched-text negatives)."""
+    def discriminator_terms(self, batch: dict, fake: Any, turn: Turn) -> dict[str, tuple[float, Any]]:
+        """Extra weighted discriminator terms (e.g. AC-GAN class loss, mismatched-text negatives); `fake` is detached."""
         return {}
 
     def sample_rows(self, batch: dict, fake: Any) -> list[Any]:
@@ -83,7 +115,7 @@ class ImageToImageObjective(GanObjective):
         self.content_name, self.content_fn, self.content_weight = content_name, content_fn, content_weight
         self.extra = {name: term for name, term in (extra or {}).items() if term[0]}
 
-    def generator_terms(self, fake: Any, batch: dict) -> dict[str, tuple[float, Any]]:
+    def generator_terms(self, batch: dict, fake: Any, turn: Turn) -> dict[str, tuple[float, Any]]:
         terms = {self.content_name: (self.content_weight, self.content_fn(fake, batch["target"]))}
         for name, (weight, fn) in self.extra.items():
             terms[name] = (weight, fn(fake, batch["target"]))

@@ -6,6 +6,7 @@ import torch.nn.functional as F
 
 from gan_app.apps.conditional.model import ConditionalDiscriminator, ConditionalGenerator, ConditionalModelConfig
 from gan_app.apps.conditional.objective import ConditionalObjective
+from gan_app.train.objective import Turn, Verdict
 
 
 def _cfg(**kw):
@@ -56,22 +57,25 @@ def test_acgan_terms_are_class_cross_entropies():
     obj = ConditionalObjective(cfg.z_dim, ac_weight=0.5)
     batch = {"image": torch.randn(4, 1, 16, 16), "label": torch.tensor([0, 1, 2, 1])}
     fake = obj.generate(g, batch)
-    adv = obj.discriminate(d, fake, batch)
-    assert adv.shape == (4,)
-    weight, g_term = obj.generator_terms(fake, batch)["class"]
+    critic = obj.critic(d, batch)
+    turn = Turn(g, critic, critic(batch["image"]), critic(fake))
+    assert turn.d_fake.logits.shape == (4,) and turn.d_fake.extras["classes"].shape == (4, cfg.num_classes)
+    weight, g_term = obj.generator_terms(batch, fake, turn)["class"]
     assert weight == 0.5
     torch.testing.assert_close(g_term, F.cross_entropy(d(fake, batch["label"])[1], batch["label"]))
-    _, d_term = obj.discriminator_terms(d, batch, fake.detach())["class"]
+    _, d_term = obj.discriminator_terms(batch, fake.detach(), turn)["class"]
     want = F.cross_entropy(d(batch["image"], batch["label"])[1], batch["label"]) + \
         F.cross_entropy(d(fake, batch["label"])[1], batch["label"])
     torch.testing.assert_close(d_term, want)
-    with pytest.raises(RuntimeError, match="same fakes"):
-        obj.generator_terms(fake.detach().clone(), batch)
+    # G's class term is read off the verdict it is handed, nothing kept from earlier calls
+    other = torch.randn(4, cfg.num_classes)
+    _, from_verdict = obj.generator_terms(batch, fake, Turn(g, critic, None, Verdict(turn.d_fake.logits, {"classes": other})))["class"]
+    torch.testing.assert_close(from_verdict, F.cross_entropy(other, batch["label"]))
 
 
 def test_non_acgan_objective_adds_no_terms():
     obj = ConditionalObjective(8)
-    assert obj.generator_terms(None, {}) == {} and obj.discriminator_terms(None, {}, None) == {}
+    assert obj.generator_terms({}, None, Turn(None)) == {} and obj.discriminator_terms({}, None, Turn(None)) == {}
 
 
 def test_bad_config_is_refused():

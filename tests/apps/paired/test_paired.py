@@ -101,7 +101,7 @@ def test_generator_maps_unit_range_and_discriminator_judges_the_pair():
         g(torch.rand(1, 1, 12, 16))
     objective = PairedObjective("l1", torch.nn.functional.l1_loss, 100.0)
     b = torch.rand(2, 3, 16, 16)
-    logits = [objective.discriminate(d, b, {"source": torch.full((2, 1, 16, 16), v)}) for v in (0.0, 1.0)]
+    logits = [objective.critic(d, {"source": torch.full((2, 1, 16, 16), v)})(b).logits for v in (0.0, 1.0)]
     assert d.in_channels == 4 and not torch.allclose(*logits)  # same B, other A: another verdict
 
 

@@ -12,6 +12,7 @@ from gan_app.apps.text2image.objective import Text2ImageObjective, interpolate
 from gan_app.apps.text2image.text_encoder import ReducedTextEncoder, TextEncoder
 from gan_app.apps.text2image.wordllama_table import table
 from gan_app.losses.adversarial import get_game
+from gan_app.train.objective import Turn, Verdict
 
 TINY = dict(text_encoder="trainable", vocab_size=20, max_tokens=6, word_dim=8, text_hidden=8, text_dim=6, proj_dim=4,
             resolution=8, z_dim=5, g_width=4, d_width=4)
@@ -73,16 +74,18 @@ def test_interpolate_mixes_each_caption_with_its_neighbour():
 class _Critic(torch.nn.Module):
     """A discriminator stand-in: logit = mean(image) + first embedding coordinate."""
 
+    def text(self, tokens):
+        return tokens[:, :2].float()  # D's "embedding" = first two tokens
+
     def forward(self, images, embedding):
         return images.mean((1, 2, 3)) + embedding[:, 0]
 
 
-def test_mismatch_term_scores_real_images_with_rolled_text_as_negatives(monkeypatch):
+def test_mismatch_term_scores_real_images_with_rolled_text_as_negatives():
     obj = Text2ImageObjective(z_dim=3, game="hinge")
-    d = _Critic()
-    monkeypatch.setattr(obj, "text", lambda disc, t: t[:, :2].float())  # D's "embedding" = first two tokens
     batch = {"image": torch.zeros(3, 3, 4, 4), "tokens": torch.tensor([[1, 0, 0], [2, 0, 0], [3, 0, 0]])}
-    terms = obj.discriminator_terms(d, batch, fake=torch.zeros(3, 3, 4, 4))
+    critic, fake = obj.critic(_Critic(), batch), torch.zeros(3, 3, 4, 4)
+    terms = obj.discriminator_terms(batch, fake, Turn(None, critic, critic(batch["image"]), critic(fake)))
     wrong_first = torch.tensor([3.0, 1.0, 2.0])  # rolled by one
     torch.testing.assert_close(terms["mismatch"][1], F.relu(1 + wrong_first).mean())
     assert get_game("nonsaturating").d_fake_loss(torch.tensor([0.0])).item() == pytest.approx(np.log(2))
@@ -93,9 +96,9 @@ def test_attribute_terms_are_summed_cross_entropies():
     obj = Text2ImageObjective(z_dim=3, game="hinge", mismatch_weight=0.0, interp_weight=0.0, ac_weight=2.0,
                               attribute_sizes=(2, 3))
     fake, logits = torch.randn(4, 3, 4, 4), torch.randn(4, 5)
-    obj._attr[id(fake)] = logits
     attrs = torch.tensor([[0, 2], [1, 0], [1, 1], [0, 0]])
-    weight, value = obj.generator_terms(fake, {"attributes": attrs})["attributes"]
+    turn = Turn(None, d_fake=Verdict(torch.zeros(4), {"attributes": logits}))  # D's verdict on the fakes
+    weight, value = obj.generator_terms({"attributes": attrs}, fake, turn)["attributes"]
     want = F.cross_entropy(logits[:, :2], attrs[:, 0]) + F.cross_entropy(logits[:, 2:], attrs[:, 1])
     assert weight == 2.0 and torch.allclose(value, want)
 
@@ -107,10 +110,11 @@ def test_gan_int_term_judges_interpolated_fakes_against_interpolated_d_text():
     obj = Text2ImageObjective(z_dim=5, game="hinge")
     batch = {"image": torch.rand(4, 3, 8, 8) * 2 - 1, "tokens": tokens([1, 2], [3], [4, 5, 6], [7])}
     fake = obj.generate(g, batch)
-    obj.discriminate(d.requires_grad_(False), fake, batch)
+    critic = obj.critic(d.requires_grad_(False), batch)
+    turn = Turn(g, critic, None, critic(fake))
     seen = []
     d.register_forward_hook(lambda m, args, out: seen.append(args[1]))
-    terms = obj.generator_terms(fake, batch)
+    terms = obj.generator_terms(batch, fake, turn)
     torch.testing.assert_close(seen[-1], interpolate(d.encode(batch["tokens"])))
     assert terms["interp"][1].requires_grad and terms["interp"][1].dim() == 0
     terms["interp"][1].backward()

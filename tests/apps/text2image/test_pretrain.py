@@ -12,6 +12,7 @@ from gan_app.apps.text2image.model import Text2ImageModelConfig, build_discrimin
 from gan_app.apps.text2image.pretrain import contrastive_loss, pretrain_text_encoder
 from gan_app.apps.text2image.text_encoder import TextEncoder
 from gan_app.config import apply_overrides
+from gan_app.train.objective import Turn
 
 
 def tiny_shapes_run(pretrain_steps: int, limit: int = 256, resolution: int = 8):
@@ -90,8 +91,8 @@ def test_matching_loss_needs_pretraining_and_uses_the_frozen_pretrained_image_en
     objective = HEAD.objective(run)
     batch = data.__getitems__(list(range(8)))
     fake = objective.generate(g, batch)
-    objective.discriminate(d, fake, batch)
-    terms = objective.generator_terms(fake, batch)
+    critic = objective.critic(d, batch)
+    terms = objective.generator_terms(batch, fake, Turn(g, critic, None, critic(fake)))
     weight, loss = terms["match"]
     assert weight == 1.0 and loss.item() > 0
     loss.backward()
@@ -123,7 +124,8 @@ def test_hard_mismatch_feeds_d_the_chosen_captions():
     seen = []
     real_forward = d.forward
     d.forward = lambda images, embedding: seen.append(embedding) or real_forward(images, embedding)
-    objective.discriminator_terms(d, batch, fake.detach())
+    critic = objective.critic(d, batch)
+    objective.discriminator_terms(batch, fake.detach(), Turn(g, critic, critic(batch["image"]), critic(fake.detach())))
     text = d.encode(batch["tokens"])
     from gan_app.apps.text2image.objective import hardest_negatives
     torch.testing.assert_close(seen[-1], text[hardest_negatives(text, run.model.mismatch_max_similarity)])

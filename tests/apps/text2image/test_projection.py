@@ -15,6 +15,7 @@ from gan_app.apps.text2image.model import Text2ImageModelConfig, build_discrimin
 from gan_app.apps.text2image.objective import Text2ImageObjective
 from gan_app.export import export_generator
 from gan_app.nn.conditional import VectorConditionalBatchNorm2d
+from gan_app.train.objective import Turn
 
 TINY = dict(text_encoder="trainable", vocab_size=20, max_tokens=6, word_dim=8, text_hidden=8, text_dim=6, proj_dim=4,
             resolution=8, z_dim=5, g_width=4, d_width=4, fusion="affine", critic="projection", d_norm="none")
@@ -81,7 +82,8 @@ def test_mismatch_term_with_the_projection_critic_scores_real_images_with_rolled
     d = build_discriminator(Text2ImageModelConfig(**TINY)).eval()
     obj = Text2ImageObjective(z_dim=5, game="hinge", mismatch_weight=0.5)
     batch = {"image": torch.rand(3, 3, 8, 8) * 2 - 1, "tokens": tokens([1, 2], [3, 4], [5])}
-    weight, loss = obj.discriminator_terms(d, batch, fake=None)["mismatch"]
+    critic = obj.critic(d, batch)
+    weight, loss = obj.discriminator_terms(batch, None, Turn(None, critic, critic(batch["image"])))["mismatch"]
     with torch.no_grad():
         wrong = d.encode(batch["tokens"]).roll(1, dims=0)
         expected = F.relu(1 + d(batch["image"], wrong)).mean()

@@ -19,6 +19,7 @@ from gan_app.losses.adversarial import get_game
 from gan_app.train import distributed
 from gan_app.train.logging import read_metrics
 from gan_app.train.loop import Trainer, TrainingDiverged, _scales, fit
+from gan_app.train.objective import Verdict
 
 
 def _same_tensors(a: Path, b: Path) -> None:
@@ -29,10 +30,10 @@ def _same_tensors(a: Path, b: Path) -> None:
 
 
 class HookedHead(ToyHead):
-    """The toy head with extra generator terms from `term(call_index, fake, batch)`."""
+    """The toy head with extra generator terms from `term(call_index, fake, batch)`, D's output mapped by `logits`."""
 
-    def __init__(self, term, discriminate=None):
-        self.term, self.discriminate = term, discriminate
+    def __init__(self, term, logits=None):
+        self.term, self.logits = term, logits
 
     def objective(self, run):
         head = self
@@ -40,13 +41,15 @@ class HookedHead(ToyHead):
         class Objective(ToyObjective):
             calls = 0
 
-            def generator_terms(self, fake, batch):
+            def generator_terms(self, batch, fake, turn):
                 Objective.calls += 1
                 return head.term(Objective.calls - 1, fake, batch)
 
-            def discriminate(self, discriminator, images, batch):
-                out = discriminator(images)
-                return head.discriminate(out) if head.discriminate else out
+            def critic(self, discriminator, batch):
+                def judge(images):
+                    out = discriminator(images)
+                    return Verdict(head.logits(out) if head.logits else out)
+                return judge
 
         return Objective(run.data)
 
@@ -182,7 +185,7 @@ def test_multiscale_logits_average_the_game(tiny_run, tmp_path):
     torch.testing.assert_close(_scales(game.d_loss, r, f, label_smoothing=1.0), expected)
     torch.testing.assert_close(_scales(game.g_loss, f, None), (game.g_loss(f[0]) + game.g_loss(f[1])) / 2)
 
-    head = HookedHead(lambda call, fake, batch: {}, discriminate=lambda out: [out, 2 * out])
+    head = HookedHead(lambda call, fake, batch: {}, logits=lambda out: [out, 2 * out])
     fit(head, tiny_run(steps=3, log_every=1), tmp_path)
     assert all(r_["D/r1"] > 0 for r_ in read_metrics(tmp_path / "metrics.jsonl"))
 
