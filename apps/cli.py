@@ -53,8 +53,13 @@ def _heads_command() -> None:
         own_verbs = list(head.extra_commands())  # e.g. the toy head's `gan-app toy`
         verb = f"gan-app {head.verb or (own_verbs[0] if own_verbs else 'run ' + name)}"
         typer.echo(f"{name:<14} {verb:<24} {weights:<20} {head.summary} [{entry.source}]")
-        if head.recipes:
-            typer.echo(f"{'':<14} recipes: {', '.join(head.recipes)}  (gan-app train {name} --recipe NAME)")
+        try:
+            recipes = head.recipes
+        except ImportError:   # recipes build torch configs: the base (inference) install lists none
+            typer.echo(f"{'':<14} recipes: need the training extra (pip install 'gan-app[train]')")
+            continue
+        if recipes:
+            typer.echo(f"{'':<14} recipes: {', '.join(recipes)}  (gan-app train {name} --recipe NAME)")
 
 
 def _models_command() -> None:

@@ -19,7 +19,13 @@ def require_train_extra(feature: str = "training") -> None:
     """
     import importlib.util
 
-    missing = [m for m in ("torch", "torchvision", "safetensors") if importlib.util.find_spec(m) is None]
+    def absent(module: str) -> bool:
+        try:
+            return importlib.util.find_spec(module) is None
+        except (ImportError, ValueError):   # a broken install can fail the lookup itself
+            return True
+
+    missing = [m for m in ("torch", "torchvision", "safetensors") if absent(m)]
     if missing:
         raise UserError(
             f"{feature} needs the training extra ({', '.join(missing)} not installed): "
