@@ -1,6 +1,6 @@
 """Labelled image sets for the class-conditional head: MNIST-style IDX sets or an ImageFolder tree.
 
-`--data` is `fashion-mnist`, `mnist`, `kmnist`, `shapes` (generated, see shapes.py), a folder
+`--data` is `fashion-mnist`, `mnist`, `kmnist`, `class-shapes` (generated, see shapes.py), a folder
 of IDX files, or a folder with one subfolder per class. A named set is searched in this order: Debian's dataset package path
 (`/usr/share/datasets/<name>/`, see shared/DATA.md), the user cache
 (`$XDG_CACHE_HOME/gan_app/datasets`), then a torchvision download into that cache.
@@ -28,6 +28,10 @@ from .shapes import shapes
 
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                    "Ankle boot")
+# The built-in labelled shapes set; "shapes" is its name before session 9 (configs stored in
+# checkpoints still say it), kept so they load unchanged.
+SHAPES = "class-shapes"
+SHAPES_NAMES = (SHAPES, "shapes")
 NAMED = {  # name -> (class names, torchvision dataset class)
     "fashion-mnist": (FASHION_CLASSES, "FashionMNIST"),
     "mnist": (tuple(str(d) for d in range(10)), "MNIST"),
@@ -41,7 +45,7 @@ VAL_EVERY = 10  # ImageFolder trees have no test split: every 10th image of each
 class ConditionalDataConfig:
     """Where the labelled images come from and how they reach the model resolution."""
 
-    path: str = "fashion-mnist"   # fashion-mnist | mnist | kmnist | shapes | folder of IDX files | ImageFolder tree
+    path: str = "fashion-mnist"   # fashion-mnist | mnist | kmnist | class-shapes | folder of IDX files | ImageFolder tree
     fit: str = "pad"              # pad (centre, black border; only when smaller) | resize
     limit: int = 0                # use only the first N images of a split (0 = all): quick runs and tests
 
@@ -82,7 +86,7 @@ def load_split(cfg: ConditionalDataConfig, split: str, channels: int, resolution
     if cfg.fit not in ("pad", "resize"):
         raise UserError(f"data.fit must be pad or resize, got {cfg.fit!r}")
     key = cfg.path.lower()
-    if key == "shapes":
+    if key in SHAPES_NAMES:
         data = shapes(split, resolution)
     elif key in NAMED or (cfg.path and has_idx_files(cfg.path)):
         folder = resolve_idx_folder(key) if key in NAMED else Path(cfg.path)
@@ -92,7 +96,7 @@ def load_split(cfg: ConditionalDataConfig, split: str, channels: int, resolution
     elif cfg.path and Path(cfg.path).is_dir():
         data = _folder_split(Path(cfg.path), split, channels, resolution)
     else:
-        raise UserError(f"--data {cfg.path!r} is neither a named set ({', '.join(NAMED)}, shapes) nor a folder")
+        raise UserError(f"--data {cfg.path!r} is neither a named set ({', '.join(NAMED)}, {SHAPES}) nor a folder")
     if cfg.limit:
         data = LabelledImages(data.images[: cfg.limit], data.labels[: cfg.limit], data.class_names, data.notes)
     _check_labels(data, cfg.path)

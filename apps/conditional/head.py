@@ -21,8 +21,8 @@ class ConditionalHead(Head):
     api_ref = ".generate:ClassConditionalGenerator"
 
     def builtin_data(self) -> tuple[str, ...]:
-        from .data import NAMED
-        return ("shapes", *NAMED)
+        from .data import NAMED, SHAPES_NAMES
+        return (*SHAPES_NAMES, *NAMED)
 
     def graph(self, model_cfg: Any) -> GraphSpec:
         names = list(model_cfg.class_names) or [str(i) for i in range(model_cfg.num_classes)]

@@ -36,7 +36,7 @@ def recipe(name: str) -> RunConfig:
         return RunConfig("conditional",
                          ConditionalModelConfig(z_dim=8, g_width=8, d_width=8, embed_dim=4, resolution=8,
                                                 num_classes=4),
-                         ConditionalDataConfig(path="shapes", fit="resize", limit=64),
+                         ConditionalDataConfig(path="class-shapes", fit="resize", limit=64),
                          TrainConfig(steps=2, batch_size=4, loss="hinge", log_every=1, sample_every=2,
                                      ckpt_every=2, ema_decay=0.9, amp="off"))
     raise KeyError(name)

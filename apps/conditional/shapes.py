@@ -1,4 +1,4 @@
-"""`--data shapes`: a generated labelled set (square, disc, bar, cross) that needs no download.
+"""`--data class-shapes`: a generated labelled set (square, disc, bar, cross) that needs no download.
 
 Every image is one white shape of random position and size on black, drawn with numpy from a
 fixed seed per split, so the tiny recipe and the head's contract test run anywhere and a

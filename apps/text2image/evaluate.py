@@ -33,7 +33,7 @@ from gan_app.paths import weights_root
 from gan_app.runtime.sampling import normal_latents
 
 from .classifier import SIZES, attribute_accuracy, predict
-from .data import load_split, vocabulary_for
+from .data import SHAPES, SHAPES_NAMES, load_split, vocabulary_for
 from .generate import TRUNCATION
 from .shapes import TEMPLATES, caption
 
@@ -84,14 +84,14 @@ def evaluate_generator(generator: Any, run: RunConfig, data: str | None = None, 
     """The metrics above, per split, as a flat dict of numbers plus `protocol`."""
     m = run.model
     path = data or run.data.path
-    if path != "shapes":
-        raise UserError(f"evaluation needs the shapes set's exact facts; `{path}` has none (use --data shapes)")
+    if path not in SHAPES_NAMES:
+        raise UserError(f"evaluation needs the shapes set's exact facts; `{path}` has none (use --data {SHAPES})")
     model, _, info = load_classifier(classifier or shipped_classifier(), "`gan-app text2image-classifier -o PATH`")
     if model.cfg.resolution != m.resolution or model.cfg.num_classes != sum(SIZES):
         raise UserError(f"the attribute classifier is for {model.cfg.resolution}px shapes, the generator makes "
                         f"{m.resolution}px; train one with `gan-app text2image-classifier --resolution {m.resolution}`")
     vocab = vocabulary_for(m)
-    cfg = dataclasses.replace(run.data, path="shapes", limit=0, shapes_eval=n, shapes_train=n)
+    cfg = dataclasses.replace(run.data, path=SHAPES, limit=0, shapes_eval=n, shapes_train=n)
     train_feats, _ = predict(model, to_model_range(load_split(cfg, "train", m.resolution).images))
     metrics: dict = {}
     for name, split in (("seen", "val"), ("heldout", "heldout")):

@@ -20,7 +20,8 @@ class Text2ImageHead(Head):
     api_ref = ".generate:TextToImageGenerator"
 
     def builtin_data(self) -> tuple[str, ...]:
-        return ("shapes",)
+        from .data import SHAPES_NAMES
+        return SHAPES_NAMES
 
     def graph(self, model_cfg: Any) -> GraphSpec:
         """The generator graph: (z, text embedding) -> image; the text encoder ships as `<stem>.text.onnx`."""

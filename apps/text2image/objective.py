@@ -112,7 +112,7 @@ class Text2ImageObjective(GanObjective):
     def _attribute_loss(self, logits: torch.Tensor, batch: dict) -> torch.Tensor:
         """Summed cross-entropy of each attribute head; logits (B, sum K), batch["attributes"] (B, A)."""
         if "attributes" not in batch:
-            raise UserError("model.ac_weight > 0 needs attribute labels, which only --data shapes has; "
+            raise UserError("model.ac_weight > 0 needs attribute labels, which only --data captioned-shapes has; "
                             "pass --set model.ac_weight=0")
         chunks = logits.float().split(self.attribute_sizes, dim=1)
         return sum(F.cross_entropy(c, batch["attributes"][:, k]) for k, c in enumerate(chunks))

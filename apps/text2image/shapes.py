@@ -1,4 +1,4 @@
-"""`--data shapes`: a generated captioned set whose captions state checkable facts.
+"""`--data captioned-shapes`: a generated captioned set whose captions state checkable facts.
 
 Every 32x32 (any power of two) RGB image holds one anti-aliased shape (drawn with Pillow at
 4x and downsampled) on a dark random background, with jittered colour, size and position.

@@ -76,14 +76,16 @@ def test_head_dataset_checks_class_count(idx_dir):
 def test_generated_shapes_are_labelled_by_their_geometry():
     from gan_app.apps.conditional.shapes import SHAPES
 
-    data = load_split(ConditionalDataConfig(path="shapes"), "test", 1, 16)
+    data = load_split(ConditionalDataConfig(path="class-shapes"), "test", 1, 16)
     assert data.class_names == SHAPES and data.images.shape == (400, 1, 16, 16)
     area = (data.images[:, 0] > 0).sum(axis=(1, 2))  # (N,)
     by_class = [area[data.labels == c].mean() for c in range(4)]
     # same size range: a square covers more than its inscribed disc, a bar a third of the square
     assert by_class[0] > by_class[1] > by_class[3] > by_class[2]
-    train = load_split(ConditionalDataConfig(path="shapes"), "train", 1, 16)
+    train = load_split(ConditionalDataConfig(path="class-shapes"), "train", 1, 16)
     assert not np.array_equal(train.images[:400], data.images)  # different seeds per split
+    old_name = load_split(ConditionalDataConfig(path="shapes"), "test", 1, 16)   # configs stored before the rename
+    assert np.array_equal(old_name.images, data.images)
 
 
 def test_tiny_recipe_runs_on_generated_data():
