@@ -53,3 +53,24 @@ def export_tiny(tmp_path_factory):
         return path
 
     return make
+
+
+@pytest.fixture(scope="session")
+def edited():
+    """`edited(data, "a.b.0.c", value)`: a deep copy of nested JSON `data` with that field set
+    (`value` KeyError: deleted); list items by index. For crafting broken headers and metadata."""
+    import copy
+
+    def edit(data, dotted, value):
+        data = copy.deepcopy(data)
+        *parents, last = dotted.split(".")
+        node = data
+        for key in parents:
+            node = node[int(key)] if isinstance(node, list) else node[key]
+        if value is KeyError:
+            del node[last]
+        else:
+            node[last] = value
+        return data
+
+    return edit

@@ -185,21 +185,6 @@ def _rewrite(tmp_path, name, tensors, header_value):
     return path
 
 
-def _edited(meta, dotted, value):
-    import copy
-
-    meta = copy.deepcopy(meta)
-    *parents, last = dotted.split(".")
-    node = meta
-    for key in parents:
-        node = node[key]
-    if value is KeyError:
-        del node[last]
-    else:
-        node[last] = value
-    return meta
-
-
 @pytest.mark.parametrize("dotted, value, message", [
     ("format_version", "1", r"header field 'format_version' must be a whole number, got a string"),
     ("format_version", True, r"header field 'format_version' must be a whole number"),
@@ -214,9 +199,9 @@ def _edited(meta, dotted, value):
     ("run.train.betas", [0.5], r"run\.train\.betas must be a list of 2"),
     ("run.data", KeyError, r"run config lacks data"),
 ])
-def test_bad_header_fields_are_one_line_errors_naming_the_field(tmp_path, dotted, value, message):
+def test_bad_header_fields_are_one_line_errors_naming_the_field(tmp_path, dotted, value, message, edited):
     _, tensors, meta = _toy_checkpoint(tmp_path)
-    path = _rewrite(tmp_path, "bad", tensors, json.dumps(_edited(meta, dotted, value)))
+    path = _rewrite(tmp_path, "bad", tensors, json.dumps(edited(meta, dotted, value)))
     with pytest.raises(UserError, match=message) as info:
         ckpt.load_generator(path)
     assert str(path) in str(info.value) and "\n" not in str(info.value)
@@ -229,7 +214,7 @@ def test_a_header_that_is_not_a_json_object_is_a_user_error(tmp_path, header):
         ckpt.read_meta(_rewrite(tmp_path, "bad", tensors, header))
 
 
-def test_an_unknown_generator_in_the_header_is_refused_naming_the_field(tmp_path):
+def test_an_unknown_generator_in_the_header_is_refused_naming_the_field(tmp_path, edited):
     from gan_app.apps.superres.head import HEAD
     from gan_app.config import to_dict
 
@@ -238,17 +223,17 @@ def test_an_unknown_generator_in_the_header_is_refused_naming_the_field(tmp_path
     good = ckpt.save_checkpoint(tmp_path / "sr.safetensors", ckpt.module_tensors("G", g),
                                 {"head": "superres", "run": to_dict(run), "step": 0})
     tensors, meta = ckpt.read_checkpoint(good)
-    path = _rewrite(tmp_path, "nosuch", tensors, json.dumps(_edited(meta, "run.model.generator", "nosuch")))
+    path = _rewrite(tmp_path, "nosuch", tensors, json.dumps(edited(meta, "run.model.generator", "nosuch")))
     with pytest.raises(UserError, match=r"run\.model\.generator: unknown super-resolution generator 'nosuch'"):
         ckpt.load_generator(path)
 
 
-def test_a_header_declaring_a_huge_model_is_refused_before_it_is_built(tmp_path, monkeypatch):
+def test_a_header_declaring_a_huge_model_is_refused_before_it_is_built(tmp_path, monkeypatch, edited):
     """Item 3: the declared config is compared with the stored shapes on the meta device."""
     from gan_app.apps.toy.head import ToyHead
 
     _, tensors, meta = _toy_checkpoint(tmp_path)
-    path = _rewrite(tmp_path, "huge", tensors, json.dumps(_edited(meta, "run.model.width", 4_000_000)))
+    path = _rewrite(tmp_path, "huge", tensors, json.dumps(edited(meta, "run.model.width", 4_000_000)))
     real_build = ToyHead.build
 
     def guarded(self, cfg):

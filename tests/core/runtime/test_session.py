@@ -96,18 +96,6 @@ def _graph_of(path):
     return json.loads({p.key: p.value for p in onnx.load(str(path)).metadata_props}[KEY_GRAPH])
 
 
-def _set(graph, dotted, value):
-    node = graph
-    *parents, last = dotted.split(".")
-    for key in parents:
-        node = node[int(key)] if isinstance(node, list) else node[key]
-    if value is KeyError:
-        del node[last]
-    else:
-        node[last] = value
-    return graph
-
-
 @pytest.mark.parametrize("kind, dotted, value, message", [
     ("conv", "scale", "2", r"graph\.scale must be a whole number in 1\.\.16, got \"2\""),
     ("conv", "value_range", "0,1", r"graph\.value_range must be \[low, high\]"),
@@ -127,19 +115,19 @@ def _set(graph, dotted, value):
     ("cond", "extra.z_dim", 9, r"graph\.extra\.z_dim must be the latent width 8, got 9"),
     ("cond", "inputs.1.dtype", "float32", r"graph\.inputs\[1\]\.dtype of a label input must be one of"),
 ])
-def test_bad_graph_metadata_names_the_field_and_the_file(exported, tmp_path, kind, dotted, value, message):
-    graph = _set(_graph_of(exported[kind]), dotted, value)
+def test_bad_graph_metadata_names_the_field_and_the_file(exported, tmp_path, kind, dotted, value, message, edited):
+    graph = edited(_graph_of(exported[kind]), dotted, value)
     bad = _with_metadata(exported[kind], tmp_path / "bad.onnx", **{KEY_GRAPH: json.dumps(graph)})
     with pytest.raises(UserError, match=message) as info:
         load_model(bad)
     assert str(bad) in str(info.value) and "\n" not in str(info.value)
 
 
-def test_bounded_graph_metadata_still_loads(exported, tmp_path):
-    graph = _set(_graph_of(exported["cond"]), "extra.z_dim", 8)
+def test_bounded_graph_metadata_still_loads(exported, tmp_path, edited):
+    graph = edited(_graph_of(exported["cond"]), "extra.z_dim", 8)
     ok = _with_metadata(exported["cond"], tmp_path / "ok.onnx", **{KEY_GRAPH: json.dumps(graph)})
     assert load_model(ok).spec.extra["z_dim"] == 8
-    graph = _set(_graph_of(exported["conv"]), "size_multiple", 1024)
+    graph = edited(_graph_of(exported["conv"]), "size_multiple", 1024)
     ok = _with_metadata(exported["conv"], tmp_path / "ok2.onnx", **{KEY_GRAPH: json.dumps(graph)})
     assert load_model(ok).spec.size_multiple == 1024
 
@@ -150,7 +138,7 @@ def test_bounded_graph_metadata_still_loads(exported, tmp_path):
     ("cond", "inputs.0.shape", ["B", 9], r"graph\.inputs\[0\]\.shape does not match"),
     ("cond", "inputs.1.dtype", "int32", r"graph\.inputs\[1\]\.dtype says int32"),
 ])
-def test_declared_inputs_are_compared_with_the_graph(exported, kind, dotted, value, message):
+def test_declared_inputs_are_compared_with_the_graph(exported, kind, dotted, value, message, edited):
     """An image input declared with 1 channel for a 3-channel graph (or another dtype) is caught by
     `check_inputs_match` against ONNX Runtime's own view of the graph inputs."""
     import onnxruntime as ort
@@ -161,6 +149,6 @@ def test_declared_inputs_are_compared_with_the_graph(exported, kind, dotted, val
     session = ort.InferenceSession(str(exported[kind]), providers=["CPUExecutionProvider"])
     graph = _graph_of(exported[kind])
     check_inputs_match(GraphSpec.from_json_dict(graph), session.get_inputs(), "m.onnx")  # as exported: fine
-    graph = _set(graph, dotted, value)
+    graph = edited(graph, dotted, value)
     with pytest.raises(UserError, match=message):
         check_inputs_match(GraphSpec.from_json_dict(graph), session.get_inputs(), "m.onnx")

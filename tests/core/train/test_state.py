@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 
 import pytest
@@ -33,19 +32,6 @@ def trained(first_checkpoint, tmp_path):
     return _small_run(), checkpoint_path(tmp_path, 2), tensors, meta
 
 
-def _edit(meta, dotted, value):
-    meta = copy.deepcopy(meta)
-    *parents, last = dotted.split(".")
-    node = meta
-    for key in parents:
-        node = node[key]
-    if value is KeyError:
-        del node[last]
-    else:
-        node[last] = value
-    return meta
-
-
 @pytest.mark.parametrize("dotted, value, message", [
     ("step", KeyError, r"header field 'step' is missing; --resume needs it"),
     ("step", "2", r"header field 'step' must be a whole number"),
@@ -55,10 +41,10 @@ def _edit(meta, dotted, value):
     ("optimizers", KeyError, r"header field 'optimizers' is missing"),
     ("run.model.width", "16", r"run\.model\.width must be a whole number"),
 ])
-def test_resume_names_the_bad_header_field(trained, dotted, value, message):
+def test_resume_names_the_bad_header_field(trained, dotted, value, message, edited):
     run, path, tensors, meta = trained
     path.parent.mkdir(parents=True)
-    save_file(tensors, str(path), metadata={META_KEY: json.dumps(_edit(meta, dotted, value))})
+    save_file(tensors, str(path), metadata={META_KEY: json.dumps(edited(meta, dotted, value))})
     run.train.steps = 4
     with pytest.raises(UserError, match=message) as info:
         fit(HEAD, run, path.parent.parent, resume=True)
