@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from gan_app.data.folders import find_paired_layout, list_images, load_rgb
+from gan_app.data.folders import data_folder, list_images, load_rgb
 from gan_app.data.photos import offline_photos, training_photos
 from gan_app.data.ranges import to_unit_tensor
 from gan_app.errors import UserError
@@ -149,16 +149,10 @@ def build_dataset(cfg: DeblurDataConfig, multiple: int = 4) -> Dataset:
         raise UserError(f"data.crop must be a multiple of {multiple} for this generator, got {cfg.crop}")
     if cfg.path == "photos":
         return SyntheticBlurDataset(training_photos(wallpapers=cfg.wallpapers), cfg)
-    root = Path(cfg.path).expanduser()
-    if not root.is_dir():
-        raise UserError(f"--data {cfg.path}: not a folder; pass a folder of sharp photos, blur/+sharp/ or a GoPro root")
-    pairs = find_paired_layout(root, ("blur", "sharp"))
-    if pairs is not None:
-        return PairedDeblurDataset(pairs, cfg)
-    images = list_images(root)
-    if not images:
-        raise UserError(f"--data {cfg.path}: no images found")
-    return SyntheticBlurDataset([load_rgb(p) for p in images], cfg)
+    folder = data_folder(cfg.path, ("blur", "sharp"), "a folder of sharp photos, blur/+sharp/ or a GoPro root")
+    if folder.pairs is not None:
+        return PairedDeblurDataset(folder.pairs, cfg)
+    return SyntheticBlurDataset([load_rgb(p) for p in folder.images], cfg)
 
 
 EVAL_SPLITS = ("uniform", "realistic", "realistic_long")

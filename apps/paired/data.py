@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-from gan_app.data.folders import find_paired_layout, list_images, load_rgb
+from gan_app.data.folders import data_folder, load_rgb
 from gan_app.data.photos import offline_photos, training_photos
 from gan_app.errors import UserError
 
@@ -134,16 +134,10 @@ def build_dataset(cfg: PairedDataConfig, in_channels: int, out_channels: int, mu
 
 def folder_loader(path: str) -> tuple[int, Callable]:
     """(pair count, load(index, gen) -> full-size (A, B)) for A/ + B/ folders or side-by-side A|B images."""
-    root = Path(path).expanduser()
-    if not root.is_dir():
-        raise UserError(f"--data {path}: not a folder; pass A/ + B/ folders or a folder of side-by-side A|B images")
-    pairs = find_paired_layout(root, ("A", "B"))
-    if pairs is not None:
-        return len(pairs), folder_pairs(pairs)
-    files = list_images(root)
-    if not files:
-        raise UserError(f"--data {path}: no images, and no A/ + B/ folders")
-    return len(files), side_by_side(files)
+    folder = data_folder(path, ("A", "B"), "A/ + B/ folders or a folder of side-by-side A|B images")
+    if folder.pairs is not None:
+        return len(folder.pairs), folder_pairs(folder.pairs)
+    return len(folder.images), side_by_side(folder.images)
 
 
 def held_out_pairs(task: str, noise: float, max_side: int = 512) -> list[tuple[str, np.ndarray, np.ndarray]]:

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from gan_app.data.folders import find_paired_layout, list_images, load_rgb
+from gan_app.data.folders import data_folder, load_rgb
 from gan_app.data.photos import offline_photos, training_photos
 from gan_app.data.ranges import to_unit_tensor
 from gan_app.errors import UserError
@@ -24,6 +24,8 @@ from gan_app.errors import UserError
 from .degrade import PHOTO, bicubic_down, camera_down, realistic_down
 
 DEGRADATIONS = ("bicubic", "realistic", "photo")
+PAIR_FOLDERS = ("lr", "hr")    # a paired --data folder: lr/ + hr/, files matched by name
+EXPECTS = "a folder of HR photos or one with lr/ and hr/"   # what --data takes, for the errors
 
 
 @dataclass
@@ -123,16 +125,10 @@ def build_dataset(cfg: SRDataConfig, scale: int) -> Dataset:
         raise UserError(f"unknown degradation {cfg.degradation!r}; use one of {', '.join(DEGRADATIONS)}")
     if cfg.path == "photos":
         return HROnlyDataset(training_photos(wallpapers=cfg.wallpapers), cfg, scale)   # held-out photos never enter training
-    root = Path(cfg.path).expanduser()
-    if not root.is_dir():
-        raise UserError(f"--data {cfg.path}: not a folder; pass a folder of HR photos or one with lr/ and hr/")
-    pairs = find_paired_layout(root, ("lr", "hr"))
-    if pairs is not None:
-        return PairedSRDataset(pairs, cfg, scale)
-    images = list_images(root)
-    if not images:
-        raise UserError(f"--data {cfg.path}: no images found")
-    return HROnlyDataset([load_rgb(p) for p in images], cfg, scale)
+    folder = data_folder(cfg.path, PAIR_FOLDERS, EXPECTS)
+    if folder.pairs is not None:
+        return PairedSRDataset(folder.pairs, cfg, scale)
+    return HROnlyDataset([load_rgb(p) for p in folder.images], cfg, scale)
 
 
 EVAL_SPLITS = ("bicubic", "realworld")

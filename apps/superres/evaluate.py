@@ -11,19 +11,17 @@ ground truth's amount of fine detail, bicubic and PSNR-trained models sit well b
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import torch
 from PIL import Image
 
 from gan_app.config import RunConfig
-from gan_app.data.folders import find_paired_layout, list_images, load_rgb
+from gan_app.data.folders import data_folder, load_rgb
 from gan_app.errors import UserError
 from gan_app.metrics.fidelity import psnr, ssim
 
 from .degrade import bicubic_down
-from .data import evaluation_pairs
+from .data import EXPECTS, PAIR_FOLDERS, evaluation_pairs
 
 PROTOCOL = ("held-out photos (gan_app.data.photos.HELD_OUT), centre crop <= 512 px (multiple of scale), "
             "LR = Pillow bicubic downsample to uint8; output clipped to [0,1]; PSNR/SSIM on RGB and on Y (BT.601), "
@@ -65,17 +63,14 @@ def score(pred: np.ndarray, hr: np.ndarray, scale: int) -> dict:
 
 def user_pairs(data: str, scale: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
     """[(name, LR, HR)] float32 from a folder with lr/ + hr/, or HR-only photos (bicubic LR)."""
-    root = Path(data)
-    pairs = find_paired_layout(root, ("lr", "hr"))
-    if pairs is not None:
-        return [(h.stem, load_rgb(lr) / np.float32(255), load_rgb(h) / np.float32(255)) for lr, h in pairs]
+    folder = data_folder(data, PAIR_FOLDERS, EXPECTS)
+    if folder.pairs is not None:
+        return [(h.stem, load_rgb(lr) / np.float32(255), load_rgb(h) / np.float32(255)) for lr, h in folder.pairs]
     out = []
-    for path in list_images(root):
+    for path in folder.images:
         img = load_rgb(path)
         hr = img[: img.shape[0] // scale * scale, : img.shape[1] // scale * scale]
         out.append((path.stem, bicubic_down(hr, scale) / np.float32(255), hr / np.float32(255)))
-    if not out:
-        raise UserError(f"--data {data}: no images found (expected HR photos or lr/ + hr/ folders)")
     return out
 
 

@@ -1,11 +1,12 @@
 """Image folder layouts: plain folders, paired folders matched by name, GoPro-style trees.
 
 Pure path logic plus Pillow loading (no torch), so heads and the data-writing commands
-share one implementation.
+share one implementation, down to what a `--data` folder holds (`data_folder`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -61,3 +62,33 @@ def find_paired_layout(root: Path, names: tuple[str, str]) -> list[tuple[Path, P
     if sequences:
         return [pair for seq in sequences for pair in match_pairs(seq / a, seq / b)]
     return None
+
+
+@dataclass(frozen=True)
+class DataFolder:
+    """What a `--data` folder holds: a paired layout (`pairs`, matched by name) or plain `images`.
+
+    Exactly one is filled: `pairs` is None for a plain folder, `images` is empty for a paired one.
+    """
+
+    pairs: list[tuple[Path, Path]] | None
+    images: list[Path]
+
+
+def data_folder(path: str, names: tuple[str, str], expects: str) -> DataFolder:
+    """Resolve the `--data` folder `path` (`~` expanded): `<a>/ + <b>/` pairs (`find_paired_layout`), else its images.
+
+    The head checks its own built-in data names (e.g. `photos`) first. `expects` says what the
+    head takes, e.g. "a folder of HR photos or one with lr/ and hr/"; it ends the one-line
+    UserError for a path that is not a folder and for a folder with no images.
+    """
+    root = Path(path).expanduser()
+    if not root.is_dir():
+        raise UserError(f"--data {path}: not a folder; pass {expects}")
+    pairs = find_paired_layout(root, names)
+    if pairs is not None:
+        return DataFolder(pairs, [])
+    images = list_images(root)
+    if not images:
+        raise UserError(f"--data {path}: no images found; pass {expects}")
+    return DataFolder(None, images)
