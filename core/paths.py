@@ -19,6 +19,7 @@ from pathlib import Path
 
 WEIGHTS_ENV = "GAN_APP_WEIGHTS"
 HOME_ENV = "GAN_APP_HOME"
+CLASSIFIER_FILE = "classifier-v1.safetensors"   # a head's shipped domain classifier, beside its ONNX model
 
 
 def weights_root() -> Path:
@@ -40,6 +41,12 @@ def shipped_model(name: str, variant: str = "v1") -> Path:
         return default
     named = sorted(weights_root().glob(f"*/{name}.onnx"))
     return named[0] if named else default
+
+
+def shipped_classifier(head: str) -> Path:
+    """Path of the domain classifier `head` ships to judge its samples: `<head>/classifier-v1.safetensors`
+    (gan_app.metrics.domain_classifier; may not exist: callers check)."""
+    return weights_root() / head / CLASSIFIER_FILE
 
 
 def model_card(onnx_path: Path) -> Path:

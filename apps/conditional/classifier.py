@@ -14,11 +14,18 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from pathlib import Path
+
 from gan_app.data.ranges import to_model_range
-from gan_app.metrics.domain_classifier import (ClassifierConfig, DomainClassifier, fit_classifier, load_classifier,
-                                               random_shift, save_classifier)
+from gan_app.metrics import domain_classifier
+from gan_app.metrics.domain_classifier import ClassifierConfig, DomainClassifier, fit_classifier, random_shift, save_classifier
 
 __all__ = ["ClassifierConfig", "DomainClassifier", "accuracy", "load_classifier", "save_classifier", "train_classifier"]
+
+
+def load_classifier(path: str | Path) -> tuple[DomainClassifier, tuple[str, ...], dict]:
+    """(model in eval mode, class names, info); a missing file's error names this head's training verb."""
+    return domain_classifier.load_classifier(path, "`gan-app conditional-classifier -o PATH`")
 
 
 @torch.no_grad()

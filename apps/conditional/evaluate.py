@@ -29,18 +29,13 @@ from gan_app.errors import UserError
 from gan_app.metrics.feature_networks import ClassifierNetwork, compute
 from gan_app.metrics.frechet import frechet_from_features
 from gan_app.metrics.inception_score import inception_score
-from gan_app.paths import weights_root
+from gan_app.paths import CLASSIFIER_FILE, shipped_classifier
 
 from .classifier import load_classifier
 from .data import load_split
 
-CLASSIFIER_FILE = "classifier-v1.safetensors"
 EVAL_SEED = 20_261_123
 BATCH = 500
-
-
-def shipped_classifier() -> Path:
-    return weights_root() / "conditional" / CLASSIFIER_FILE
 
 
 def balanced_labels(n: int, num_classes: int) -> torch.Tensor:
@@ -68,7 +63,7 @@ def evaluate_generator(generator: Any, run: RunConfig, data: str | None = None, 
                        classifier: str | Path | None = None) -> dict:
     """The metrics above as a dict of numbers plus `protocol` and `feature_network` descriptions."""
     m = run.model
-    model, names, info = load_classifier(classifier or shipped_classifier())
+    model, names, info = load_classifier(classifier or shipped_classifier("conditional"))
     cfg = model.cfg
     if (cfg.num_classes, cfg.channels, cfg.resolution) != (m.num_classes, m.channels, m.resolution):
         raise UserError(f"the domain classifier is for {cfg.num_classes} classes, {cfg.channels}x{cfg.resolution}px "

@@ -29,7 +29,7 @@ from gan_app.data.ranges import to_model_range
 from gan_app.errors import UserError
 from gan_app.metrics.domain_classifier import load_classifier
 from gan_app.metrics.frechet import frechet_from_features
-from gan_app.paths import weights_root
+from gan_app.paths import CLASSIFIER_FILE, shipped_classifier
 from gan_app.runtime.sampling import normal_latents
 
 from .classifier import SIZES, attribute_accuracy, predict
@@ -37,14 +37,9 @@ from .data import SHAPES, SHAPES_NAMES, load_split, vocabulary_for
 from .generate import TRUNCATION
 from .shapes import TEMPLATES, caption
 
-CLASSIFIER_FILE = "classifier-v1.safetensors"
 EVAL_SEED = 20_261_123
 R_CANDIDATES = 100
 BATCH = 250
-
-
-def shipped_classifier() -> Path:
-    return weights_root() / "text2image" / CLASSIFIER_FILE
 
 
 def eval_captions(attributes: np.ndarray) -> list[str]:
@@ -86,7 +81,7 @@ def evaluate_generator(generator: Any, run: RunConfig, data: str | None = None, 
     path = data or run.data.path
     if path not in SHAPES_NAMES:
         raise UserError(f"evaluation needs the shapes set's exact facts; `{path}` has none (use --data {SHAPES})")
-    model, _, info = load_classifier(classifier or shipped_classifier(), "`gan-app text2image-classifier -o PATH`")
+    model, _, info = load_classifier(classifier or shipped_classifier("text2image"), "`gan-app text2image-classifier -o PATH`")
     if model.cfg.resolution != m.resolution or model.cfg.num_classes != sum(SIZES):
         raise UserError(f"the attribute classifier is for {model.cfg.resolution}px shapes, the generator makes "
                         f"{m.resolution}px; train one with `gan-app text2image-classifier --resolution {m.resolution}`")

@@ -132,11 +132,10 @@ def save_classifier(model: DomainClassifier, path: Path, class_names: tuple[str,
     return Path(path)
 
 
-def load_classifier(path: str | Path, train_hint: str = "`gan-app conditional-classifier -o PATH`"
-                    ) -> tuple[DomainClassifier, tuple[str, ...], dict]:
+def load_classifier(path: str | Path, train_hint: str) -> tuple[DomainClassifier, tuple[str, ...], dict]:
     """(model in eval mode, class names, info) from a file written by `save_classifier`.
 
-    `train_hint` is the command the not-found error suggests.
+    `train_hint` is the head's command that the not-found error suggests, e.g. "`gan-app HEAD-classifier -o PATH`".
     """
     from safetensors import safe_open
     from safetensors.torch import load_file
