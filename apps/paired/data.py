@@ -18,17 +18,13 @@ from torch.utils.data import Dataset
 
 from gan_app.data.folders import data_folder, load_rgb
 from gan_app.data.photos import offline_photos, training_photos
+from gan_app.data.ranges import to_unit_tensor
 from gan_app.errors import UserError
 
 from .config import PHOTO_TASKS, PairedDataConfig
 
 LUMA = torch.tensor([0.299, 0.587, 0.114]).view(3, 1, 1)  # ITU-R 601, as the runtime's RGB -> grey
 EVAL_NOISE_SEED = 20_261_124  # held-out denoising noise comes from this stream only
-
-
-def to_tensor(img: np.ndarray) -> torch.Tensor:
-    """(H, W, 3) uint8 -> (3, H, W) float32 in [0, 1]."""
-    return torch.from_numpy(np.array(img, copy=True)).permute(2, 0, 1).float() / 255.0
 
 
 def channels(x: torch.Tensor, count: int) -> torch.Tensor:
@@ -81,14 +77,14 @@ class PairDataset(Dataset):
 
 def folder_pairs(pairs: list[tuple[Path, Path]]) -> Callable:
     """A/ + B/ files matched by name."""
-    return lambda index, gen: tuple(to_tensor(load_rgb(p)) for p in pairs[index])
+    return lambda index, gen: tuple(to_unit_tensor(load_rgb(p)) for p in pairs[index])
 
 
 def side_by_side(files: list[Path]) -> Callable:
     """One folder of A|B images, each twice as wide as tall: left half A, right half B."""
 
     def load(index: int, gen: torch.Generator):
-        both = to_tensor(load_rgb(files[index]))  # (3, H, 2W)
+        both = to_unit_tensor(load_rgb(files[index]))  # (3, H, 2W)
         if both.shape[2] % 2:
             raise UserError(f"{files[index]} is {both.shape[2]} px wide; side-by-side A|B images need an even width")
         half = both.shape[2] // 2
@@ -99,7 +95,7 @@ def side_by_side(files: list[Path]) -> Callable:
 
 def photo_pairs(task: str, photos: list[np.ndarray], cfg: PairedDataConfig) -> Callable:
     """Pairs made on the fly from clean photos: a random crop is degraded by `task` (cheap: crop first)."""
-    clean = [to_tensor(p) for p in photos]
+    clean = [to_unit_tensor(p) for p in photos]
 
     def load(index: int, gen: torch.Generator):
         photo = clean[int(torch.randint(0, len(clean), (1,), generator=gen))]
@@ -150,6 +146,6 @@ def held_out_pairs(task: str, noise: float, max_side: int = 512) -> list[tuple[s
     for name, img in offline_photos("held_out"):
         h, w = (min(s, max_side) for s in img.shape[:2])
         y, x = (img.shape[0] - h) // 2, (img.shape[1] - w) // 2
-        a, b = photo_pair(task, to_tensor(img[y:y + h, x:x + w]), noise, gen)
+        a, b = photo_pair(task, to_unit_tensor(img[y:y + h, x:x + w]), noise, gen)
         out.append((name, a.permute(1, 2, 0).numpy(), b.permute(1, 2, 0).numpy()))
     return out

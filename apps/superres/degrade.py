@@ -24,6 +24,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from gan_app.data.ranges import to_unit_tensor
+
 
 def bicubic_down(hr: np.ndarray, scale: int) -> np.ndarray:
     """(H, W, C) uint8 -> (H // scale, W // scale, C) uint8, Pillow bicubic with antialiasing.
@@ -112,7 +114,7 @@ def _jpeg(img: torch.Tensor, p: RealisticParams, rng: np.random.Generator) -> to
     jpeg.set_random_seed(int(rng.integers(2**31)))
     arr = (img[0].clamp(0, 1).permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
     out = jpeg(image=arr)["image"]
-    return torch.from_numpy(np.array(out, copy=True)).permute(2, 0, 1)[None].float() / 255.0
+    return to_unit_tensor(out)[None]
 
 
 def realistic_down(hr: np.ndarray, scale: int, rng: np.random.Generator, p: RealisticParams = RealisticParams()) -> np.ndarray:
@@ -120,7 +122,7 @@ def realistic_down(hr: np.ndarray, scale: int, rng: np.random.Generator, p: Real
     h, w = hr.shape[:2]
     if h % scale or w % scale:
         raise ValueError(f"HR size {w}x{h} is not a multiple of the scale {scale}")
-    img = torch.from_numpy(np.array(hr, copy=True)).permute(2, 0, 1)[None].float() / 255.0   # (1, 3, H, W)
+    img = to_unit_tensor(hr)[None]   # (1, 3, H, W)
     orders = 2 if rng.uniform() < p.second_order_prob else 1
     for order in range(orders):
         if rng.uniform() < p.blur_prob:
@@ -139,7 +141,7 @@ def camera_down(hr: np.ndarray, scale: int, rng: np.random.Generator, p: CameraP
     h, w = hr.shape[:2]
     if h % scale or w % scale:
         raise ValueError(f"HR size {w}x{h} is not a multiple of the scale {scale}")
-    img = torch.from_numpy(np.array(hr, copy=True)).permute(2, 0, 1)[None].float() / 255.0   # (1, 3, H, W)
+    img = to_unit_tensor(hr)[None]   # (1, 3, H, W)
     img = _blur(img, _gaussian_kernel(rng, p.sigma))
     img = _resize(img, (h // scale, w // scale), rng)                                         # (1, 3, h, w)
     shape = (1, 1, *img.shape[2:]) if rng.uniform() < p.grey_noise_prob else img.shape
