@@ -108,8 +108,6 @@ def fit_classifier(model: DomainClassifier, images: torch.Tensor, targets: torch
 
 def check_classifier_output(output: Path, epochs: int, overwrite: bool) -> None:
     """Refuse a bad `-o` / `--epochs` of a classifier-training verb before any training is done."""
-    from gan_app.errors import UserError
-
     if output.suffix != ".safetensors":
         raise UserError(f"--output must end in .safetensors, got {output}")
     if output.exists() and not overwrite:
