@@ -112,17 +112,28 @@ def _jpeg(img: torch.Tensor, p: RealisticParams, rng: np.random.Generator) -> to
 
     jpeg = A.ImageCompression(quality_range=p.jpeg, p=1.0)
     jpeg.set_random_seed(int(rng.integers(2**31)))
-    arr = (img[0].clamp(0, 1).permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
-    out = jpeg(image=arr)["image"]
-    return to_unit_tensor(out)[None]
+    return to_unit_tensor(jpeg(image=_to_uint8(img))["image"])[None]
+
+
+def _hr_tensor(hr: np.ndarray, scale: int) -> tuple[torch.Tensor, tuple[int, int]]:
+    """(H, W, 3) uint8 HR -> ((1, 3, H, W) float32 in [0, 1], the LR size (H // scale, W // scale)).
+
+    ValueError unless H and W are multiples of `scale`: the LR must tile the HR exactly.
+    """
+    h, w = hr.shape[:2]
+    if h % scale or w % scale:
+        raise ValueError(f"HR size {w}x{h} is not a multiple of the scale {scale}")
+    return to_unit_tensor(hr)[None], (h // scale, w // scale)
+
+
+def _to_uint8(img: torch.Tensor) -> np.ndarray:
+    """(1, 3, h, w) float in [0, 1] (clamped) -> (h, w, 3) uint8, rounded."""
+    return (img[0].clamp(0, 1).permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
 
 
 def realistic_down(hr: np.ndarray, scale: int, rng: np.random.Generator, p: RealisticParams = RealisticParams()) -> np.ndarray:
     """(H, W, 3) uint8 HR -> (H // scale, W // scale, 3) uint8 LR through the second-order chain."""
-    h, w = hr.shape[:2]
-    if h % scale or w % scale:
-        raise ValueError(f"HR size {w}x{h} is not a multiple of the scale {scale}")
-    img = to_unit_tensor(hr)[None]   # (1, 3, H, W)
+    img, lr_size = _hr_tensor(hr, scale)   # (1, 3, H, W)
     orders = 2 if rng.uniform() < p.second_order_prob else 1
     for order in range(orders):
         if rng.uniform() < p.blur_prob:
@@ -132,19 +143,16 @@ def realistic_down(hr: np.ndarray, scale: int, rng: np.random.Generator, p: Real
         img = _noise(_resize(img, side, rng), p, rng).clamp(0, 1)
         if order < orders - 1:
             img = _jpeg(img, p, rng)
-    img = _jpeg(_resize(img, (h // scale, w // scale), rng).clamp(0, 1), p, rng)               # (1, 3, h, w)
-    return (img[0].permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
+    img = _jpeg(_resize(img, lr_size, rng).clamp(0, 1), p, rng)   # (1, 3, h, w)
+    return _to_uint8(img)
 
 
 def camera_down(hr: np.ndarray, scale: int, rng: np.random.Generator, p: CameraParams = CAMERA_EVAL) -> np.ndarray:
     """(H, W, 3) uint8 HR -> (H // scale, W // scale, 3) uint8: blur, random-filter downscale, LR noise, JPEG."""
-    h, w = hr.shape[:2]
-    if h % scale or w % scale:
-        raise ValueError(f"HR size {w}x{h} is not a multiple of the scale {scale}")
-    img = to_unit_tensor(hr)[None]   # (1, 3, H, W)
+    img, lr_size = _hr_tensor(hr, scale)   # (1, 3, H, W)
     img = _blur(img, _gaussian_kernel(rng, p.sigma))
-    img = _resize(img, (h // scale, w // scale), rng)                                         # (1, 3, h, w)
+    img = _resize(img, lr_size, rng)   # (1, 3, h, w)
     shape = (1, 1, *img.shape[2:]) if rng.uniform() < p.grey_noise_prob else img.shape
     img = img + torch.from_numpy(rng.normal(0.0, rng.uniform(*p.noise) / 255.0, shape).astype(np.float32))
     img = _jpeg(img.clamp(0, 1), RealisticParams(jpeg=p.jpeg), rng)
-    return (img[0].permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
+    return _to_uint8(img)
