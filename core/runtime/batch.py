@@ -19,7 +19,7 @@ from gan_app.api import ImageModel
 from gan_app.errors import UserError
 from gan_app.limits import DEFAULT_MAX_PIXELS
 from gan_app.runtime.files import atomic_output, check_folder, output_folders
-from gan_app.runtime.images import check_still, image_format, read_image, side_by_side, to_unit, write_image
+from gan_app.runtime.images import check_still, image_format, quiet_pillow, read_image, side_by_side, to_unit, write_image
 from gan_app.runtime.session import OnnxModel
 from gan_app.runtime.video import VIDEO_SUFFIXES, VideoOptions, is_video, probe_size, process_video, video_format
 
@@ -171,10 +171,10 @@ def process_images(
 
 
 @contextlib.contextmanager
-def pillow_pixel_limit(max_pixels: int):
-    """Pillow's own decompression-bomb limit raised to `max_pixels` while we decode what we checked."""
+def pillow_pixel_limit(max_pixels: int | None):
+    """Pillow's own decompression-bomb limit raised to `max_pixels` while we decode what we checked (None: off)."""
     previous = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = max(previous or 0, max_pixels)
+    Image.MAX_IMAGE_PIXELS = None if max_pixels is None else max(previous or 0, max_pixels)
     try:
         yield
     finally:
@@ -190,7 +190,8 @@ def _check_header(path: Path, scale: int, max_pixels: int, tile: int | None) -> 
         height, width = probe_size(path)
     else:
         try:
-            with pillow_pixel_limit(10**12), Image.open(path) as opened:   # the size decides, not Pillow's warning
+            # The size below decides, not Pillow's bomb check (a PNG may declare 2^31 x 2^31: Pillow raises, not OSError).
+            with quiet_pillow(), pillow_pixel_limit(None), Image.open(path) as opened:
                 width, height = opened.size
                 check_still(opened, path)
         except (OSError, ValueError, SyntaxError):

@@ -9,6 +9,8 @@ Lanczos when the model upscales), 16-bit stays 16-bit where the format can hold 
 
 from __future__ import annotations
 
+import contextlib
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,7 +66,9 @@ def read_image(path: Path, *, min_side: int = MIN_SIDE) -> Picture:
     if not path.is_file():
         raise UserError(f"{path} does not exist or is not a file")
     try:
-        with Image.open(path) as opened:
+        # From a file object, not the path: Pillow memory-maps a raw TIFF opened by name with its upright size,
+        # so one tagged orientation 5-8 came out scrambled (Pillow 13, uncompressed L/P/RGBA/CMYK/I;16).
+        with quiet_pillow(), open(path, "rb") as handle, Image.open(handle) as opened:
             check_still(opened, path)
             opened.load()
             ImageOps.exif_transpose(opened, in_place=True)  # upright, without keeping a second copy
@@ -73,6 +77,8 @@ def read_image(path: Path, *, min_side: int = MIN_SIDE) -> Picture:
         raise UserError(f"{path} is not an image Pillow can read (use PNG, JPEG, WebP, TIFF or BMP)") from None
     except Image.DecompressionBombError as exc:
         raise UserError(f"{path} is too large to open safely ({exc})") from None
+    except MemoryError:   # a --max-pixels far beyond this machine's memory let a huge header through
+        raise UserError(f"{path} is too large to decode in this machine's memory; pass a smaller --max-pixels or input") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise UserError(f"{path} is truncated or corrupt ({exc})") from None
     width, height = image.size
@@ -80,7 +86,17 @@ def read_image(path: Path, *, min_side: int = MIN_SIDE) -> Picture:
         raise UserError(f"{path} is an empty image ({width}x{height} pixels)")
     if min(width, height) < min_side:
         raise UserError(f"{path} is {width}x{height} pixels; the smallest image gan-app processes is {min_side}x{min_side}")
-    return decode_pillow(image, path)
+    with quiet_pillow():
+        return decode_pillow(image, path)
+
+
+@contextlib.contextmanager
+def quiet_pillow():
+    """Pillow's warnings about a damaged file ("Corrupt EXIF data", "Truncated File Read") silenced: a file it cannot
+    decode is one `error:` line of ours, one it can is processed; stderr gets no stray lines either way."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
 
 
 def check_still(image: Image.Image, path: Path) -> None:
