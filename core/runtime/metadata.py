@@ -148,7 +148,7 @@ def _check_input(item: object, where: str, source: str) -> None:
     if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"]:
         raise _bad(source, where, "must be an object with a name", item)
     kind, shape, dtype = item.get("kind"), item.get("shape"), item.get("dtype", "float32")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:   # a list or object here is unhashable, not a kind
         raise _bad(source, f"{where}.kind", f"must be one of {sorted(KINDS)}", kind)
     if (not isinstance(shape, list) or len(shape) != KINDS[kind]
             or not all(isinstance(d, str) or _whole(d, 1, 1 << 20) for d in shape)):

@@ -48,6 +48,8 @@ def resolve_seed(seed: int | None) -> int:
     if seed is None:
         seed = int(np.random.default_rng().integers(2**31))
         print(f"seed {seed}", file=sys.stderr)
+    if seed < 0:   # numpy's generators take none
+        raise UserError(f"--seed must be a whole number >= 0, got {seed}")
     return seed
 
 

@@ -134,7 +134,10 @@ def _run(av, container, video, audio, model, writers, options, tile, level, sour
     """Demux, decode, restore and hand frames to the writers; returns the frames processed."""
     start, end = options.start, (options.start + options.duration) if options.duration else None
     if start > 0:
-        container.seek(int(start / video.time_base), stream=video, backward=True)
+        try:
+            container.seek(int(start / video.time_base), stream=video, backward=True)
+        except OverflowError:   # a --start past any clip's end (over 2^63 time-base ticks): no frames after it
+            return 0
     total = _expected_frames(container, video, options)
     bar = _progress_bar(total, source.name, progress)
     streams = [video] + ([audio] if audio is not None else [])
