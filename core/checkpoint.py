@@ -27,7 +27,7 @@ from torch import Tensor, nn
 
 from gan_app import __version__
 from gan_app.config import RunConfig, TrainConfig, from_dict
-from gan_app.errors import UserError
+from gan_app.errors import UserError, pickle_hint
 from gan_app.runtime.files import writing
 
 META_KEY = "gan_app"
@@ -102,7 +102,8 @@ def _open(path: str | Path, with_tensors: bool, shapes: bool = False) -> tuple[d
             else:
                 tensors = {name: fh.get_tensor(name) for name in fh.keys()} if with_tensors else {}
     except (SafetensorError, OSError, ValueError) as exc:
-        raise UserError(f"{path} is not a readable safetensors checkpoint ({exc}); it may be truncated or corrupt") from None
+        raise UserError(f"{path} is not a readable safetensors checkpoint ({exc}); it may be truncated or corrupt"
+                        + pickle_hint(path)) from None
     if META_KEY not in header:
         raise UserError(f"{path} is a safetensors file but not a gan_app checkpoint (no {META_KEY!r} header entry)")
     try:

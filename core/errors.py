@@ -31,3 +31,18 @@ def require_train_extra(feature: str = "training") -> None:
             f"{feature} needs the training extra ({', '.join(missing)} not installed): "
             "run `pip install 'gan-app[train]'`"
         )
+
+
+def pickle_hint(path, wanted: str = "safetensors") -> str:
+    """For a `.pt`/`.pth` name, "; " + how to turn it into what gan-app reads (`wanted`: "safetensors" for
+    checkpoints and classifiers, "onnx" for models); "" otherwise. gan-app never unpickles, so a PyTorch
+    pickle is refused whatever it holds."""
+    from pathlib import Path
+
+    if Path(path).suffix.lower() not in (".pt", ".pth"):
+        return ""
+    if wanted == "onnx":
+        return ("; PyTorch pickles (.pt/.pth) are never loaded: gan-app runs ONNX models, made with "
+                "`gan-app export HEAD --checkpoint CKPT.safetensors -o model.onnx`")
+    return ("; PyTorch pickles (.pt/.pth) are never loaded: convert with safetensors.torch.save_file("
+            "torch.load(f, weights_only=True), 'model.safetensors') on a machine you trust")

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from gan_app.errors import UserError
+from gan_app.errors import UserError, pickle_hint
 from gan_app.head import GraphSpec
 from gan_app.limits import check_threads
 from gan_app.paths import find_model, model_card, shipped_model, user_model
@@ -108,7 +108,8 @@ def load_model(
         session = ort.InferenceSession(str(path), sess_options=options, providers=chosen)
     except Exception as exc:  # ORT raises its own exception types for unreadable files
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"{path} is not a readable ONNX model ({reason[:200]}); check the file or re-export it") from None
+        raise UserError(f"{path} is not a readable ONNX model ({reason[:200]}); check the file or re-export it"
+                        + pickle_hint(path, "onnx")) from None
     spec, meta = decode_metadata(session.get_modelmeta().custom_metadata_map, str(path))
     check_inputs_match(spec, session.get_inputs(), str(path))
     return OnnxModel(path, session, spec, meta, _read_card(path), session.get_providers())
