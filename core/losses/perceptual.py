@@ -22,6 +22,7 @@ Weights (`weights=`):
 from __future__ import annotations
 
 import os
+import pickle
 import warnings
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -72,15 +73,21 @@ def _imagenet_state_dict(download: bool) -> dict[str, Tensor]:
 def _file_state_dict(path: Path) -> dict[str, Tensor]:
     if not path.is_file():
         raise UserError(f"perceptual weights file {path} does not exist; {_OFFLINE_HINT}")
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
-
-        return load_file(str(path))
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            return load_file(str(path))
+        with warnings.catch_warnings():   # torch warns about the pickle protocol on stderr
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:   # torch's message (5 lines) suggests weights_only=False: never
+        raise UserError(f"cannot read {path} as a weights-only state dict: it pickles more than tensors, which is "
+                        "never run; use .safetensors or a .pth of tensors only") from None
     except Exception as err:  # noqa: BLE001  any unreadable file is the user's to fix
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise UserError(
-            f"cannot read {path} as a weights-only state dict ({err}); use .safetensors or a .pth"
+            f"cannot read {path} as a weights-only state dict ({reason}); use .safetensors or a .pth"
         ) from None
 
 

@@ -21,7 +21,7 @@ import torch
 import torch.nn as nn
 
 from gan_app.data.ranges import to_model_range
-from gan_app.errors import UserError
+from gan_app.errors import UserError, pickle_hint
 
 FORMAT = "gan_app.domain_classifier/1"
 
@@ -135,14 +135,18 @@ def load_classifier(path: str | Path, train_hint: str) -> tuple[DomainClassifier
 
     `train_hint` is the head's command that the not-found error suggests, e.g. "`gan-app HEAD-classifier -o PATH`".
     """
-    from safetensors import safe_open
+    from safetensors import SafetensorError, safe_open
     from safetensors.torch import load_file
 
     path = Path(path)
     if not path.is_file():
         raise UserError(f"domain classifier {path} not found; train one with {train_hint}")
-    with safe_open(str(path), "pt") as f:
-        meta = f.metadata() or {}
+    try:
+        with safe_open(str(path), "pt") as f:
+            meta = f.metadata() or {}
+    except (SafetensorError, OSError) as exc:   # a pickle, a truncated file, ...: never more than a header read
+        raise UserError(f"domain classifier {path} is not a readable safetensors file ({exc}); train one with "
+                        f"{train_hint}" + pickle_hint(path)) from None
     if meta.get("format") != FORMAT:
         raise UserError(f"{path} is not a gan_app domain classifier (format {meta.get('format')!r})")
     model = DomainClassifier(ClassifierConfig(**json.loads(meta["config"])))
