@@ -16,7 +16,12 @@ import typer
 from gan_app.apps.video_options import CODEC, CRF, DURATION, START, video_options
 from gan_app.limits import DEFAULT_MAX_PIXELS
 
-MODEL_NAMES = ("psnr", "gan")
+MODEL_NAMES = ("psnr", "gan", "real")
+# `--model auto` (the default): lossy files (JPEG, WebP: compressed, usually camera or web photos) get
+# the real-world model, lossless ones (PNG, TIFF, BMP; video frames count as lossy) the PSNR model; a
+# shipped model that is missing falls back to psnr. Chosen by the rules in docs/benchmarks.md (session 9).
+LOSSY_SUFFIXES = (".jpg", ".jpeg", ".webp")
+AUTO = {"lossy": "real", "lossless": "psnr"}
 
 EPILOG = """Examples:
 
@@ -63,7 +68,7 @@ def upscale_command(
     inputs: Optional[List[str]] = typer.Argument(None, help="Images, video clips, folders or globs."),
     scale: Optional[int] = typer.Option(None, "--scale", help="2 or 4 (default 4; a --model FILE brings its own)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (one input) or folder."),
-    model: str = typer.Option("psnr", "--model", help="psnr (shipped, faithful), gan (shipped, more texture), a model name (`gan-app models`) or FILE.onnx."),
+    model: str = typer.Option("auto", "--model", help="auto (real for JPEG/WebP and video, psnr otherwise), psnr (faithful on clean images), real (cleans JPEG and noise), gan (more texture), a model name (`gan-app models`) or FILE.onnx."),
     tile: Optional[int] = typer.Option(None, "--tile", help="Tile size in input px for large images (0: never tile; default: automatic)."),
     max_pixels: int = typer.Option(DEFAULT_MAX_PIXELS, "--max-pixels", help="Largest output allowed, in pixels."),
     compare: bool = typer.Option(False, "--compare", help="Also write a side-by-side bicubic|model PNG."),
@@ -84,10 +89,31 @@ def upscale_command(
         raise UserError("no input given; pass image files, folders or globs")
     if scale is not None and scale not in (2, 4):
         raise UserError(f"--scale must be 2 or 4 (the shipped models), got {scale}; a --model FILE brings its own scale")
-    onnx, factor = resolve_model(model, scale, threads)
-    for path in process_images(onnx, inputs, output, suffix=HEAD.output_suffix.format(scale=factor), overwrite=overwrite, tile=tile,
-                               compare=compare, max_pixels=max_pixels, video=video_options(crf, codec, start, duration)):
-        typer.echo(str(path))
+    video = video_options(crf, codec, start, duration)
+    for name, group in _model_groups(model, inputs, scale):
+        upscaler, factor = resolve_model(name, scale, threads)
+        for path in process_images(upscaler, group, output, suffix=HEAD.output_suffix.format(scale=factor),
+                                   overwrite=overwrite, tile=tile, compare=compare, max_pixels=max_pixels, video=video):
+            typer.echo(str(path))
+
+
+def _model_groups(model: str, inputs: list[str], scale: int | None) -> list[tuple[str, list[str]]]:
+    """[(model name, inputs)]: `model` for all inputs, or for `auto` the AUTO choice per file kind
+    (lossy inputs to the real-world model when it is shipped at that scale, else psnr)."""
+    if model != "auto":
+        return [(model, inputs)]
+    from gan_app.paths import shipped_model
+    from gan_app.runtime.batch import expand_inputs
+    from gan_app.runtime.video import VIDEO_SUFFIXES
+
+    files, _ = expand_inputs(inputs)
+    shipped = {kind: name if shipped_model("superres", shipped_name(name, scale or 4)).is_file() else "psnr"
+               for kind, name in AUTO.items()}
+    groups: dict[str, list[str]] = {}
+    for path in files:
+        kind = "lossless" if path.suffix.lower() not in LOSSY_SUFFIXES + tuple(VIDEO_SUFFIXES) else "lossy"
+        groups.setdefault(shipped[kind], []).append(str(path))
+    return list(groups.items())
 
 
 upscale_command.epilog = EPILOG

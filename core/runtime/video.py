@@ -33,6 +33,11 @@ from gan_app.runtime.images import Picture, side_by_side, to_unit
 # Output container by extension (FFmpeg muxer names).
 VIDEO_SUFFIXES = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm", ".avi": "avi"}
 CODECS = {"h264": "libx264", "h265": "libx265", "vp9": "libvpx-vp9"}   # --codec NAME -> FFmpeg encoder
+# Encoder speed settings: on a 2-core machine the encoder shares the cores with the model, so a fast
+# preset keeps the pipeline's overhead small (x264 `veryfast` at the same CRF: the same quality target,
+# larger files; benchmarks/video.py speed measures it).
+ENCODER_SPEED = {"h264": {"preset": "veryfast"}, "h265": {"preset": "veryfast"},
+                 "vp9": {"b:v": "0", "deadline": "realtime", "cpu-used": "6"}}
 QUEUE_FRAMES = 4          # processed frames waiting for the encoder: bounds memory, lets encoding overlap
 INSTALL = "pip install 'gan-app[video]'"
 
@@ -131,42 +136,92 @@ def process_video(model: Any, source: Path, dest: Path, options: VideoOptions, *
 
 
 def _run(av, container, video, audio, model, writers, options, tile, level, source, progress) -> int:
-    """Demux, decode, restore and hand frames to the writers; returns the frames processed."""
+    """Restore the frames a reader thread decodes and hand them to the writers; returns the frames processed."""
+    total = _expected_frames(container, video, options)
+    bar = _progress_bar(total, source.name, progress)
+    count = 0
+    try:
+        for item in _threaded(_decoded(av, container, video, audio, options, source)):
+            if item[0] == "audio":
+                writers[0].audio_packet(item[1], options.start)
+                continue
+            _, rgb, frame = item
+            result = model.restore(Picture(rgb, None, "RGB"), tile=tile, level=level)   # (H*s, W*s, 3) float
+            for writer in writers:
+                writer.frame(result, rgb, frame, count, options.start)
+            count += 1
+            bar.update(1)
+    finally:
+        bar.close()
+    return count
+
+
+def _decoded(av, container, video, audio, options: VideoOptions, source: Path) -> Iterator[tuple]:
+    """("audio", packet) and ("video", (H, W, 3) uint8 in stored orientation, frame) items of the
+    `--start`/`--duration` window, in demux order."""
     start, end = options.start, (options.start + options.duration) if options.duration else None
     if start > 0:
         try:
             container.seek(int(start / video.time_base), stream=video, backward=True)
-        except OverflowError:   # a --start past any clip's end (over 2^63 time-base ticks): no frames after it
-            return 0
-    total = _expected_frames(container, video, options)
-    bar = _progress_bar(total, source.name, progress)
+        except (av.FFmpegError, OverflowError):
+            return                                        # past the end: no frames (the caller says so)
     streams = [video] + ([audio] if audio is not None else [])
     count = 0
     try:
         for packet in container.demux(*streams):
             if packet.stream is audio:
-                if packet.pts is not None and _seconds(packet.pts, audio) >= start and (end is None or _seconds(packet.pts, audio) < end):
-                    writers[0].audio_packet(packet, start)
+                if packet.pts is not None and start <= _seconds(packet.pts, audio) and (end is None or _seconds(packet.pts, audio) < end):
+                    yield "audio", packet
                 continue
             for frame in packet.decode():
                 seconds = _seconds(frame.pts, video) if frame.pts is not None else None
                 if seconds is not None and seconds < start - 1e-6:
                     continue                              # before --start (the seek lands on a keyframe)
                 if end is not None and seconds is not None and seconds >= end:
-                    return count
-                rgb = frame.to_ndarray(format="rgb24")    # (H, W, 3) uint8, stored orientation
-                result = model.restore(Picture(rgb, None, "RGB"), tile=tile, level=level)   # (H*s, W*s, 3) float
-                out = np.round(np.clip(result, 0.0, 1.0) * 255).astype(np.uint8)
-                for writer in writers:
-                    writer.frame(out if writer.panels == 1 else np.asarray(side_by_side(to_unit(rgb), out)),
-                                 frame, count, start)
+                    return
+                yield "video", frame.to_ndarray(format="rgb24"), frame
                 count += 1
-                bar.update(1)
     except av.FFmpegError as exc:
         raise UserError(f"{source} is truncated or corrupt at frame {count} ({_reason(exc)})") from None
+
+
+def _threaded(items: Iterator[tuple]) -> Iterator[tuple]:
+    """`items` produced on a thread, at most QUEUE_FRAMES ahead (decoding overlaps inference); an error
+    in the producer is raised here. Stopping early (an error downstream) lets the producer finish."""
+    done = object()
+    buffer: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        buffer.put(item, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            buffer.put(done)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            buffer.put(exc)
+
+    thread = threading.Thread(target=produce, daemon=True)
+    thread.start()
+    try:
+        while (item := buffer.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
     finally:
-        bar.close()
-    return count
+        stop.set()
+        while thread.is_alive():          # unblock a producer waiting on a full queue
+            try:
+                buffer.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        thread.join()
 
 
 class _Writer:
@@ -195,10 +250,11 @@ class _Writer:
         self.thread.start()
         return self
 
-    def frame(self, pixels: np.ndarray, source_frame, index: int, start: float) -> None:
-        """Queue one processed frame (H, W, 3) uint8 with the input frame's timestamp."""
-        pts = source_frame.pts if source_frame.pts is not None else None
-        self._put(("video", pixels, pts, index, start, source_frame.rotation))
+    def frame(self, result: np.ndarray, rgb: np.ndarray, source_frame, index: int, start: float) -> None:
+        """Queue one restored frame (H', W', 3) float (and its input (H, W, 3) uint8, for a side-by-side
+        clip) with the input frame's timestamp; quantised on the writer's thread."""
+        self._put(("video", result, rgb if self.panels == 2 else None, source_frame.pts, index, start,
+                   source_frame.rotation))
 
     def audio_packet(self, packet, start: float) -> None:
         self._put(("audio", packet, start))
@@ -249,7 +305,10 @@ class _Writer:
             packet.stream = self.audio_out
             self.container.mux(packet)
             return
-        _, pixels, pts, index, start, rotation = item
+        _, result, rgb, pts, index, start, rotation = item
+        pixels = np.round(np.clip(result, 0.0, 1.0) * 255).astype(np.uint8)          # (H', W', 3)
+        if rgb is not None:
+            pixels = np.asarray(side_by_side(to_unit(rgb), pixels.astype(np.float32) / 255))
         if self.stream is None:
             self._open_video(pixels.shape[0], pixels.shape[1], rotation)
             for packet, start_ in self.pending_audio:
@@ -268,7 +327,7 @@ class _Writer:
 
     def _open_video(self, height: int, width: int, rotation: int) -> None:
         codec = self.options.codec or ("vp9" if self.fmt == "webm" else "h264")
-        options = {"crf": str(self.options.crf)} | ({"b:v": "0"} if codec == "vp9" else {})
+        options = {"crf": str(self.options.crf)} | ENCODER_SPEED[codec]
         stream = self.container.add_stream(CODECS[codec], rate=self._rate(), options=options)
         stream.width, stream.height = width, height
         stream.pix_fmt = "yuv420p" if width % 2 == 0 and height % 2 == 0 else "yuv444p"

@@ -118,3 +118,22 @@ def test_bad_file_is_a_one_line_error_without_output(trained, tmp_path):
     assert res.returncode != 0 and "Traceback" not in res.stderr
     assert res.stderr.strip().startswith("error:") and len(res.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out.png").exists()
+
+
+def test_auto_gives_lossy_files_the_real_world_model(tmp_path):
+    """`--model auto` (the default): JPEG/WebP inputs go to superres-x4-real, PNG to the PSNR model."""
+    import numpy as np
+    from PIL import Image
+
+    import gan_app
+
+    pixels = np.random.default_rng(0).integers(0, 255, (16, 20, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "a.png")
+    Image.fromarray(pixels).save(tmp_path / "b.jpg", quality=95)
+    result = _upscale(str(tmp_path / "a.png"), str(tmp_path / "b.jpg"))
+    assert result.exit_code == 0, result.output
+    png, jpg = (np.asarray(Image.open(tmp_path / n)) for n in ("a_x4.png", "b_x4.jpg"))
+    decoded = np.asarray(Image.open(tmp_path / "b.jpg"))
+    np.testing.assert_array_equal(png, gan_app.load("superres-x4-psnr")(pixels))
+    real = gan_app.load("superres-x4-real")(decoded).astype(int)
+    assert np.abs(jpg.astype(int) - real).mean() < np.abs(jpg.astype(int) - gan_app.load("superres-x4-psnr")(decoded)).mean()
