@@ -198,12 +198,13 @@ def test_init_from_an_exported_onnx_keeps_new_blocks_and_refuses_foreign_tensors
         load_start_weights(tmp_path / "bad.onnx", grown, None)
 
 
-def test_camera_recipe_reproduces_the_opt_in_model_and_starts_from_the_default():
-    """README's command for deblur-v1-camera is the camera recipe started from deblur-v1."""
+def test_shake_recipe_reproduces_the_opt_in_model_grown_from_camera_and_the_default():
+    """README's chain for deblur-v1-camera: pretrain -> camera -> shake, each adding only identity blocks."""
     card = json.loads((weights_root() / "deblur" / "deblur-v1-camera.json").read_text())
-    camera = HEAD.recipe("camera")
-    assert camera.model == DeblurModelConfig(**card["model_config"])
-    assert camera.data.crop == card["training"]["crop"] and camera.train.steps == card["training"]["steps"]
+    shake, camera = HEAD.recipe("shake"), HEAD.recipe("camera")
+    assert shake.model == DeblurModelConfig(**card["model_config"])
+    assert shake.data.crop == card["training"]["crop"] and shake.train.steps == card["training"]["steps"]
+    assert dataclasses.replace(camera.model, scale_blocks=shake.model.scale_blocks) == shake.model
     grown = dataclasses.replace(HEAD.recipe("pretrain").model, scale_blocks=camera.model.scale_blocks,
                                 fft_weight=camera.model.fft_weight)
     assert grown == camera.model          # only identity-initialised blocks (and a loss term) are new
