@@ -13,13 +13,11 @@ import contextlib
 import io
 import json
 import os
-import signal
 import struct
 import sys
 import tempfile
 import warnings
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,12 +26,25 @@ from hypothesis import HealthCheck, assume, given, note, settings, strategies as
 from hypothesis.configuration import set_hypothesis_home_dir
 from PIL import Image, ImageOps
 
-from gan_app.apps.cli import main
 from gan_app.paths import shipped_model
-from gan_app.signals import SIGNALS
 
 pytestmark = pytest.mark.skipif(not shipped_model("deblur").is_file(), reason="no shipped deblur weights")
 set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "gan-app-hypothesis")   # its caches: not .hypothesis/ in the repo
+
+
+def _load_console():
+    """tests/core/console.py as a module (tests are not a package, so import it by path)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gan_app_test_console", Path(__file__).with_name("console.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_console = _load_console()
+cli, Outcome = _console.cli, _console.Outcome
+
 
 
 def fuzz(examples: int) -> settings:
@@ -46,41 +57,10 @@ def fuzz(examples: int) -> settings:
 # --- running the CLI in-process ------------------------------------------------------------
 
 
-@dataclass
-class Outcome:
-    code: int
-    out: str
-    err: str
 
 
-def _console_warnings() -> None:
-    """The warning filters and display of a plain `gan-app` process (pytest records warnings instead)."""
-    warnings.resetwarnings()
-    warnings.simplefilter("default")
-    for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
-        warnings.simplefilter("ignore", category)
-    warnings.showwarning = lambda message, category, filename, lineno, file=None, line=None: sys.stderr.write(
-        warnings.formatwarning(message, category, filename, lineno, line))
 
 
-def cli(monkeypatch, capsys, *args) -> Outcome:
-    """`gan-app ARGS` through the console entry point; an exception other than SystemExit escapes (a bug)."""
-    capsys.readouterr()
-    handlers = {s: signal.getsignal(s) for s in SIGNALS}   # main() installs its SIGTERM/SIGHUP handlers
-    code = 0
-    try:
-        with monkeypatch.context() as m, warnings.catch_warnings():
-            _console_warnings()
-            m.setattr("sys.argv", ["gan-app", *map(str, args)])
-            try:
-                main()
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
-    finally:
-        for s, handler in handlers.items():
-            signal.signal(s, handler)
-    captured = capsys.readouterr()
-    return Outcome(code, captured.out, captured.err)
 
 
 def shown(text: str) -> list[str]:

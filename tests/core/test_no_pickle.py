@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import io
 import pickle
-import signal
-import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -18,11 +15,24 @@ import pytest
 import torch
 from PIL import Image
 
-from gan_app.apps.cli import main
 from gan_app.errors import UserError
-from gan_app.signals import SIGNALS
 
 NAMES = ["model.pt", "model.pth", "model.ckpt", "model.safetensors", "model.onnx", "model.bin"]
+
+
+def _load_console():
+    """tests/core/console.py as a module (tests are not a package, so import it by path)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gan_app_test_console", Path(__file__).with_name("console.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_console = _load_console()
+cli, Outcome = _console.cli, _console.Outcome
+
 
 
 class Trap:
@@ -73,30 +83,6 @@ def checkpoints(tmp_path_factory) -> dict[str, Path]:
     return found
 
 
-def cli(monkeypatch, capsys, *args) -> tuple[int, str, str]:
-    """(exit code, stdout, stderr) of `gan-app ARGS` through the console entry point, in-process; Python
-    warnings go to stderr as in a plain `gan-app` process (pytest would record them instead)."""
-    capsys.readouterr()
-    handlers = {s: signal.getsignal(s) for s in SIGNALS}
-    code = 0
-    try:
-        with monkeypatch.context() as m, warnings.catch_warnings():
-            warnings.resetwarnings()
-            warnings.simplefilter("default")
-            for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
-                warnings.simplefilter("ignore", category)
-            warnings.showwarning = lambda message, category, filename, lineno, file=None, line=None: sys.stderr.write(
-                warnings.formatwarning(message, category, filename, lineno, line))
-            m.setattr("sys.argv", ["gan-app", *map(str, args)])
-            try:
-                main()
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else 1
-    finally:
-        for s, handler in handlers.items():
-            signal.signal(s, handler)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def commands(weights: Path, image: Path, out: Path, checkpoints: dict[str, Path]) -> dict[str, list]:
