@@ -9,6 +9,7 @@ one-line rule here too. Hypothesis keeps each property to a few dozen small exam
 
 from __future__ import annotations
 
+import runpy
 import contextlib
 import io
 import json
@@ -32,18 +33,9 @@ pytestmark = pytest.mark.skipif(not shipped_model("deblur").is_file(), reason="n
 set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "gan-app-hypothesis")   # its caches: not .hypothesis/ in the repo
 
 
-def _load_console():
-    """tests/core/console.py as a module (tests are not a package, so import it by path)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("gan_app_test_console", Path(__file__).with_name("console.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_console = _load_console()
-cli, Outcome = _console.cli, _console.Outcome
+# tests/core/console.py by path (tests are not a package): the in-process `gan-app` runner
+_console = runpy.run_path(str(Path(__file__).with_name("console.py")))
+cli, Outcome = _console["cli"], _console["Outcome"]
 
 
 

@@ -6,6 +6,7 @@ convert the file safely.
 
 from __future__ import annotations
 
+import runpy
 import io
 import pickle
 from pathlib import Path
@@ -20,18 +21,9 @@ from gan_app.errors import UserError
 NAMES = ["model.pt", "model.pth", "model.ckpt", "model.safetensors", "model.onnx", "model.bin"]
 
 
-def _load_console():
-    """tests/core/console.py as a module (tests are not a package, so import it by path)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("gan_app_test_console", Path(__file__).with_name("console.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_console = _load_console()
-cli, Outcome = _console.cli, _console.Outcome
+# tests/core/console.py by path (tests are not a package): the in-process `gan-app` runner
+_console = runpy.run_path(str(Path(__file__).with_name("console.py")))
+cli, Outcome = _console["cli"], _console["Outcome"]
 
 
 
