@@ -6,7 +6,8 @@
 speed: deblur at 1280x720 and upscale x2 from 640x360, ONNX Runtime with 2 threads, frames of
 opencv-doc's `vtest.avi` (a real street clip) resized to the input size and encoded as an H.264
 clip first. "model alone" runs `ImageModel.restore` on the already decoded frames in the same run;
-"end to end" is `gan_app.runtime.video.process_video` on the clip (H.264 CRF 18 out).
+"end to end" is `gan_app.runtime.video.process_video` on the clip (H.264 CRF 18 out); the two alternate
+REPEATS times and the medians are reported.
 flicker: `vtest.avi` (static camera) through the model at its native 768x576; the mean absolute
 difference of consecutive frames (0-255 scale) of the output against that of the input, over all
 pixels and over the static ones (input change < 4/255 there), beside a per-frame unsharp mask. A
@@ -18,6 +19,7 @@ Each prints a table and writes benchmarks/results/video_<part>.json.
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import tempfile
 import time
@@ -30,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import print_table, write_json  # noqa: E402
 
 THREADS = 2
+REPEATS = 3
 VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")   # apt-get install opencv-doc
 
 
@@ -84,13 +87,16 @@ def speed(count: int) -> dict:
             frames = _frames(count, size)
             clip = _write_clip(Path(tmp) / f"{name}.mp4", frames)
             model.restore(Picture(frames[0], None, "RGB"))                        # warm-up
-            start = time.perf_counter()
-            for image in frames:
-                model.restore(Picture(image, None, "RGB"))
-            alone = time.perf_counter() - start
-            start = time.perf_counter()
-            process_video(model, clip, Path(tmp) / f"{name}_out.mp4", VideoOptions(), progress=False)
-            end_to_end = time.perf_counter() - start
+            alone_runs, piped_runs = [], []
+            for repeat in range(REPEATS):     # interleaved, medians: this machine's load drifts by +-5%
+                start = time.perf_counter()
+                for image in frames:
+                    model.restore(Picture(image, None, "RGB"))
+                alone_runs.append(time.perf_counter() - start)
+                start = time.perf_counter()
+                process_video(model, clip, Path(tmp) / f"{name}_out_{repeat}.mp4", VideoOptions(), progress=False)
+                piped_runs.append(time.perf_counter() - start)
+            alone, end_to_end = statistics.median(alone_runs), statistics.median(piped_runs)
             rows.append({"case": label, "frames": count, "model alone fps": count / alone,
                          "end-to-end fps": count / end_to_end, "overhead": end_to_end / alone - 1})
     print_table(rows, ["case", "frames", "model alone fps", "end-to-end fps", "overhead"])

@@ -34,9 +34,9 @@ from gan_app.runtime.images import Picture, side_by_side, to_unit
 VIDEO_SUFFIXES = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm", ".avi": "avi"}
 CODECS = {"h264": "libx264", "h265": "libx265", "vp9": "libvpx-vp9"}   # --codec NAME -> FFmpeg encoder
 # Encoder speed settings: on a 2-core machine the encoder shares the cores with the model, so a fast
-# preset keeps the pipeline's overhead small (x264 `veryfast` at the same CRF: the same quality target,
-# larger files; benchmarks/video.py speed measures it).
-ENCODER_SPEED = {"h264": {"preset": "veryfast"}, "h265": {"preset": "veryfast"},
+# preset keeps the pipeline's overhead small (x264 `superfast` at the same CRF: the same quality target,
+# larger files; veryfast cost +5% more end to end here; benchmarks/video.py speed measures it).
+ENCODER_SPEED = {"h264": {"preset": "superfast"}, "h265": {"preset": "superfast"},
                  "vp9": {"b:v": "0", "deadline": "realtime", "cpu-used": "6"}}
 QUEUE_FRAMES = 4          # processed frames waiting for the encoder: bounds memory, lets encoding overlap
 INSTALL = "pip install 'gan-app[video]'"
@@ -306,7 +306,7 @@ class _Writer:
             self.container.mux(packet)
             return
         _, result, rgb, pts, index, start, rotation = item
-        pixels = np.round(np.clip(result, 0.0, 1.0) * 255).astype(np.uint8)          # (H', W', 3)
+        pixels = np.clip(result * 255.0 + 0.5, 0.0, 255.0).astype(np.uint8)            # (H', W', 3), rounded
         if rgb is not None:
             pixels = np.asarray(side_by_side(to_unit(rgb), pixels.astype(np.float32) / 255))
         if self.stream is None:
