@@ -59,7 +59,9 @@ def _heads_command() -> None:
             typer.echo(f"{'':<14} recipes: need the training extra (pip install 'gan-app[train]')")
             continue
         if recipes:
-            typer.echo(f"{'':<14} recipes: {', '.join(recipes)}  (gan-app train {name} --recipe NAME)")
+            typer.echo(f"{'':<14} recipes (gan-app train {name} --recipe NAME):")
+            for recipe, summary in head.recipe_summaries().items():
+                typer.echo(f"{'':<16} {recipe:<12} {summary}")
 
 
 def _models_command() -> None:

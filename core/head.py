@@ -110,7 +110,15 @@ class Head:
     @property
     def recipes(self) -> tuple[str, ...]:
         """Recipe names; `tiny` is what the contract test trains."""
-        return tuple(self._resolve(self.recipes_ref, "recipes").RECIPES) if self.recipes_ref else ("default", "tiny")
+        return tuple(self.recipe_summaries())
+
+    def recipe_summaries(self) -> dict[str, str]:
+        """Recipe name -> one line saying what it trains (`gan-app heads`); the recipes module's RECIPES
+        dict (a plain tuple of names gives empty lines)."""
+        if not self.recipes_ref:
+            return {"default": "", "tiny": ""}
+        found = self._resolve(self.recipes_ref, "recipes").RECIPES
+        return dict(found) if isinstance(found, dict) else {name: "" for name in found}
 
     def model_config_cls(self) -> type:
         """The dataclass that fully describes the generator/discriminator architecture."""

@@ -7,7 +7,13 @@ from gan_app.config import RunConfig, TrainConfig
 from .data import ConditionalDataConfig
 from .model import ConditionalModelConfig
 
-RECIPES = ("default", "acgan", "cgan", "paper", "tiny")
+RECIPES = {   # name -> one line for `gan-app heads`
+    "default": "CBN generator, projection critic with spectral norm, hinge, EMA: the shipped conditional-v1",
+    "acgan": "AC-GAN (Odena et al.): auxiliary-classifier critic, non-saturating loss",
+    "cgan": "cGAN (Mirza & Osindero): label embedding concatenated to z and to D's input",
+    "paper": "SNGAN-projection-style schedule on a GPU: wider nets, 5 D steps",
+    "tiny": "seconds on CPU: the contract test, on the generated class-shapes set",
+}
 
 
 def recipe(name: str) -> RunConfig:

@@ -6,7 +6,11 @@ from gan_app.config import RunConfig, TrainConfig
 
 from .config import PairedDataConfig, PairedModelConfig
 
-RECIPES = ("default", "paper", "tiny")
+RECIPES = {   # name -> one line for `gan-app heads`
+    "default": "pix2pix on a CPU: U-Net width 32, depth 6, 128 px crops, PatchGAN, L1 x100, EMA",
+    "paper": "Isola et al. 2017: unet_256, batch 1, 200 epochs (100 constant + 100 linear decay)",
+    "tiny": "seconds on CPU: the contract test (denoising pairs from the offline photos)",
+}
 
 
 def recipe(name: str) -> RunConfig:

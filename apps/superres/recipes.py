@@ -23,7 +23,16 @@ from gan_app.config import RunConfig, TrainConfig
 from .data import SRDataConfig
 from .model import SRModelConfig
 
-RECIPES = ("default", "pretrain", "psnr", "gan-l1", "realistic", "real", "paper", "tiny")
+RECIPES = {   # name -> one line for `gan-app heads`
+    "default": "ESRGAN's GAN stage from a pretrain checkpoint: VGG19 perceptual + L1 + relativistic critic (needs ImageNet VGG)",
+    "pretrain": "PSNR-oriented L1 stage on bicubic downscaling: the shipped superres-x4-psnr",
+    "psnr": "the same as pretrain",
+    "gan-l1": "GAN stage without VGG: L1 x1 + relativistic x0.02, a CPU-sized critic: the shipped superres-x4-gan",
+    "realistic": "pretrain on Real-ESRGAN's second-order degradations (its own wide ranges)",
+    "real": "the second-order chain with photo ranges + wallpaper photos, from the PSNR model: superres-x4-real",
+    "paper": "ESRGAN's RRDBNet (23 blocks) on a DIV2K-style HR folder, GPU",
+    "tiny": "seconds on CPU: the contract test",
+}
 
 
 def recipe(name: str) -> RunConfig:

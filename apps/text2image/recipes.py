@@ -12,7 +12,15 @@ from .data import Text2ImageDataConfig
 from .model import Text2ImageModelConfig
 from .shapes import ATTRIBUTE_VALUES
 
-RECIPES = ("default", "projection", "gan-int-cls", "acgan", "trainable", "paper", "tiny")
+RECIPES = {   # name -> one line for `gan-app heads`
+    "default": "projection critic with the text embedding for labels, pretrained frozen text encoder: the shipped text2image-v1",
+    "projection": "the same as default",
+    "gan-int-cls": "Reed et al.'s GAN-INT-CLS: wordllama encoder, batch-norm critic, BCE with mismatched text",
+    "acgan": "default + AC-GAN attribute heads in D (captioned-shapes only)",
+    "trainable": "a fully trainable text encoder with its own vocabulary (no wordllama needed)",
+    "paper": "Reed et al.'s scale on a GPU: 64 px, wider nets, longer",
+    "tiny": "seconds on CPU: the contract test",
+}
 SHAPES_ATTRIBUTES = tuple(len(v) for v in ATTRIBUTE_VALUES)  # (4, 5, 2, 9)
 
 

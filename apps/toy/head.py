@@ -53,7 +53,11 @@ class ToyHead(Head):
     name = "toy"
     verb = None
     summary = "2-D toy GANs (8-Gaussian ring, sine curve): mode coverage in seconds on CPU."
-    recipes = ("default", "classic", "tiny")
+
+    def recipe_summaries(self) -> dict[str, str]:
+        return {"default": "non-saturating + R1, stabilised Adam, EMA: covers all 8 modes of the ring",
+                "classic": "the plain GAN setup of the early papers: watch it drop modes",
+                "tiny": "seconds on CPU: the contract test"}
 
     def extra_commands(self) -> dict:
         from .command import toy_command

@@ -164,12 +164,14 @@ def test_export_never_replaces_files_or_shadows_shipped_weights_unasked(bundle, 
     assert installed.exit_code == 0 and "to remove it: rm" in installed.output
 
 
-def test_heads_lists_every_heads_recipes():
+def test_heads_lists_every_heads_recipes_with_a_line_each():
     listing = CliRunner().invoke(build_app(), ["heads"]).output.splitlines()
     for name in BUILTIN:
         row = listing.index(next(line for line in listing if line.startswith(f"{name} ")))
-        recipes = discover_heads()[name].load().recipes
-        assert listing[row + 1].split("recipes: ")[1].startswith(", ".join(recipes))
+        summaries = discover_heads()[name].load().recipe_summaries()
+        assert listing[row + 1].strip() == f"recipes (gan-app train {name} --recipe NAME):"
+        for offset, (recipe, summary) in enumerate(summaries.items(), start=2):
+            assert summary and listing[row + offset].split() == [recipe, *summary.split()]
 
 
 def test_eval_refuses_nan_metrics(bundle, tmp_path, monkeypatch):
