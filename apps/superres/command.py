@@ -89,31 +89,34 @@ def upscale_command(
         raise UserError("no input given; pass image files, folders or globs")
     if scale is not None and scale not in (2, 4):
         raise UserError(f"--scale must be 2 or 4 (the shipped models), got {scale}; a --model FILE brings its own scale")
-    video = video_options(crf, codec, start, duration)
-    for name, group in _model_groups(model, inputs, scale):
-        upscaler, factor = resolve_model(name, scale, threads)
-        for path in process_images(upscaler, group, output, suffix=HEAD.output_suffix.format(scale=factor),
-                                   overwrite=overwrite, tile=tile, compare=compare, max_pixels=max_pixels, video=video):
-            typer.echo(str(path))
+    if model == "auto":
+        upscaler, factor = auto_models(scale, threads), scale or 4
+    else:
+        upscaler, factor = resolve_model(model, scale, threads)
+    for path in process_images(upscaler, inputs, output, suffix=HEAD.output_suffix.format(scale=factor),
+                               overwrite=overwrite, tile=tile, compare=compare, max_pixels=max_pixels,
+                               video=video_options(crf, codec, start, duration)):
+        typer.echo(str(path))
 
 
-def _model_groups(model: str, inputs: list[str], scale: int | None) -> list[tuple[str, list[str]]]:
-    """[(model name, inputs)]: `model` for all inputs, or for `auto` the AUTO choice per file kind
-    (lossy inputs to the real-world model when it is shipped at that scale, else psnr)."""
-    if model != "auto":
-        return [(model, inputs)]
+def auto_models(scale: int | None, threads: int | None):
+    """`--model auto`: input file -> its ImageModel by the AUTO rule (lossy files and clips to the
+    real-world model when it is shipped at that scale, else psnr), each loaded once, on first use."""
     from gan_app.paths import shipped_model
-    from gan_app.runtime.batch import expand_inputs
     from gan_app.runtime.video import VIDEO_SUFFIXES
 
-    files, _ = expand_inputs(inputs)
-    shipped = {kind: name if shipped_model("superres", shipped_name(name, scale or 4)).is_file() else "psnr"
-               for kind, name in AUTO.items()}
-    groups: dict[str, list[str]] = {}
-    for path in files:
-        kind = "lossless" if path.suffix.lower() not in LOSSY_SUFFIXES + tuple(VIDEO_SUFFIXES) else "lossy"
-        groups.setdefault(shipped[kind], []).append(str(path))
-    return list(groups.items())
+    wanted = scale or 4
+    names = {kind: name if shipped_model("superres", shipped_name(name, wanted)).is_file() else "psnr"
+             for kind, name in AUTO.items()}
+    loaded: dict = {}
+
+    def model_for(path: Path):
+        kind = "lossy" if path.suffix.lower() in LOSSY_SUFFIXES + tuple(VIDEO_SUFFIXES) else "lossless"
+        if names[kind] not in loaded:
+            loaded[names[kind]] = resolve_model(names[kind], wanted, threads)[0]
+        return loaded[names[kind]]
+
+    return model_for
 
 
 upscale_command.epilog = EPILOG

@@ -12,6 +12,7 @@ import contextlib
 import glob
 import os
 from pathlib import Path
+from typing import Callable
 
 from PIL import Image
 
@@ -123,7 +124,7 @@ def compare_path(output: Path) -> Path:
 
 
 def process_images(
-    model: ImageModel | OnnxModel,
+    model: ImageModel | OnnxModel | Callable[[Path], ImageModel],
     inputs: list[str],
     output: str | Path | None,
     *,
@@ -138,13 +139,17 @@ def process_images(
 ) -> list[Path]:
     """Run `model` on every image and clip named by `inputs`; returns the written output paths.
 
+    `model` may also choose per input: a function from an input file to its `ImageModel` (e.g. by the
+    file's format); every output is still planned and checked at once before any work.
+
     `compare=True` also writes `<output stem>_compare.png`: input (upscaled bicubic for
     scale > 1 models) beside the output. `level`: see `ImageModel.restore`, which every image goes
     through (the Python API's path). Every input's output size is checked against `max_pixels` from
     its header before any work (a 74-byte PNG may declare 60000x60000). Clips are streamed frame by
     frame (`gan_app.runtime.video`, options `video`; `progress`: a bar on stderr).
     """
-    model = model if isinstance(model, ImageModel) else ImageModel(model)
+    fixed = ImageModel(model) if isinstance(model, OnnxModel) else model
+    choose = (lambda path: fixed) if isinstance(fixed, ImageModel) else fixed
     files, single = expand_inputs(inputs)
     outputs = plan_outputs(files, output, single, suffix, overwrite, compare)
     video = video or VideoOptions()
@@ -153,17 +158,18 @@ def process_images(
     if max_pixels < 1:
         raise UserError(f"--max-pixels must be >= 1, got {max_pixels}")
     for source in files:  # header check: fail before any work on a non-image or an oversized one
-        _check_header(source, model.scale, max_pixels, tile)
+        _check_header(source, choose(source).scale, max_pixels, tile)
     with output_folders(dict.fromkeys(p.parent for p in outputs)):   # a run failing before its first write leaves none
         for source, dest in zip(files, outputs):
+            chosen = choose(source)
             if is_video(source):
-                process_video(model, source, dest, video, tile=tile, level=level, overwrite=overwrite,
+                process_video(chosen, source, dest, video, tile=tile, level=level, overwrite=overwrite,
                               compare=compare_path(dest) if compare else None, progress=progress)
                 continue
             with pillow_pixel_limit(max_pixels):
                 picture = read_image(source)
-            result = model.restore(picture, tile=tile, level=level)
-            write_image(dest, result, model.output_like(picture), overwrite=overwrite)
+            result = chosen.restore(picture, tile=tile, level=level)
+            write_image(dest, result, chosen.output_like(picture), overwrite=overwrite)
             if compare:
                 with atomic_output(compare_path(dest), overwrite=overwrite) as tmp:
                     side_by_side(to_unit(picture.pixels), result).save(tmp, format="PNG")

@@ -137,3 +137,21 @@ def test_auto_gives_lossy_files_the_real_world_model(tmp_path):
     np.testing.assert_array_equal(png, gan_app.load("superres-x4-psnr")(pixels))
     real = gan_app.load("superres-x4-real")(decoded).astype(int)
     assert np.abs(jpg.astype(int) - real).mean() < np.abs(jpg.astype(int) - gan_app.load("superres-x4-psnr")(decoded)).mean()
+
+
+def test_auto_plans_mixed_inputs_as_one_run(tmp_path):
+    """Lossy and lossless inputs under `--model auto` are still one planned run: `-o NAME.png` with two
+    inputs is a folder, as for every other model, and a clash is refused before anything is written."""
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.random.default_rng(1).integers(0, 255, (12, 16, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "a.png")
+    Image.fromarray(pixels).save(tmp_path / "b.jpg")
+    result = _upscale(str(tmp_path / "a.png"), str(tmp_path / "b.jpg"), "-o", str(tmp_path / "big.png"))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "big.png").iterdir()) == ["a.png", "b.jpg"]
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "b.jpg").write_bytes(b"keep")
+    clash = _upscale(str(tmp_path / "a.png"), str(tmp_path / "b.jpg"), "-o", str(tmp_path / "out"))
+    assert clash.exit_code != 0 and sorted(p.name for p in (tmp_path / "out").iterdir()) == ["b.jpg"]
