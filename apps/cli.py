@@ -54,26 +54,25 @@ def _heads_command() -> None:
         verb = f"gan-app {head.verb or (own_verbs[0] if own_verbs else 'run ' + name)}"
         typer.echo(f"{name:<14} {verb:<24} {weights:<20} {head.summary} [{entry.source}]")
         try:
-            recipes = head.recipes
+            summaries = head.recipe_summaries()
         except ImportError:   # recipes build torch configs: the base (inference) install lists none
             typer.echo(f"{'':<14} recipes: need the training extra (pip install 'gan-app[train]')")
             continue
-        if recipes:
+        if summaries:
             typer.echo(f"{'':<14} recipes (gan-app train {name} --recipe NAME):")
-            for recipe, summary in head.recipe_summaries().items():
+            for recipe, summary in summaries.items():
                 typer.echo(f"{'':<16} {recipe:<12} {summary}")
 
 
 def _models_command() -> None:
     """List every model each head can run: shipped weights and user models, the default marked."""
-    from gan_app.api import resolve
     from gan_app.paths import find_model, models_of
 
     for name, entry in sorted(discover_heads().items()):
         head = entry.load()
         if head is None:
             continue
-        default = find_model(str(resolve(name)))
+        default = find_model(head.default_model or name)
         for model, path, kind in models_of(name):
             mark = "default" if default is not None and path == default else ""
             typer.echo(f"{name:<12} {model:<24} {kind:<8} {mark:<8} {path}")

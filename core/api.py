@@ -27,7 +27,7 @@ from gan_app.limits import DEFAULT_MAX_PIXELS
 from gan_app.runtime.arrays import array_from_result, picture_from_array, picture_from_pil
 from gan_app.runtime.images import Picture, to_channels, to_pillow
 from gan_app.runtime.pyramid import LEVELS, restore_scale_aware
-from gan_app.runtime.session import OnnxModel, load_model
+from gan_app.runtime.session import OnnxModel, is_model_path, load_model
 from gan_app.runtime.tiling import infer_image
 
 
@@ -122,11 +122,6 @@ class ImageModel:
         return dataclasses.replace(picture, mode=mode, icc_profile=None)  # a grey ICC profile does not describe colour
 
 
-def _path_like(name_or_path: str | Path) -> bool:
-    text = str(name_or_path)
-    return isinstance(name_or_path, Path) or text.lower().endswith(".onnx") or "/" in text or "\\" in text
-
-
 def _head_model(head: str, name: str) -> Path:
     """The model `name` of `head` (short names allowed, see `paths.find_head_model`), or a UserError
     listing that head's models."""
@@ -145,14 +140,15 @@ def resolve(name_or_path: str | Path, head: str | None = None) -> str | Path:
     with `head` set, any other name is one of that head's models (short names allowed, a UserError
     listing them otherwise); without, a shipped or user model name as given."""
     text = str(name_or_path)
-    if _path_like(name_or_path):
+    if isinstance(name_or_path, Path) or is_model_path(name_or_path):
         return name_or_path
     from gan_app.head import discover_heads, head_name
 
-    name = head_name(text)
-    if head is not None and name != head_name(head):
+    heads = discover_heads()              # one scan of the installed heads for the three lookups
+    name = head_name(text, heads)
+    if head is not None and name != head_name(head, heads):
         return _head_model(head, text)
-    entry = discover_heads().get(name)
+    entry = heads.get(name)
     head = entry.load() if entry is not None else None
     return (head.default_model or name) if head is not None else text
 

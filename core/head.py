@@ -317,10 +317,11 @@ def discover_heads() -> dict[str, HeadEntry]:
     return heads
 
 
-def head_name(name: str) -> str:
+def head_name(name: str, heads: dict[str, "HeadEntry"] | None = None) -> str:
     """The registry name of the head called `name` or whose verb is `name` (`upscale` -> `superres`);
-    `name` itself when no installed head answers to it (a model's own metadata may still name it)."""
-    heads = discover_heads()
+    `name` itself when no installed head answers to it (a model's own metadata may still name it).
+    `heads`: a `discover_heads()` result to reuse (default: discover now)."""
+    heads = discover_heads() if heads is None else heads
     if name in heads:
         return name
     for key, entry in heads.items():

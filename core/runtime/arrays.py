@@ -19,7 +19,8 @@ import numpy as np
 from PIL import Image
 
 from gan_app.errors import UserError
-from gan_app.runtime.images import MIN_SIDE, Picture, decode_pillow, full_scale, resize_alpha, to_channels
+from gan_app.runtime.images import (Picture, check_min_side, decode_pillow, full_scale, output_channels, resize_alpha,
+                                    to_channels)
 
 ARRAY_DTYPES = (np.uint8, np.uint16, np.float16, np.float32, np.float64)
 _MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
@@ -44,9 +45,7 @@ def picture_from_array(array: np.ndarray) -> tuple[Picture, ArrayLayout]:
         array = array[..., None]
     if array.ndim != 3 or array.shape[-1] not in _MODES:
         raise UserError(f"image arrays must be (H, W) or (H, W, C) with C in 1..4, got shape {array.shape}")
-    if min(array.shape[:2]) < MIN_SIDE:
-        raise UserError(f"the image is {array.shape[1]}x{array.shape[0]} pixels; the smallest gan-app processes is "
-                        f"{MIN_SIDE}x{MIN_SIDE}")
+    check_min_side("the image", array.shape[1], array.shape[0])
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         raise UserError("the image array holds NaN or Inf values; pass finite values in [0, 1]")
     channels = array.shape[-1]
@@ -59,7 +58,7 @@ def picture_from_array(array: np.ndarray) -> tuple[Picture, ArrayLayout]:
 def array_from_result(result: np.ndarray, like: Picture, layout: ArrayLayout) -> np.ndarray:
     """Model output `result` (H', W', C') float in [0, 1] in `like`'s channels and the caller's dtype,
     alpha appended, clipped."""
-    want = 1 if like.mode in ("L", "LA") else 3
+    want = output_channels(like)
     out = np.clip(to_channels(result, want) if result.shape[-1] != want else result, 0.0, 1.0)
     if layout.dtype.kind == "f":
         out = out.astype(layout.dtype)
@@ -72,7 +71,5 @@ def array_from_result(result: np.ndarray, like: Picture, layout: ArrayLayout) ->
 
 def picture_from_pil(image: Image.Image) -> Picture:
     """A `Picture` from a Pillow image, the same way a file is decoded."""
-    if min(image.size) < MIN_SIDE:
-        raise UserError(f"the image is {image.width}x{image.height} pixels; the smallest gan-app processes is "
-                        f"{MIN_SIDE}x{MIN_SIDE}")
+    check_min_side("the PIL image", image.width, image.height)
     return decode_pillow(image, "the PIL image")

@@ -84,8 +84,7 @@ def read_image(path: Path, *, min_side: int = MIN_SIDE) -> Picture:
     width, height = image.size
     if width == 0 or height == 0:
         raise UserError(f"{path} is an empty image ({width}x{height} pixels)")
-    if min(width, height) < min_side:
-        raise UserError(f"{path} is {width}x{height} pixels; the smallest image gan-app processes is {min_side}x{min_side}")
+    check_min_side(path, width, height, min_side)
     with quiet_pillow():
         return decode_pillow(image, path)
 
@@ -97,6 +96,17 @@ def quiet_pillow():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         yield
+
+
+def check_min_side(what, width: int, height: int, min_side: int = MIN_SIDE) -> None:
+    """A UserError when a `width` x `height` image (`what`: its path or a description) is below `min_side`."""
+    if min(width, height) < min_side:
+        raise UserError(f"{what} is {width}x{height} pixels; the smallest image gan-app processes is {min_side}x{min_side}")
+
+
+def output_channels(like: Picture) -> int:
+    """Channels of an output in the mode of the input `like`: 1 for grey modes, 3 otherwise (alpha apart)."""
+    return 1 if like.mode in ("L", "LA", "I;16") else 3
 
 
 def check_still(image: Image.Image, path: Path) -> None:
@@ -184,7 +194,7 @@ def to_pillow(pixels: np.ndarray, like: Picture, *, sixteen_bit: bool = True, pr
     """
     if pixels.ndim != 3:
         raise ValueError(f"pixels must be (H, W, C), got {pixels.shape}")
-    want = 1 if like.mode in ("L", "LA", "I;16") else 3
+    want = output_channels(like)
     if pixels.shape[-1] != want:
         pixels = to_channels(pixels, want)
     return encode_pillow(pixels, like, sixteen_bit=sixteen_bit and like.mode == "I;16",

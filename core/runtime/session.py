@@ -115,11 +115,19 @@ def load_model(
     return OnnxModel(path, session, spec, meta, _read_card(path), session.get_providers())
 
 
+def is_model_path(name_or_path: str | Path) -> bool:
+    """Whether `name_or_path` names a file (an `.onnx`, an existing file, anything with a separator)
+    rather than a model by name."""
+    text = str(name_or_path)
+    candidate = Path(text).expanduser()
+    return candidate.suffix.lower() == ".onnx" or candidate.exists() or "/" in text or "\\" in text
+
+
 def _resolve(name_or_path: str | Path) -> Path:
     """A path as given, or the model called `name_or_path`: the user model, else the shipped weights."""
     text = str(name_or_path)
     candidate = Path(text).expanduser()
-    if candidate.suffix.lower() == ".onnx" or candidate.exists() or "/" in text or "\\" in text:
+    if is_model_path(name_or_path):
         if not candidate.is_file():
             raise UserError(f"model file {candidate} does not exist")
         return candidate

@@ -123,9 +123,9 @@ def process_video(model: Any, source: Path, dest: Path, options: VideoOptions, *
         audio = container.streams.audio[0] if container.streams.audio else None
         tmp = outputs.enter_context(atomic_output(dest, overwrite=overwrite))
         tmp_compare = outputs.enter_context(atomic_output(compare, overwrite=overwrite)) if compare else None
-        writers = [_Writer(av, tmp, fmt, video, audio, options, model.scale, dest)]
+        writers = [_Writer(av, tmp, fmt, video, audio, options, dest)]
         if compare:
-            writers.append(_Writer(av, tmp_compare, compare_fmt, video, None, options, model.scale, compare, panels=2))
+            writers.append(_Writer(av, tmp_compare, compare_fmt, video, None, options, compare, panels=2))
         with contextlib.ExitStack() as running:
             for writer in writers:
                 running.enter_context(writer)
@@ -227,10 +227,10 @@ def _threaded(items: Iterator[tuple]) -> Iterator[tuple]:
 class _Writer:
     """One output clip: a video encoder (and the copied audio stream) fed from a bounded queue by a thread."""
 
-    def __init__(self, av, path: Path, fmt: str, video, audio, options: VideoOptions, scale: int, shown: Path,
+    def __init__(self, av, path: Path, fmt: str, video, audio, options: VideoOptions, shown: Path,
                  panels: int = 1):
         self.av, self.path, self.fmt, self.shown = av, path, fmt, shown
-        self.video, self.audio, self.options, self.scale, self.panels = video, audio, options, scale, panels
+        self.video, self.audio, self.options, self.panels = video, audio, options, panels
         self.queue: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
         self.error: BaseException | None = None
         self.container = self.stream = self.audio_out = None
