@@ -616,23 +616,9 @@ def test_any_image_option_value_works_or_is_refused_in_one_line(monkeypatch, cap
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory) -> Path:
     """A 6-frame 32x24 H.264 clip (half a second), no audio."""
-    av = pytest.importorskip("av")
-    from fractions import Fraction
-
-    path = tmp_path_factory.mktemp("clip") / "clip.mp4"
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=12)
-        stream.width, stream.height, stream.pix_fmt = 32, 24, "yuv420p"
-        for i in range(6):
-            image = np.full((24, 32, 3), 40, np.uint8)
-            image[:, i * 5] = 250
-            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
-            frame.pts, frame.time_base = i, Fraction(1, 12)
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-    return path
+    pytest.importorskip("av")
+    make_clip = runpy.run_path(str(Path(__file__).with_name("clips.py")))["make_clip"]
+    return make_clip(tmp_path_factory.mktemp("clip") / "clip.mp4", frames=6, size=(24, 32), audio=False)
 
 
 @fuzz(30)
