@@ -17,7 +17,7 @@ import typer
 from gan_app import __version__
 from gan_app.errors import UserError, require_train_extra
 from gan_app.apps.help_text import verbatim
-from gan_app.head import discover_heads, get_head
+from gan_app.discovery import discover_heads, get_head
 from gan_app.signals import interrupt_exit, raise_on_termination
 
 EPILOG_TRAIN = """Examples:
@@ -124,7 +124,7 @@ def _train_command(
     """Train a head with the one GAN engine (single process, or several with torchrun)."""
     require_train_extra("`gan-app train`")
     from gan_app.config import apply_overrides, to_dict
-    from gan_app.head import check_model_name
+    from gan_app.discovery import check_model_name
     from gan_app.train.loop import fit
     import json
 

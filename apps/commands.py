@@ -99,7 +99,8 @@ def register_run(app: typer.Typer) -> None:
         """Run an image-to-image head on images and video clips with ONNX Runtime."""
         from gan_app.errors import UserError
         from gan_app.api import ImageModel, resolve
-        from gan_app.head import Head, discover_heads, head_name
+        from gan_app.discovery import discover_heads, head_name
+        from gan_app.head import Head
         from gan_app.runtime.batch import process_images
         from gan_app.runtime.session import load_model
 
@@ -121,7 +122,7 @@ def register_run(app: typer.Typer) -> None:
 
 def _own_command(head: str) -> str:
     """How to run `head` when `gan-app run` cannot: its verb if it has one."""
-    from gan_app.head import discover_heads
+    from gan_app.discovery import discover_heads
 
     entry = discover_heads().get(head)
     loaded = entry.load() if entry is not None else None

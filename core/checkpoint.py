@@ -297,7 +297,7 @@ def load_generator(path: str | Path, use_ema: bool = True) -> tuple[Any, RunConf
     before the generator is built for real, so a header claiming a huge model allocates nothing.
     """
     from gan_app.build import compare_shapes, meta_build, state_shapes
-    from gan_app.head import get_head
+    from gan_app.discovery import get_head
 
     shapes, meta = read_shapes(path)
     if "head" not in meta or "run" not in meta:

@@ -28,8 +28,9 @@ import numpy as np
 
 from gan_app import __version__
 from gan_app.config import RunConfig, to_dict
+from gan_app.discovery import check_model_name
 from gan_app.errors import UserError, require_train_extra
-from gan_app.head import GraphSpec, Head, check_model_name
+from gan_app.head import GraphSpec, Head
 from gan_app.paths import model_card, user_model
 from gan_app.runtime.files import atomic_output, output_folders, sha256_file
 from gan_app.runtime.images import LUMA

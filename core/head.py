@@ -1,18 +1,18 @@
-"""The head contract and head discovery.
+"""The head contract: what one application of gan-app declares.
 
 A *head* is one application (deblur, super-resolution, class-conditional, ...). It is
 declared by ONE object, a subclass of `Head`, in `apps/<head>/head.py` (or in a
 third-party package exposed through the `gan_app.heads` entry-point group). The CLI,
 the training engine, export, the runtime and the shared contract test are generic over
-this object, so a new head is one folder of code.
+this object, so a new head is one folder of code. Finding the installed heads is
+`gan_app.discovery`.
 
 Named user models are heads too: a model exported under its own name (e.g. a paired model
 trained with `--name colorize`) lands in the user model folder (`gan_app.paths`) with a
 card naming its `base_head`; discovery lists it as `Head.named(name)` of that base head.
 
 Head modules must stay cheap to import (no torch at module level): the CLI imports every
-head to build its commands, and the inference path must not pull in torch. A head whose
-import fails is listed as unavailable with the reason; it never breaks the others.
+head to build its commands, and the inference path must not pull in torch.
 """
 
 from __future__ import annotations
@@ -20,19 +20,11 @@ from __future__ import annotations
 import copy
 import dataclasses
 import importlib
-import json
-import pkgutil
-import re
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 
 from .config import RunConfig
-from .errors import UserError
-
-ENTRY_POINT_GROUP = "gan_app.heads"
-BUILTIN_PACKAGE = "gan_app.apps"
 
 
 @dataclass(frozen=True)
@@ -216,132 +208,14 @@ class Head:
         return twin
 
 
-MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+# Discovery moved to `gan_app.discovery`; these names still import from here (the public API
+# module and third-party code use them), resolved on first use so neither module imports the
+# other at import time.
+_DISCOVERY = ("HeadEntry", "check_model_name", "discover_heads", "get_head", "head_name")
 
 
-def check_model_name(name: str, base: str) -> None:
-    """A UserError unless `name` can name a model of head `base`: a plain file-safe
-    identifier that is not another head's name or verb (it would shadow that head)."""
-    if not MODEL_NAME.match(name):
-        raise UserError(f"model name {name!r} must be lowercase letters, digits, '-' or '_' (at most 64), e.g. colorize")
-    if name == base:
-        return
-    for entry in _builtin_entries() + _entry_point_entries():
-        head = entry.load()
-        if name in (entry.name, head.verb if head is not None else None):
-            raise UserError(f"model name {name!r} is taken by the head {entry.name!r}; choose another --name")
-
-
-@dataclass
-class HeadEntry:
-    """A discovered head: loaded lazily, or unavailable with the reason."""
-
-    name: str
-    source: str                     # "builtin" or the distribution that provides it
-    _loader: Callable[[], Any]
-    _head: Head | None = None
-    error: str | None = None
-
-    def load(self) -> Head | None:
-        """The head object, or None (and `error` set) if it cannot be imported."""
-        if self._head is None and self.error is None:
-            try:
-                obj = self._loader()
-                head = obj() if isinstance(obj, type) else obj
-                if not isinstance(head, Head):
-                    raise TypeError(f"{obj!r} is not a gan_app.head.Head")
-                self._head = head
-            except Exception as exc:  # a broken head must never break the others
-                self.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
-        return self._head
-
-
-def _builtin_entries() -> list[HeadEntry]:
-    """Every `gan_app/apps/<name>/head.py`: found on disk, imported only when loaded."""
-    try:
-        package = importlib.import_module(BUILTIN_PACKAGE)
-    except ImportError:
-        return []
-    entries = []
-    for info in pkgutil.iter_modules(package.__path__):
-        if info.ispkg and any((Path(p) / info.name / "head.py").is_file() for p in package.__path__):
-            module_name = f"{BUILTIN_PACKAGE}.{info.name}.head"
-            entries.append(HeadEntry(info.name, "builtin", lambda m=module_name: importlib.import_module(m).HEAD))
-    return entries
-
-
-def _entry_point_entries() -> list[HeadEntry]:
-    entries = []
-    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        dist = getattr(ep, "dist", None)
-        entries.append(HeadEntry(ep.name, dist.name if dist else "entry point", ep.load))
-    return entries
-
-
-def _user_model_entries() -> list[HeadEntry]:
-    """Named models in the user model folder: `<name>.json` cards with `head == name` and a `base_head`.
-
-    Only the JSON cards are read (cheap, no ONNX Runtime); the base head loads lazily.
-    """
-    from .paths import user_models_dir
-
-    entries = []
-    for card_path in sorted(user_models_dir().glob("*.json")):
-        try:
-            card = json.loads(card_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue  # not a card; the folder is the user's
-        name, base = card_path.stem, card.get("base_head") if isinstance(card, dict) else None
-        if base and base != name and card.get("head") == name and card_path.with_suffix(".onnx").is_file():
-            entries.append(HeadEntry(name, f"user model, {base}", lambda b=base, n=name: _load_base(b).named(n)))
-    return entries
-
-
-def _load_base(base: str) -> Head:
-    entry = next((e for e in _builtin_entries() + _entry_point_entries() if e.name == base), None)
-    head = entry.load() if entry is not None else None
-    if head is None:
-        raise LookupError(f"its base head {base!r} is " + (entry.error if entry is not None else "not installed"))
-    return head
-
-
-def discover_heads() -> dict[str, HeadEntry]:
-    """All heads: built-in ones (apps/<name>/head.py exposing HEAD), entry points, named user models.
-
-    Keyed by the head's registry name; a third-party head cannot shadow a built-in one,
-    and a user model cannot shadow either.
-    """
-    heads: dict[str, HeadEntry] = {}
-    for entry in _builtin_entries() + _entry_point_entries() + _user_model_entries():
-        heads.setdefault(entry.name, entry)
-    return heads
-
-
-def head_name(name: str, heads: dict[str, "HeadEntry"] | None = None) -> str:
-    """The registry name of the head called `name` or whose verb is `name` (`upscale` -> `superres`);
-    `name` itself when no installed head answers to it (a model's own metadata may still name it).
-    `heads`: a `discover_heads()` result to reuse (default: discover now)."""
-    heads = discover_heads() if heads is None else heads
-    if name in heads:
-        return name
-    for key, entry in heads.items():
-        head = entry.load()
-        if head is not None and head.verb == name:
-            return key
-    return name
-
-
-def get_head(name: str) -> Head:
-    """The head called `name`, or a UserError listing the available ones."""
-    heads = discover_heads()
-    entry = heads.get(name)
-    if entry is None:
-        for candidate in heads.values():  # also accept the inference verb
-            head = candidate.load()
-            if head is not None and head.verb == name:
-                return head
-        raise UserError(f"unknown head {name!r}; available: {', '.join(sorted(heads)) or 'none'} (see `gan-app heads`)")
-    head = entry.load()
-    if head is None:
-        raise UserError(f"head {name!r} is unavailable: {entry.error}")
-    return head
+def __getattr__(name: str) -> Any:
+    if name in _DISCOVERY:
+        from . import discovery
+        return getattr(discovery, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -29,7 +29,7 @@ def train_tiny(tmp_path_factory):
     import torch
 
     from gan_app.config import apply_overrides
-    from gan_app.head import get_head
+    from gan_app.discovery import get_head
     from gan_app.train.loop import fit
 
     def make(head_name: str, overrides: list[str] = ()):

@@ -19,7 +19,7 @@ from gan_app.checkpoint import has_module, load_generator, load_module, read_che
 from gan_app.config import apply_overrides, to_dict
 from gan_app.errors import UserError
 from gan_app.export import export_checkpoint
-from gan_app.head import discover_heads
+from gan_app.discovery import discover_heads
 from gan_app.runtime.session import load_model
 from gan_app.runtime.tiling import round_up
 

@@ -8,7 +8,7 @@ import pytest
 
 from gan_app.config import TrainConfig, apply_overrides, check_section, from_dict, to_dict
 from gan_app.errors import UserError
-from gan_app.head import discover_heads, get_head
+from gan_app.discovery import discover_heads, get_head
 
 
 @pytest.mark.parametrize("override, field", [

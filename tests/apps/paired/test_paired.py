@@ -19,7 +19,7 @@ from gan_app.apps.paired.head import HEAD
 from gan_app.apps.paired.model import PairedObjective, build
 from gan_app.data.photos import offline_photos
 from gan_app.errors import UserError
-from gan_app.head import check_model_name, discover_heads
+from gan_app.discovery import check_model_name, discover_heads
 from gan_app.paths import find_model, user_model
 
 
