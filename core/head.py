@@ -149,8 +149,29 @@ class Head:
 
     # --- export / evaluation / inference -----------------------------------------------
     def example_inputs(self, model_cfg: Any, batch: int, height: int, width: int) -> dict:
-        """Example torch tensors, one per `graph(model_cfg).inputs`, for export and parity."""
-        raise NotImplementedError
+        """Random torch inputs, one per `graph(model_cfg).inputs` (name -> tensor), for export tracing and
+        the parity check; drawn in input order from torch's global RNG, which the caller seeds.
+
+        Derived from the graph, so a head declares nothing more: an `image` is (B, C, H, W) uniform in
+        `value_range` (C: its shape's channel count, else `channels`), a `latent` or an `embedding`
+        is (B, D) standard normal, a `label` is (B,) cycling through the classes of
+        `extra["class_names"]` (which the runtime requires of every graph with a label).
+        """
+        import torch
+
+        spec = self.graph(model_cfg)
+        low, high = spec.value_range
+        feeds = {}
+        for item in spec.inputs:
+            if item.kind == "image":
+                channels = item.shape[1] if isinstance(item.shape[1], int) else spec.channels
+                value = torch.rand(batch, channels, height, width) * (high - low) + low  # (B, C, H, W)
+            elif item.kind == "label":
+                value = torch.arange(batch) % len(spec.extra["class_names"])  # (B,)
+            else:  # latent, embedding
+                value = torch.randn(batch, item.shape[1])  # (B, D)
+            feeds[item.name] = value.to(getattr(torch, item.dtype))
+        return feeds
 
     def export_companions(self, run: RunConfig, generator: Any, out_path: Path) -> dict:
         """Files written beside an exported generator that its inference needs (e.g. the text

@@ -59,11 +59,6 @@ class ConditionalHead(Head):
         m = run.model
         return ConditionalObjective(m.z_dim, m.ac_weight if m.discriminator == "acgan" else 0.0)
 
-    def example_inputs(self, model_cfg: Any, batch: int, height: int, width: int) -> dict:
-        import torch
-        return {"z": torch.randn(batch, model_cfg.z_dim),
-                "label": torch.arange(batch, dtype=torch.int64) % model_cfg.num_classes}
-
     judged_by_classifier = True
 
     def evaluate(self, generator: Any, run: RunConfig, data: str | None, classifier: Any = None) -> dict:

@@ -62,10 +62,6 @@ class DeblurHead(Head):
         return ImageToImageObjective(m.content_loss, fn, m.content_weight,
                                      {"frequency_l1": (m.fft_weight, frequency_l1_loss)})
 
-    def example_inputs(self, model_cfg: Any, batch: int, height: int, width: int) -> dict:
-        import torch
-        return {"image": torch.rand(batch, 3, height, width)}
-
     def evaluate(self, generator: Any, run: RunConfig, data: str | None) -> dict:
         from .evaluate import evaluate_generator
         return evaluate_generator(generator, run, data)

@@ -48,10 +48,6 @@ class PairedHead(Head):
         fn = content_loss(m.content_loss, ("conv3_3",), m.perceptual_weights, (0.0, 1.0))
         return PairedObjective(m.content_loss, fn, m.content_weight)
 
-    def example_inputs(self, model_cfg: Any, batch: int, height: int, width: int) -> dict:
-        import torch
-        return {"image": torch.rand(batch, model_cfg.in_channels, height, width)}
-
     def evaluate(self, generator: Any, run: RunConfig, data: str | None) -> dict:
         from .evaluate import evaluate_generator
         return evaluate_generator(generator, run, data)

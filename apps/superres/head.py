@@ -37,10 +37,6 @@ class SuperResHead(Head):
         from .objective import SRObjective
         return SRObjective(run.model)
 
-    def example_inputs(self, model_cfg: Any, batch: int, height: int, width: int) -> dict:
-        import torch
-        return {"image": torch.rand(batch, 3, height, width)}
-
     def evaluate(self, generator: Any, run: RunConfig, data: str | None) -> dict:
         from .evaluate import evaluate_generator
         return evaluate_generator(generator, run, data)

@@ -71,10 +71,6 @@ class Text2ImageHead(Head):
                                    match_weight=m.match_weight, mismatch=m.mismatch,
                                    mismatch_max_similarity=m.mismatch_max_similarity)
 
-    def example_inputs(self, model_cfg: Any, batch: int, height: int, width: int) -> dict:
-        import torch
-        return {"z": torch.randn(batch, model_cfg.z_dim), "embedding": torch.randn(batch, model_cfg.text_dim)}
-
     judged_by_classifier = True
 
     def evaluate(self, generator: Any, run: RunConfig, data: str | None, classifier: Any = None) -> dict:

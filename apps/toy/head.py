@@ -89,10 +89,6 @@ class ToyHead(Head):
         from .model import ToyObjective
         return ToyObjective(run.data)
 
-    def example_inputs(self, model_cfg: Any, batch: int, height: int, width: int) -> dict:
-        import torch
-        return {"z": torch.randn(batch, model_cfg.z_dim)}
-
     def evaluate(self, generator: Any, run: RunConfig, data: str | None) -> dict:
         """Coverage and quality of 10,000 points from fresh latents (seeded by train.seed)."""
         import torch

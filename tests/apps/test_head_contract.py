@@ -86,6 +86,25 @@ def test_onnx_runtime_matches_pytorch(bundle):
     np.testing.assert_allclose(got, want, atol=1e-4, rtol=0)
 
 
+@pytest.mark.parametrize("name", BUILTIN)
+def test_example_inputs_follow_the_graph(name):
+    """The base `example_inputs`, derived from `graph()`: each input's name, shape, dtype and values."""
+    head = discover_heads()[name].load()
+    run = head.recipe("tiny")
+    spec = head.graph(run.model)
+    multiple = max(1, spec.size_multiple)
+    sizes = {"B": 5, "H": round_up(24, multiple), "W": round_up(40, multiple)}
+    feeds = head.example_inputs(run.model, sizes["B"], sizes["H"], sizes["W"])
+    assert list(feeds) == [i.name for i in spec.inputs]
+    for item in spec.inputs:
+        value = feeds[item.name]
+        assert tuple(value.shape) == tuple(sizes.get(d, d) for d in item.shape) and value.dtype == getattr(torch, item.dtype)
+        if item.kind == "image":
+            assert spec.value_range[0] <= value.min() and value.max() <= spec.value_range[1]
+        if item.kind == "label":
+            assert value.tolist() == [k % len(spec.extra["class_names"]) for k in range(sizes["B"])]
+
+
 def test_cli_inference_with_the_exported_model(bundle, tmp_path):
     head, run, checkpoint, onnx_path = bundle
     spec = head.graph(run.model)

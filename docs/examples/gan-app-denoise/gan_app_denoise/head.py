@@ -73,10 +73,6 @@ class DenoiseHead(Head):
         from gan_app.train.objective import ImageToImageObjective
         return ImageToImageObjective("l1", content_loss("l1"), run.model.l1_weight)
 
-    def example_inputs(self, model_cfg: Any, batch: int, height: int, width: int) -> dict:
-        import torch
-        return {"image": torch.rand(batch, 3, height, width)}
-
     def evaluate(self, generator: Any, run: RunConfig, data: str | None) -> dict:
         from .model import evaluate
         return evaluate(generator, run, data)
