@@ -142,8 +142,8 @@ def register_eval(app: typer.Typer) -> None:
         overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --output file."),
         no_ema: bool = typer.Option(False, "--no-ema", help="Evaluate the raw generator instead of its EMA weights."),
         classifier: Optional[Path] = typer.Option(
-            None, "--classifier", help="conditional, text2image: the domain classifier that judges the samples "
-                                       "(from `gan-app conditional-classifier` on your data); default: the shipped one."),
+            None, "--classifier", help="For heads judged by a domain classifier: one trained on your data by the "
+                                       "head's classifier verb (e.g. `gan-app conditional-classifier`); default: the shipped one."),
     ) -> None:
         """Evaluate a trained generator with the head's own metrics and protocol."""
         import json
@@ -159,10 +159,10 @@ def register_eval(app: typer.Typer) -> None:
         loaded, run, generator = load_generator(checkpoint, use_ema=not no_ema)
         if head not in (loaded.name, loaded.verb, loaded.model_name(run)):  # a named model answers to its name too
             raise UserError(f"{checkpoint} is a {loaded.model_name(run)!r} checkpoint of head {loaded.name!r}, not {head!r}")
-        if classifier is not None and not loaded.judged_by_classifier:
+        if classifier is not None and loaded.classifier_verb is None:
             raise UserError(f"head {loaded.name!r} is not judged by a classifier; drop --classifier")
         if classifier is not None and not classifier.is_file():
-            raise UserError(f"--classifier {classifier} does not exist; train one with `gan-app {loaded.name}-classifier`")
+            raise UserError(f"--classifier {classifier} does not exist; train one with `gan-app {loaded.classifier_verb}`")
         metrics = loaded.evaluate(generator, run, data, **({"classifier": classifier} if classifier else {}))
         try:
             text = json.dumps(metrics, indent=2, allow_nan=False)   # NaN/Inf would be invalid JSON

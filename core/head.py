@@ -179,12 +179,19 @@ class Head:
         their model-card entry (empty: none)."""
         return {}
 
-    # True where `evaluate` also takes `classifier=PATH`: a domain classifier that judges the samples
-    # (`gan-app eval HEAD --classifier`), for models trained on data the shipped classifier does not know.
-    judged_by_classifier: bool = False
+    # The head's verb (one of `extra_commands()`) that trains a domain classifier on the user's data, for a
+    # head whose metrics judge samples with one (`evaluate(..., classifier=PATH)`, `gan-app eval --classifier`);
+    # None: `gan-app eval` refuses `--classifier`.
+    classifier_verb: str | None = None
 
-    def evaluate(self, generator: Any, run: RunConfig, data: str | None) -> dict:
-        """Metrics of a trained generator (name -> number), with `protocol` describing them."""
+    def evaluate(self, generator: Any, run: RunConfig, data: str | None, classifier: str | Path | None = None) -> dict:
+        """Metrics of a trained generator (name -> number, or name -> {row: {metric: number}}), with a
+        `protocol` line describing them; `gan-app eval` and `train.eval_every` call it.
+
+        `data`: what `gan-app eval --data` names (None: the head's own held-out set). `classifier`: a
+        domain classifier file to judge the samples instead of the shipped one; given only to a head
+        with a `classifier_verb` and only when the user passes one, so other heads may leave it out.
+        """
         raise NotImplementedError
 
     def inference_command(self) -> Callable | None:

@@ -19,6 +19,7 @@ class ConditionalHead(Head):
     model_config_ref = ".model:ConditionalModelConfig"
     data_config_ref = ".data:ConditionalDataConfig"
     api_ref = ".generate:ClassConditionalGenerator"
+    classifier_verb = "conditional-classifier"
 
     def builtin_data(self) -> tuple[str, ...]:
         from .data import NAMED, SHAPES_NAMES
@@ -59,8 +60,6 @@ class ConditionalHead(Head):
         m = run.model
         return ConditionalObjective(m.z_dim, m.ac_weight if m.discriminator == "acgan" else 0.0)
 
-    judged_by_classifier = True
-
     def evaluate(self, generator: Any, run: RunConfig, data: str | None, classifier: Any = None) -> dict:
         from .evaluate import evaluate_generator
         return evaluate_generator(generator, run, data, classifier=classifier)
@@ -75,7 +74,7 @@ class ConditionalHead(Head):
 
     def extra_commands(self) -> dict:
         from .commands import classifier_command
-        return {"conditional-classifier": classifier_command}
+        return {self.classifier_verb: classifier_command}
 
 
 HEAD = ConditionalHead()

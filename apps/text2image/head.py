@@ -18,6 +18,7 @@ class Text2ImageHead(Head):
     model_config_ref = ".model:Text2ImageModelConfig"
     data_config_ref = ".data:Text2ImageDataConfig"
     api_ref = ".generate:TextToImageGenerator"
+    classifier_verb = "text2image-classifier"
 
     def builtin_data(self) -> tuple[str, ...]:
         from .data import SHAPES_NAMES
@@ -71,8 +72,6 @@ class Text2ImageHead(Head):
                                    match_weight=m.match_weight, mismatch=m.mismatch,
                                    mismatch_max_similarity=m.mismatch_max_similarity)
 
-    judged_by_classifier = True
-
     def evaluate(self, generator: Any, run: RunConfig, data: str | None, classifier: Any = None) -> dict:
         from .evaluate import evaluate_generator
         return evaluate_generator(generator, run, data, classifier=classifier)
@@ -91,7 +90,7 @@ class Text2ImageHead(Head):
 
     def extra_commands(self) -> dict:
         from .commands import classifier_command
-        return {"text2image-classifier": classifier_command}
+        return {self.classifier_verb: classifier_command}
 
 
 HEAD = Text2ImageHead()

@@ -138,8 +138,9 @@ def test_eval_classifier_option_is_checked_before_evaluating(bundle, tmp_path):
     head, _, checkpoint, _ = bundle
     missing = tmp_path / "judge.safetensors"
     result = CliRunner().invoke(build_app(), ["eval", head.name, "--checkpoint", str(checkpoint), "--classifier", str(missing)])
-    expected = "does not exist" if head.judged_by_classifier else "not judged by a classifier"
+    expected = f"train one with `gan-app {head.classifier_verb}`" if head.classifier_verb else "not judged by a classifier"
     assert isinstance(result.exception, UserError) and expected in str(result.exception), result.output
+    assert head.classifier_verb is None or head.classifier_verb in head.extra_commands()
 
 
 def _pixel_gap(head, run, checkpoint, pixels: np.ndarray, written: np.ndarray) -> float:
