@@ -18,12 +18,14 @@ batched dict of tensors skips per-item fetching and collation (PyTorch's DataLoa
 
 from __future__ import annotations
 
+import signal
 from typing import Any
 
 import torch
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, default_collate
 
 from gan_app.errors import UserError
+from gan_app.signals import SIGNALS
 from gan_app.train.devices import place_tensor
 from gan_app.train.distributed import DistEnv
 from gan_app.train.seeding import derive_seed
@@ -43,6 +45,18 @@ def batch_of(dataset: Dataset, indices: list[int]) -> dict:
 def fixed_batch(dataset: Dataset, n: int) -> dict:
     """The first `n` items of `dataset` as one batch: the fixed batch of the sample grids."""
     return batch_of(dataset, list(range(min(n, len(dataset)))))
+
+
+def leave_termination_to_the_main_process(worker_id: int) -> None:
+    """DataLoader workers ignore SIGTERM/SIGHUP: the main process turns them into an interrupt checkpoint.
+
+    `timeout`, Slurm and a closing terminal signal every process of the job, not just the main one; a
+    worker killed first makes PyTorch raise "DataLoader worker ... killed by signal" inside the training
+    step, a traceback instead of the checkpoint. The loader still stops its workers itself (done event),
+    and a worker whose main process died exits through PyTorch's parent watchdog.
+    """
+    for sig in SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
 
 
 class BatchStream:
@@ -101,6 +115,7 @@ class BatchStream:
             num_workers=self.num_workers,
             pin_memory=self.device.type == "cuda",
             generator=generator,
+            worker_init_fn=leave_termination_to_the_main_process if self.num_workers else None,
         )
         self._iter = iter(loader)
 

@@ -32,17 +32,23 @@ def test_a_signal_during_an_atomic_write_leaves_nothing(tmp_path, sig):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_sigterm_makes_training_save_a_checkpoint(tmp_path):
+@pytest.mark.parametrize("workers, whole_group", [(0, False), (1, True)])
+def test_sigterm_makes_training_save_a_checkpoint(tmp_path, workers, whole_group):
+    """Also when the signal reaches every process of the group (timeout, Slurm), data workers included."""
     out = tmp_path / "run"
     proc = subprocess.Popen(
         [sys.executable, "-m", "gan_app.apps.cli", "train", "toy", "--recipe", "tiny", "--out", str(out),
-         "--set", "train.steps=1000000", "--set", "train.ckpt_every=1000000", "--set", "train.sample_every=1000000"],
-        stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+         "--set", "train.steps=1000000", "--set", "train.ckpt_every=1000000", "--set", "train.sample_every=1000000",
+         "--set", f"train.num_workers={workers}"],
+        stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}, start_new_session=True)
     deadline = time.time() + 120
     while not (out / "config.json").is_file() and time.time() < deadline and proc.poll() is None:
         time.sleep(0.2)
-    time.sleep(1.0)                                 # a few steps in
-    proc.send_signal(signal.SIGTERM)
+    time.sleep(3.0 if workers else 1.0)             # a few steps in (workers started)
+    if whole_group:
+        os.killpg(proc.pid, signal.SIGTERM)
+    else:
+        proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 128 + signal.SIGTERM, err
     assert "terminated by SIGTERM" in err and "Traceback" not in err, err
