@@ -1,7 +1,7 @@
 """Deblur benchmarks: speed (fast vs resnet9, ONNX Runtime, 1280x720, 2 threads), quality, memory, data pipeline.
 
     python benchmarks/deblur.py speed   [--checkpoint CKPT] [--against OLD.onnx]
-    python benchmarks/deblur.py quality [--model deblur.onnx] [--split uniform|realistic|realistic_long ...]
+    python benchmarks/deblur.py quality [--model deblur.onnx] [--split uniform|realistic|realistic_long ...] [--photos calibration]
     python benchmarks/deblur.py memory  [--model deblur.onnx]
     python benchmarks/deblur.py data
     python benchmarks/deblur.py real    [--model deblur.onnx] [--against OLD.onnx] [--out docs/deblur_real.png]
@@ -142,14 +142,14 @@ def _best_unsharp(pairs: list) -> tuple[float, float]:
     return max(UNSHARP_GRID, key=lambda ra: np.mean([psnr(_unsharp(b, *ra), s) for _, b, s in pairs]))
 
 
-def quality_split(model, split: str) -> dict:
+def quality_split(model, split: str, photos: str = "held_out") -> dict:
     """One split's per-image PSNR/SSIM: blurred, best unsharp mask, Richardson-Lucy, the model at
     pyramid levels 1 (full resolution, the default), 2 and 4 (`--blur-scale`)."""
     from gan_app.apps.deblur.data import DeblurDataConfig, evaluation_pairs
     from gan_app.metrics.fidelity import psnr, ssim
     from gan_app.runtime.pyramid import LEVELS, infer_at_level
 
-    pairs = evaluation_pairs(DeblurDataConfig(), split=split)
+    pairs = evaluation_pairs(DeblurDataConfig(), split=split, photos=photos)
     radius, amount = _best_unsharp(pairs)
     rows = []
     for name, blurred, sharp in pairs:
@@ -185,14 +185,18 @@ QUALITY_PROTOCOL = {
 }
 
 
-def quality(model_path: str | None, splits: list[str]) -> dict:
-    """PSNR/SSIM on held-out photos x held-out cameras, per split; RGB, [0, 1], full image."""
+def quality(model_path: str | None, splits: list[str], photos: str = "held_out") -> dict:
+    """PSNR/SSIM on held-out photos x held-out cameras, per split; RGB, [0, 1], full image.
+
+    `photos="calibration"`: training photos with their own camera stream instead, for choosing between
+    proxy runs without spending the held-out benchmark (its figures are not quality claims)."""
     from gan_app.runtime.session import load_model
 
     model = load_model(model_path or "deblur", threads=THREADS)
-    result = {"model": str(model.path), "protocol": {s: QUALITY_PROTOCOL[s] for s in splits},
-              "splits": {split: quality_split(model, split) for split in splits}}
-    write_json("deblur_quality" if model_path is None else f"deblur_quality_{Path(model_path).stem}", result)
+    result = {"model": str(model.path), "photos": photos, "protocol": {s: QUALITY_PROTOCOL[s] for s in splits},
+              "splits": {split: quality_split(model, split, photos) for split in splits}}
+    name = "deblur_quality" if model_path is None else f"deblur_quality_{Path(model_path).stem}"
+    write_json(name if photos == "held_out" else f"{name}_calibration", result)
     return result
 
 
@@ -297,9 +301,12 @@ def main() -> None:
     parser.add_argument("--model", help="quality/memory: an exported deblur .onnx (default: shipped)")
     parser.add_argument("--split", action="append", choices=list(QUALITY_PROTOCOL),
                         help="quality: evaluate only this split (repeatable; default: all three)")
+    parser.add_argument("--photos", choices=["held_out", "calibration"], default="held_out",
+                        help="quality: held_out (the benchmark) or calibration (training photos, fresh cameras: "
+                             "for choosing between proxy runs)")
     args = parser.parse_args()
     splits = args.split or list(QUALITY_PROTOCOL)
-    {"speed": lambda: speed(args.checkpoint, args.against), "quality": lambda: quality(args.model, splits),
+    {"speed": lambda: speed(args.checkpoint, args.against), "quality": lambda: quality(args.model, splits, args.photos),
      "memory": lambda: memory(args.model), "data": data, "real": lambda: real(args.model, args.against, args.out)}[args.part]()
 
 

@@ -48,7 +48,7 @@ class TrainConfig:
     ema_start: int = 0               # step from which EMA averages (before: copies G)
     ema_bn_batches: int = 16         # batches re-estimating the EMA G's batch-norm statistics before use (0: G's)
     amp: str = "auto"                # auto | bf16 | fp16 | off (never fp16 on CPU)
-    channels_last: bool = True       # on CUDA only
+    channels_last: bool = True       # NHWC convolutions on CUDA and CPU (faster on both, see train/devices.py)
     compile: bool = False            # opt-in torch.compile
     sync_bn: bool = False            # SyncBatchNorm under DDP
     device: str = "auto"             # auto | cuda | mps | cpu

@@ -25,6 +25,8 @@ from .blur import ShakeParams, blur, random_linear_psf, random_shake_psf
 from .camera import CameraParams, jpeg, realistic_pair
 
 EVAL_KERNEL_SEED = 20_261_123   # evaluation kernels come from this stream only; training never uses it
+CALIBRATION_SEED = 20_261_202   # the calibration pairs' stream (training photos, for development decisions)
+CALIBRATION_PHOTOS = 12         # the first training photos that the calibration pairs use
 
 
 @dataclass
@@ -158,22 +160,28 @@ def build_dataset(cfg: DeblurDataConfig, multiple: int = 4) -> Dataset:
 EVAL_SPLITS = ("uniform", "realistic", "realistic_long")
 
 
-def evaluation_pairs(cfg: DeblurDataConfig, max_side: int = 512,
-                     split: str = "uniform") -> list[tuple[str, np.ndarray, np.ndarray]]:
+def evaluation_pairs(cfg: DeblurDataConfig, max_side: int = 512, split: str = "uniform",
+                     photos: str = "held_out") -> list[tuple[str, np.ndarray, np.ndarray]]:
     """Held-out photos blurred with held-out kernels: [(name, blurred, sharp)], (H, W, 3) float32.
 
     Deterministic: cameras and noise come from EVAL_KERNEL_SEED's streams, photos from the
-    held-out split, centre-cropped to at most `max_side` and to a multiple of 4. Splits:
+    held-out split, centre-cropped to at most `max_side` and to a multiple of 4. `photos="calibration"`
+    takes the first CALIBRATION_PHOTOS training photos and CALIBRATION_SEED's streams instead: pairs for
+    choosing between proxy runs without looking at the held-out benchmark (never for reported quality). Splits:
     `uniform`: one camera-shake PSF per image in sRGB (cfg's kernel size and length), noise <= cfg.noise;
     `realistic`: camera.py's pipeline, 10-45 px paths, roll <= 1 degree about the photo's centre,
     highlights, shot/read noise, JPEG q 90; `realistic_long`: the same cameras with paths twice as long.
     """
     if split not in EVAL_SPLITS:
         raise UserError(f"unknown evaluation split {split!r}; use one of {', '.join(EVAL_SPLITS)}")
-    rng = np.random.default_rng(EVAL_KERNEL_SEED if split == "uniform" else EVAL_KERNEL_SEED + 1)
+    if photos not in ("held_out", "calibration"):
+        raise UserError(f"unknown evaluation photos {photos!r}; use held_out or calibration")
+    seed = EVAL_KERNEL_SEED if photos == "held_out" else CALIBRATION_SEED
+    rng = np.random.default_rng(seed if split == "uniform" else seed + 1)
     camera = CameraParams(jpeg_prob=1.0, jpeg_quality=(90, 90))
+    images = offline_photos("held_out") if photos == "held_out" else offline_photos("train")[:CALIBRATION_PHOTOS]
     out = []
-    for name, img in offline_photos("held_out"):
+    for name, img in images:
         h, w = (min(s, max_side) // 4 * 4 for s in img.shape[:2])
         y, x = (img.shape[0] - h) // 2, (img.shape[1] - w) // 2
         sharp = to_unit_tensor(img[y:y + h, x:x + w])

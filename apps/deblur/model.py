@@ -12,9 +12,13 @@
   tiled inference gives the same pixels as whole-image inference; blocks start as the
   identity instead. One more level quarters the body's pixels, so at the same cost its blocks
   get 2x the channels and 2x the receptive field (what large shake kernels need).
+- `naf`: a NAFNet-class U-Net (Chen et al. 2022): gated blocks (depthwise 3x3 + SimpleGate, then a gated
+  1x1 feed-forward) at every scale, full resolution included, where fine edges are restored, and the
+  body at 1/2**levels. Norm-free and without NAFNet's global channel attention, so it stays tile-exact
+  (no statistics over the whole image) and exports to plain ONNX ops.
 
 Both take and return (B, 3, H, W) images in [0, 1]; H and W must be multiples of
-`size_multiple(cfg)` (4, or 2**levels for `fast`).
+`size_multiple(cfg)` (4, or 2**levels for `fast` and `naf`).
 """
 
 from __future__ import annotations
@@ -32,13 +36,14 @@ from gan_app.nn.patchgan import MultiScaleDiscriminator, PatchDiscriminator
 class DeblurModelConfig:
     """Architecture and training objective of a deblur model (stored in checkpoints/ONNX)."""
 
-    generator: str = "fast"          # fast | resnet9
-    width: int = 32                  # fast: channels at 1/4 resolution = 2 * width; resnet9: ngf (64)
-    blocks: int = 8                  # fast: inverted residual blocks; resnet9: residual blocks (9)
-    expansion: int = 2               # fast: inverted residual expansion factor
+    generator: str = "fast"          # fast | naf | resnet9
+    width: int = 32                  # fast: channels at 1/4 resolution = 2 * width; naf: at full res; resnet9: ngf (64)
+    blocks: int = 8                  # fast, naf: blocks at the coarsest scale; resnet9: residual blocks (9)
+    expansion: int = 2               # fast: inverted residual expansion factor; naf: gate expansion
     levels: int = 2                  # fast: stride-2 levels before the body (2: 1/4 res, 3: 1/8 res)
     upsample: str = "shuffle"        # fast: shuffle (1x1 conv + pixel shuffle) | transpose (2x2 stride-2 transposed conv)
-    scale_blocks: int = 0            # fast: inverted residual blocks after the fusion at each scale between body and full res
+    scale_blocks: int = 0            # fast: inverted residual blocks after the fusion at each scale between body and full res;
+                                     # naf: gated blocks at every finer scale, before the downsampling and after the fusion
     critic: str = "patchgan"         # patchgan (v1: WGAN-GP) | double_scale (v2: RaLSGAN, 2 scales)
     d_width: int = 64
     d_layers: int = 3
@@ -130,6 +135,72 @@ class FastDeblurGenerator(nn.Module):
         return torch.clamp(x + self.head(y), 0.0, 1.0)
 
 
+class SimpleGate(nn.Module):
+    """NAFNet's activation: split the channels in two halves and multiply them, (B, 2C, h, w) -> (B, C, h, w)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a, b = x.chunk(2, dim=1)
+        return a * b
+
+
+class GatedBlock(nn.Module):
+    """NAFNet block without LayerNorm and channel attention: x + 1x1(SG(dw3x3(1x1(x)))), then y + 1x1(SG(1x1(y))).
+
+    Both branches end in a zero-initialised 1x1, so the block starts as the identity (NAFNet's beta/gamma = 0),
+    which is what lets it train without normalisation. (B, C, h, w) -> (B, C, h, w).
+    """
+
+    def __init__(self, channels: int, expansion: int = 2):
+        super().__init__()
+        hidden = channels * expansion
+        self.spatial = nn.Sequential(nn.Conv2d(channels, hidden, 1), nn.Conv2d(hidden, hidden, 3, padding=1, groups=hidden),
+                                     SimpleGate(), nn.Conv2d(hidden // 2, channels, 1))
+        self.channel = nn.Sequential(nn.Conv2d(channels, hidden, 1), SimpleGate(), nn.Conv2d(hidden // 2, channels, 1))
+        for branch in (self.spatial, self.channel):
+            nn.init.zeros_(branch[-1].weight)
+            nn.init.zeros_(branch[-1].bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = x + self.spatial(x)
+        return y + self.channel(y)
+
+
+class NAFDeblurGenerator(nn.Module):
+    """NAFNet-class U-Net: stem -> [gated blocks, 2x2 stride-2 down] x levels -> body -> [2x2 transposed up,
+    + skip, gated blocks] x levels -> head, output = clamp(input + head).
+
+    Channels are `width` at full resolution and double per level; `scale_blocks` gated blocks sit at every
+    scale finer than the body on both sides, `blocks` in the body. (B, 3, H, W) -> (B, 3, H, W), [0, 1].
+    """
+
+    def __init__(self, width: int = 16, blocks: int = 4, scale_blocks: int = 1, levels: int = 3, expansion: int = 2):
+        super().__init__()
+        if levels not in (2, 3, 4):
+            raise ValueError(f"naf generator levels must be 2, 3 or 4, got {levels}")
+        ch = [width * 2 ** i for i in range(levels + 1)]
+        stack = lambda c, n: nn.Sequential(*[GatedBlock(c, expansion) for _ in range(n)])  # noqa: E731
+        self.stem = nn.Conv2d(3, ch[0], 3, padding=1)
+        self.encoders = nn.ModuleList(stack(ch[i], scale_blocks) for i in range(levels))
+        self.downs = nn.ModuleList(nn.Conv2d(ch[i], ch[i + 1], 2, stride=2) for i in range(levels))
+        self.body = stack(ch[-1], blocks)
+        self.ups = nn.ModuleList(nn.ConvTranspose2d(ch[i + 1], ch[i], 2, stride=2) for i in range(levels))
+        self.decoders = nn.ModuleList(stack(ch[i], scale_blocks) for i in range(levels))
+        self.head = nn.Conv2d(ch[0], 3, 3, padding=1)
+        nn.init.zeros_(self.head.weight)   # start as the identity: output = input
+        nn.init.zeros_(self.head.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y, skips = self.stem(x), []                                  # (B, ch0, H, W)
+        for encode, down in zip(self.encoders, self.downs):
+            y = encode(y)
+            skips.append(y)                                          # (B, ch_i, H/2**i, W/2**i)
+            y = down(y)
+        y = self.body(y)                                             # (B, ch_L, H/2**L, W/2**L)
+        for i in reversed(range(len(self.ups))):
+            y = self.decoders[i](self.ups[i](y) + skips[i])
+        return torch.clamp(x + self.head(y), 0.0, 1.0)
+
+
 class ResNet9Generator(nn.Module):
     """DeblurGAN v1 generator (ngf=64, 9 blocks, instance norm), [0, 1] in and out."""
 
@@ -155,15 +226,17 @@ class ResNet9Generator(nn.Module):
 
 def size_multiple(cfg: DeblurModelConfig) -> int:
     """Image sides the generator takes: every stride-2 level must halve them exactly."""
-    return 2 ** cfg.levels if cfg.generator == "fast" else 4
+    return 2 ** cfg.levels if cfg.generator in ("fast", "naf") else 4
 
 
 def build_generator(cfg: DeblurModelConfig) -> nn.Module:
     if cfg.generator == "fast":
         return FastDeblurGenerator(cfg.width, cfg.blocks, cfg.expansion, cfg.levels, cfg.upsample, cfg.scale_blocks)
+    if cfg.generator == "naf":
+        return NAFDeblurGenerator(cfg.width, cfg.blocks, cfg.scale_blocks, cfg.levels, cfg.expansion)
     if cfg.generator == "resnet9":
         return ResNet9Generator(cfg.width, cfg.blocks)
-    raise ValueError(f"unknown deblur generator {cfg.generator!r}; use fast or resnet9")
+    raise ValueError(f"unknown deblur generator {cfg.generator!r}; use fast, naf or resnet9")
 
 
 def build_critic(cfg: DeblurModelConfig) -> nn.Module:

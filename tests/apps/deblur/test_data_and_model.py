@@ -225,3 +225,79 @@ def test_every_identity_initialised_block_starts_as_the_identity():
         channels = block.body[0].in_channels
         y = torch.rand(1, channels, 8, 8)
         torch.testing.assert_close(block(y), y, rtol=0, atol=0)
+
+
+def test_naf_generator_starts_as_identity_has_blocks_at_every_scale_and_tiles_without_seams(tmp_path):
+    """The NAFNet-class U-Net: identity at init (every gated block too), gated blocks at full resolution and
+    at every level, the body at 1/2**levels, exported to ONNX and tiled like the whole image."""
+    from gan_app.apps.deblur.model import GatedBlock, NAFDeblurGenerator
+    from gan_app.export import export_generator
+    from gan_app.metrics.fidelity import psnr
+    from gan_app.runtime.session import load_model
+    from gan_app.runtime.tiling import infer_image
+
+    cfg = DeblurModelConfig(generator="naf", width=4, blocks=2, scale_blocks=1, levels=3)
+    g = build_generator(cfg)
+    assert isinstance(g, NAFDeblurGenerator) and size_multiple(cfg) == 8
+    x = torch.rand(2, 3, 40, 48)
+    torch.testing.assert_close(g(x), x, rtol=0, atol=0)
+    y = torch.rand(1, 6, 8, 8)
+    torch.testing.assert_close(GatedBlock(6)(y), y, rtol=0, atol=0)
+    seen = []
+    for m in g.modules():
+        if isinstance(m, GatedBlock):
+            m.register_forward_hook(lambda mod, i, o: seen.append(tuple(i[0].shape[1:])))
+    g(torch.rand(1, 3, 32, 32))
+    # encoder blocks at 1, 1/2, 1/4 res (4, 8, 16 channels), 2 body blocks at 1/8 (32), decoder back up
+    assert seen == [(4, 32, 32), (8, 16, 16), (16, 8, 8), (32, 4, 4), (32, 4, 4), (16, 8, 8), (8, 16, 16), (4, 32, 32)]
+    torch.manual_seed(0)
+    for name, param in g.named_parameters():       # as if trained: every branch and the head act
+        if param.dim() > 1 and (name.startswith("head") or name.endswith("3.weight") or name.endswith("2.weight")):
+            torch.nn.init.normal_(param, std=0.2)
+    run = HEAD.recipe("tiny")
+    run.model = cfg
+    export_generator(HEAD, run, g.eval(), tmp_path / "g.onnx")
+    model = load_model(tmp_path / "g.onnx")
+    image = np.random.default_rng(0).random((3, 96, 128)).astype(np.float32)
+    whole, tiled = infer_image(model, image, tile=0), infer_image(model, image, tile=64, overlap=32)
+    assert np.abs(whole - image).mean() > 1e-3
+    assert psnr(tiled.transpose(1, 2, 0), whole.transpose(1, 2, 0)) > 45
+    with pytest.raises(ValueError, match="naf generator levels must be 2, 3 or 4"):
+        build_generator(DeblurModelConfig(generator="naf", levels=1))
+
+
+def test_naf_recipe_trains_bf16_channels_last_and_resumes_exactly(tmp_path):
+    """The recipe's generator through the engine on CPU with bf16 autocast and NHWC: finite, and a resumed run
+    gives the same weights as an uninterrupted one."""
+    from gan_app.checkpoint import load_generator
+    from gan_app.train.loop import fit
+
+    run = HEAD.recipe("tiny")
+    run.model = dataclasses.replace(HEAD.recipe("naf").model, width=4, blocks=1, levels=2)
+    run.data = dataclasses.replace(run.data, crop=32)
+    run.train = dataclasses.replace(run.train, steps=4, adv_weight=0.0, amp="bf16", channels_last=True,
+                                    ckpt_every=2, sample_every=100, seed=3)
+    ckpts = tmp_path / "run" / "checkpoints"
+    fit(HEAD, run, tmp_path / "run")
+    _, _, whole = load_generator(ckpts / "step_000004.safetensors")
+    (ckpts / "step_000004.safetensors").unlink()               # as if stopped after step 2
+    fit(HEAD, run, tmp_path / "run", resume=True)
+    _, _, resumed = load_generator(ckpts / "step_000004.safetensors")
+    for (name, pa), pb in zip(whole.state_dict().items(), resumed.state_dict().values()):
+        assert torch.isfinite(pa).all(), name
+        torch.testing.assert_close(pa, pb, rtol=0, atol=0, msg=name)
+
+
+def test_calibration_pairs_use_training_photos_and_their_own_cameras():
+    """The calibration split is for choosing between proxy runs: training photos, never the held-out ones."""
+    from gan_app.data.photos import HELD_OUT
+
+    cal = evaluation_pairs(DeblurDataConfig(), max_side=64, split="realistic", photos="calibration")
+    if not cal:
+        pytest.skip("offline photos unavailable")
+    assert not {n for n, *_ in cal} & HELD_OUT
+    assert len(cal) <= 12
+    assert all(np.array_equal(x[1], y[1]) for x, y in
+               zip(cal, evaluation_pairs(DeblurDataConfig(), max_side=64, split="realistic", photos="calibration")))
+    with pytest.raises(UserError, match="use held_out or calibration"):
+        evaluation_pairs(DeblurDataConfig(), photos="test")
