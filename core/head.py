@@ -134,8 +134,20 @@ class Head:
         raise NotImplementedError
 
     def dataset(self, run: RunConfig, split: str) -> Any:
-        """A torch Dataset of dict items for `split` in {"train", "val"}."""
+        """A torch Dataset of dict items for `split` in {"train", "val"}; leaves `run` as it is (what the
+        data says about the model goes through `complete_model`)."""
         raise NotImplementedError
+
+    def complete_model(self, run: RunConfig, dataset: Any) -> Any:
+        """The model config `run.model` completed from the training `dataset`, before any model is built.
+
+        For fields a recipe leaves for the data to fill, that change no weight shape but travel with the
+        model (the class names of a folder, a vocabulary from the captions), and the place to refuse a
+        config that does not fit the data. The engine stores the result in `run.model`, hence in
+        checkpoints and ONNX metadata; it runs on resumed runs too, so a complete config must come back
+        unchanged. Default: `run.model` as it is.
+        """
+        return run.model
 
     def objective(self, run: RunConfig) -> Any:
         """A `gan_app.train.objective.GanObjective`: how G and D see a batch, extra terms."""

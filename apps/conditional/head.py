@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
-
 from typing import Any
 
 from gan_app.config import RunConfig
@@ -37,23 +37,23 @@ class ConditionalHead(Head):
         return build_generator(model_cfg), build_discriminator(model_cfg)
 
     def dataset(self, run: RunConfig, split: str) -> Any:
-        """Labelled images of `split` ("train", or "val"/"test": the test split).
-
-        Fills `run.model.class_names` from the data when the config left them empty (the
-        names do not change the architecture); a class-count mismatch is a UserError.
-        """
+        """Labelled images of `split` ("train", or "val"/"test": the test split), with their class names."""
         from .data import LabelledDataset, load_split
 
         m = run.model
         data = load_split(run.data, "train" if split == "train" else "test", m.channels, m.resolution)
         for note in data.notes:
             print(note, file=sys.stderr)
-        if len(data.class_names) != m.num_classes:
-            raise UserError(f"{run.data.path} has {len(data.class_names)} classes but the model is built for "
-                            f"{m.num_classes}; pass --set model.num_classes={len(data.class_names)}")
-        if not m.class_names:
-            m.class_names = tuple(data.class_names)
         return LabelledDataset(data)
+
+    def complete_model(self, run: RunConfig, dataset: Any) -> Any:
+        """The model config with the data's class names when it left them empty (the names do not change
+        the architecture); a class-count mismatch is a UserError."""
+        m, names = run.model, tuple(dataset.class_names)
+        if len(names) != m.num_classes:
+            raise UserError(f"{run.data.path} has {len(names)} classes but the model is built for "
+                            f"{m.num_classes}; pass --set model.num_classes={len(names)}")
+        return m if m.class_names else dataclasses.replace(m, class_names=names)
 
     def objective(self, run: RunConfig) -> Any:
         from .objective import ConditionalObjective

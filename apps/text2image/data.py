@@ -1,9 +1,9 @@
 """Data of the text-to-image head: config, splits, vocabulary and the training Dataset.
 
 `load_split` returns `CaptionedImages` from the built-in `shapes` set (with exact attributes)
-or a captioned folder. `vocabulary_for` fixes the model's word list from the training
-captions (stored in the model config, hence in checkpoints and ONNX files) and maps words to
-table rows. `CaptionedDataset` yields batches {"image": (B, 3, R, R) in [-1, 1], "tokens":
+or a captioned folder. `model_words` is the model's word list, taken from the training captions
+while the model config has none (the head's `complete_model` then stores it there, hence in
+checkpoints and ONNX files); `vocabulary_for` maps those words to table rows. `CaptionedDataset` yields batches {"image": (B, 3, R, R) in [-1, 1], "tokens":
 (B, L) int64, ["attributes": (B, 4) int64]}; each item's caption is drawn at random from its
 captions on every visit (the engine seeds torch's RNG per step, so runs stay reproducible).
 """
@@ -60,29 +60,37 @@ def words_by_frequency(captions: list[list[str]]) -> tuple[str, ...]:
     return tuple(sorted(counts, key=lambda w: (-counts[w], w)))
 
 
+def model_words(model_cfg, captions: list[list[str]] | None = None) -> tuple[str, ...]:
+    """The words the model knows: `model_cfg.vocab`, or while that is empty every word of the training
+    `captions`, sorted; a UserError when the trainable encoder's table cannot hold them."""
+    if model_cfg.vocab:
+        return tuple(model_cfg.vocab)
+    if captions is None:
+        raise ValueError("the model has no vocabulary yet and no captions were given to build one")
+    found = words_by_frequency(captions)
+    if model_cfg.text_encoder == "trainable" and len(found) + 1 > model_cfg.vocab_size:
+        raise UserError(f"the captions use {len(found)} distinct words but model.vocab_size is "
+                        f"{model_cfg.vocab_size}; pass --set model.vocab_size={len(found) + 1}")
+    return tuple(sorted(found))
+
+
 def vocabulary_for(model_cfg, captions: list[list[str]] | None = None) -> Vocabulary:
-    """The model's word -> rows map; fills `model_cfg.vocab` from `captions` when it is empty."""
-    if not model_cfg.vocab:
-        if captions is None:
-            raise ValueError("the model has no vocabulary yet and no captions were given to build one")
-        found = words_by_frequency(captions)
-        if model_cfg.text_encoder == "trainable" and len(found) + 1 > model_cfg.vocab_size:
-            raise UserError(f"the captions use {len(found)} distinct words but model.vocab_size is "
-                            f"{model_cfg.vocab_size}; pass --set model.vocab_size={len(found) + 1}")
-        model_cfg.vocab = tuple(sorted(found))
+    """The word -> table rows map of `model_words(model_cfg, captions)`, its words in that order."""
+    vocab = model_words(model_cfg, captions)
     if model_cfg.text_encoder == "trainable":
-        return trainable_vocabulary(model_cfg.vocab, model_cfg.max_tokens)
+        return trainable_vocabulary(vocab, model_cfg.max_tokens)
     from .wordllama_table import word_pieces
 
-    return Vocabulary(word_pieces(tuple(model_cfg.vocab)), model_cfg.max_tokens)
+    return Vocabulary(word_pieces(vocab), model_cfg.max_tokens)
 
 
 class CaptionedDataset(Dataset):
-    """Captioned images as training items; all captions are tokenised once up front."""
+    """Captioned images as training items; all captions are tokenised once up front with `vocab`."""
 
     def __init__(self, data: CaptionedImages, vocab: Vocabulary):
         if len(data.images) == 0:
             raise UserError("the training split holds no captioned images")
+        self.vocab = vocab
         self.images = torch.from_numpy(data.images)  # (N, 3, R, R) uint8
         counts = [len(c) for c in data.captions]
         flat = vocab.encode([line for lines in data.captions for line in lines]).tokens  # (sum K, L)

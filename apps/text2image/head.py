@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
-
 from typing import Any
 
 from gan_app.config import RunConfig
@@ -38,13 +38,18 @@ class Text2ImageHead(Head):
         return build_generator(model_cfg), build_discriminator(model_cfg)
 
     def dataset(self, run: RunConfig, split: str) -> Any:
-        """Captioned items of `split`; fills `run.model.vocab` from the training captions when empty."""
+        """Captioned items of `split`, tokenised with the model's vocabulary or, while it has none, with
+        the training captions' words (which `complete_model` then gives the model)."""
         from .data import CaptionedDataset, load_split, vocabulary_for
 
         data = load_split(run.data, split, run.model.resolution)
         for note in data.notes:
             print(note, file=sys.stderr)
         return CaptionedDataset(data, vocabulary_for(run.model, data.captions if split == "train" else None))
+
+    def complete_model(self, run: RunConfig, dataset: Any) -> Any:
+        """The model config with `vocab` set to the training captions' words when it was empty."""
+        return run.model if run.model.vocab else dataclasses.replace(run.model, vocab=tuple(dataset.vocab.pieces))
 
     def prepare(self, run: RunConfig, generator: Any, discriminator: Any, dataset: Any) -> None:
         """With `model.text_pretrain_steps` > 0: pretrain G's text encoder on image-caption matching

@@ -150,11 +150,12 @@ class Trainer:
         self.head, self.run, self.cfg, self.out_dir, self.env, self.device = head, run, cfg, out_dir, env, device
         self.adversarial = cfg.adv_weight > 0
         self.game = get_game(cfg.loss) if self.adversarial else None
+        dataset = head.dataset(run, "train")
+        run.model = head.complete_model(run, dataset)  # the data's class names, vocabulary, ... before the build
         seed_all(cfg.seed)  # identical initial weights on every rank
         g, d = head.build(run.model)
         self.G_raw = place_module(distributed.sync_batchnorm(g, env, device, cfg.sync_bn), device, cfg.channels_last)
         self.D_raw = place_module(distributed.sync_batchnorm(d, env, device, cfg.sync_bn), device, cfg.channels_last) if self.adversarial else None
-        dataset = head.dataset(run, "train")
         if cfg.init_from:
             load_start_weights(cfg.init_from, self.G_raw, self.D_raw)
         elif not resume:

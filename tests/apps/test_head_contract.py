@@ -8,6 +8,8 @@ own verb for heads whose graph takes no image).
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 import torch
@@ -17,9 +19,9 @@ from typer.testing import CliRunner
 from gan_app.apps.cli import build_app
 from gan_app.checkpoint import has_module, load_generator, load_module, read_checkpoint
 from gan_app.config import apply_overrides, to_dict
+from gan_app.discovery import discover_heads
 from gan_app.errors import UserError
 from gan_app.export import export_checkpoint
-from gan_app.discovery import discover_heads
 from gan_app.runtime.session import load_model
 from gan_app.runtime.tiling import round_up
 
@@ -29,6 +31,24 @@ BUILTIN = sorted(name for name, entry in discover_heads().items() if entry.sourc
 # -o are added). A new verb of that kind gets its arguments here; until then its CLI stage skips.
 VERB_ARGS = {"generate": ["--class", "0", "-n", "4", "--seed", "0"],
              "text2img": ["a small red circle at the top left", "-n", "4", "--seed", "0"]}
+
+
+BUILT: dict[str, list[dict]] = {}  # head name -> the model configs its training built real models from
+
+
+@contextlib.contextmanager
+def recording_builds(head):
+    """Record in BUILT[head.name] every model config `head.build` gets outside the meta device."""
+    build = type(head).build
+
+    def recording(self, model_cfg):
+        if str(torch.get_default_device()) != "meta":
+            BUILT.setdefault(self.name, []).append(to_dict(model_cfg))
+        return build(self, model_cfg)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(type(head), "build", recording)
+        yield
 
 
 @pytest.fixture(scope="module", params=BUILTIN)
@@ -43,7 +63,8 @@ def bundle(request, tmp_path_factory):
     run = head.recipe("tiny")
     apply_overrides(run, ["train.device=cpu", "train.cpu_threads=1"])
     out = tmp_path_factory.mktemp(f"{head.name}-run")
-    checkpoint = fit(head, run, out)
+    with recording_builds(head):
+        checkpoint = fit(head, run, out)
     onnx_path = out / f"{head.name}.onnx"
     export_checkpoint(head.name, checkpoint, onnx_path)
     return head, run, checkpoint, onnx_path
@@ -67,6 +88,14 @@ def test_checkpoint_rebuilds_the_model_from_its_own_metadata(bundle):
     for (name, a), (_, b) in zip(generator.state_dict().items(), fresh.state_dict().items()):
         assert torch.equal(a, b), name
     assert not generator.training  # rebuilt for inference
+
+
+def test_the_model_config_is_complete_before_the_model_is_built(bundle):
+    """`complete_model` (class names, vocabulary, ... from the data) runs before `build`: training builds
+    its models from the very config the checkpoint stores."""
+    head, _, checkpoint, _ = bundle
+    _, rebuilt, _ = load_generator(checkpoint)
+    assert BUILT[head.name] and all(cfg == to_dict(rebuilt.model) for cfg in BUILT[head.name])
 
 
 def test_onnx_runtime_matches_pytorch(bundle):

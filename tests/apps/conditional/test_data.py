@@ -64,13 +64,13 @@ def test_unknown_path_is_refused(tmp_path):
         load_split(ConditionalDataConfig(path=str(tmp_path / "missing")), "train", 1, 8)
 
 
-def test_head_dataset_checks_class_count(idx_dir):
+def test_head_checks_the_class_count_against_the_data(idx_dir):
     from gan_app.apps.conditional.head import HEAD
 
     run = HEAD.recipe("tiny")
     run.data.path, run.model.num_classes = str(idx_dir), 3
     with pytest.raises(UserError, match="num_classes=2"):
-        HEAD.dataset(run, "train")
+        HEAD.complete_model(run, HEAD.dataset(run, "train"))
 
 
 def test_generated_shapes_are_labelled_by_their_geometry():
@@ -93,4 +93,8 @@ def test_tiny_recipe_runs_on_generated_data():
 
     run = HEAD.recipe("tiny")
     dataset = HEAD.dataset(run, "train")
-    assert len(dataset) == 64 and run.model.class_names == ("square", "disc", "bar", "cross")
+    assert len(dataset) == 64 and run.model.class_names == ()  # the data leaves the config alone ...
+    model = HEAD.complete_model(run, dataset)                  # ... and completes it before the build
+    assert model.class_names == ("square", "disc", "bar", "cross") and model.num_classes == run.model.num_classes
+    run.model = model
+    assert HEAD.complete_model(run, dataset) == model          # a complete config comes back unchanged

@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 from gan_app.apps.text2image.captions import load_captioned_folder, read_captions
-from gan_app.apps.text2image.data import CaptionedDataset, Text2ImageDataConfig, load_split, vocabulary_for
+from gan_app.apps.text2image.data import CaptionedDataset, Text2ImageDataConfig, load_split, model_words, vocabulary_for
 from gan_app.apps.text2image.model import Text2ImageModelConfig
 from gan_app.apps.text2image.shapes import (ATTRIBUTE_VALUES, COLOURS, HELDOUT_PAIRS, SHAPES, all_captions,
                                             shapes_split, vocabulary)
@@ -63,10 +63,12 @@ def test_wordllama_vocabulary_uses_the_wheels_bpe_pieces():
     assert vocab.pieces["red"] == (2654 + 1,) and vocab.pieces["triangle"] == (17205 + 1,)  # Llama-2 ids + pad row
 
 
-def test_trainable_vocabulary_is_filled_from_captions_and_bounded():
+def test_trainable_vocabulary_is_taken_from_captions_and_bounded():
     cfg = Text2ImageModelConfig(text_encoder="trainable", vocab_size=4)
-    vocab = vocabulary_for(cfg, [["red circle", "red"], ["blue"]])
-    assert cfg.vocab == ("blue", "circle", "red") and vocab.pieces["red"] == (3,)
+    captions = [["red circle", "red"], ["blue"]]
+    vocab = vocabulary_for(cfg, captions)
+    assert model_words(cfg, captions) == tuple(vocab.pieces) == ("blue", "circle", "red") and vocab.pieces["red"] == (3,)
+    assert cfg.vocab == ()  # the config is the head's complete_model's to fill
     with pytest.raises(UserError, match="vocab_size"):
         vocabulary_for(Text2ImageModelConfig(text_encoder="trainable", vocab_size=3), [["a b c d"]])
 
@@ -104,7 +106,7 @@ def test_dataset_batches_pick_one_of_each_items_own_captions():
     torch.manual_seed(0)
     batch = ds.__getitems__([0, 1, 2, 3, 4, 5])
     assert batch["image"].shape == (6, 3, 16, 16) and -1 <= batch["image"].min() and batch["image"].max() <= 1
-    vocab = vocabulary_for(cfg)
+    vocab = ds.vocab  # the one the dataset tokenised with
     for i in range(6):
         options = vocab.encode(data.captions[i]).tokens
         assert any(np.array_equal(batch["tokens"][i].numpy(), row) for row in options)

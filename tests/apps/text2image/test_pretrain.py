@@ -16,10 +16,13 @@ from gan_app.train.objective import Turn
 
 
 def tiny_shapes_run(pretrain_steps: int, limit: int = 256, resolution: int = 8):
-    """The `tiny` recipe on `limit` shapes items with `pretrain_steps` of text pretraining, and its data."""
+    """The `tiny` recipe on `limit` shapes items with `pretrain_steps` of text pretraining (its model config
+    completed from the data, as the engine does), and its data."""
     run = apply_overrides(HEAD.recipe("tiny"), [f"model.text_pretrain_steps={pretrain_steps}", f"data.limit={limit}",
                                                 f"model.resolution={resolution}"])
-    return run, HEAD.dataset(run, "train")
+    data = HEAD.dataset(run, "train")
+    run.model = HEAD.complete_model(run, data)
+    return run, data
 
 
 def test_contrastive_loss_is_low_only_when_rows_match():
