@@ -83,12 +83,12 @@ class Head:
     # `photo<suffix>.jpg`, the input's extension kept. `{scale}` is the model's scale.
     output_suffix: str = "_out"
     base: str | None = None        # for a named model (see `named`): the head it was trained with
-    # Lazy references (imported on first use, so this module stays torch-free), relative to the
-    # head's package: "module" or "module:attribute", e.g. ".model:DeblurModelConfig". A head
-    # sets them instead of overriding the methods below (which it still may).
+    # How a head declares its configs and recipes: lazy references, imported on first use (so head.py
+    # stays torch-free), relative to the head's package: "module" or "module:attribute", e.g.
+    # ".model:DeblurModelConfig". The configuration methods below read them; a head does not override those.
     model_config_ref: str | None = None  # the model config dataclass
     data_config_ref: str | None = None   # the data config dataclass
-    recipes_ref: str | None = None       # a module with RECIPES (names) and recipe(name) -> RunConfig
+    recipes_ref: str | None = None       # a module with RECIPES (name -> one line) and recipe(name) -> RunConfig
     api_ref: str | None = None           # torch-free "module:factory(onnx, threads=...)" for models that take no image
 
     def _resolve(self, ref: str | None, what: str) -> Any:
@@ -105,10 +105,10 @@ class Head:
         return tuple(self.recipe_summaries())
 
     def recipe_summaries(self) -> dict[str, str]:
-        """Recipe name -> one line saying what it trains (`gan-app heads`); the recipes module's RECIPES
-        dict (a plain tuple of names gives empty lines)."""
+        """Recipe name -> one line saying what it trains (`gan-app heads`): the recipes module's RECIPES
+        dict (a plain tuple of names gives empty lines); none without `recipes_ref`."""
         if not self.recipes_ref:
-            return {"default": "", "tiny": ""}
+            return {}
         found = self._resolve(self.recipes_ref, "recipes").RECIPES
         return dict(found) if isinstance(found, dict) else {name: "" for name in found}
 

@@ -22,6 +22,7 @@ from gan_app.config import apply_overrides, to_dict
 from gan_app.discovery import discover_heads
 from gan_app.errors import UserError
 from gan_app.export import export_checkpoint
+from gan_app.head import Head
 from gan_app.runtime.session import load_model
 from gan_app.runtime.tiling import round_up
 
@@ -113,6 +114,18 @@ def test_onnx_runtime_matches_pytorch(bundle):
     got = model.run({name: value.numpy() for name, value in feeds.items()})
     assert got.shape == want.shape
     np.testing.assert_allclose(got, want, atol=1e-4, rtol=0)
+
+
+@pytest.mark.parametrize("name", BUILTIN)
+def test_configs_and_recipes_are_declared_by_reference(name):
+    """One way to declare a head's configs and recipes: the `*_ref` attributes, which the base class reads."""
+    head = discover_heads()[name].load()
+    assert head.recipes_ref and head.model_config_ref and head.data_config_ref
+    for member in ("recipes", "recipe", "recipe_summaries", "model_config_cls", "data_config_cls"):
+        assert getattr(type(head), member) is getattr(Head, member), f"{name} overrides Head.{member}"
+    run = head.recipe("tiny")
+    assert run.head == head.name and isinstance(run.model, head.model_config_cls())
+    assert isinstance(run.data, head.data_config_cls())
 
 
 @pytest.mark.parametrize("name", BUILTIN)
