@@ -116,7 +116,7 @@ def _train_command(
     device: Optional[str] = typer.Option(None, "--device", help="auto (CUDA, then MPS, then CPU), cuda, mps or cpu."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (bit-for-bit reproducible on CPU)."),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for torch (shortcut for --set train.cpu_threads=N; the inference verbs' --threads sets ONNX Runtime's)."),
-    name: Optional[str] = typer.Option(None, "--name", help="Name the trained model (heads with a model.name field, e.g. paired): it exports and runs as `gan-app run NAME`."),
+    name: Optional[str] = typer.Option(None, "--name", help="Name the trained model (heads whose models their users name, e.g. paired): it exports and runs as `gan-app run NAME`."),
     resume: bool = typer.Option(False, "--resume", help="Continue from the newest checkpoint in --out."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Delete the run already in --out and start over."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the resolved config and exit."),
@@ -144,9 +144,9 @@ def _train_command(
     if threads is not None:
         overrides.append(f"train.cpu_threads={threads}")
     if name is not None:
-        if not hasattr(run.model, "name"):
-            raise UserError(f"head {h.name!r} does not name its models (its model config has no `name`); drop --name")
-        overrides.append(f"model.name={name}")
+        if h.model_name_field is None:
+            raise UserError(f"head {h.name!r} does not name its models; drop --name")
+        overrides.append(f"model.{h.model_name_field}={name}")
     apply_overrides(run, overrides)
     _check_run(h, run)  # everything `fit` would refuse, one line, before --dry-run prints the config
     if h.model_name(run) != h.name:

@@ -231,13 +231,14 @@ class Head:
         return {}
 
     # --- named models ----------------------------------------------------------------------
-    def model_name(self, run: RunConfig) -> str:
-        """The name a model trained with `run` is exported and run under.
+    # The model config field holding a user-chosen model name (`gan-app train paired --name colorize` sets
+    # `model.name`), for a head whose models are named by their users; None: they are named like the head.
+    model_name_field: str | None = None
 
-        A head whose model config has a `name` field lets users name their models
-        (`gan-app train paired --name colorize`); otherwise it is the head's own name.
-        """
-        return getattr(run.model, "name", None) or self.name
+    def model_name(self, run: RunConfig) -> str:
+        """The name a model trained with `run` is exported and run under: its `model_name_field`
+        when the head has one and it is set, else the head's own name."""
+        return (getattr(run.model, self.model_name_field) if self.model_name_field else None) or self.name
 
     def named(self, name: str) -> "Head":
         """This head listed and exported under another name, with no verb of its own

@@ -24,6 +24,7 @@ class PairedHead(Head):
     recipes_ref = ".recipes"
     model_config_ref = ".config:PairedModelConfig"
     data_config_ref = ".config:PairedDataConfig"
+    model_name_field = "name"
 
     def graph(self, model_cfg: Any) -> GraphSpec:
         return GraphSpec(inputs=(GraphInput("image", "image", ("B", model_cfg.in_channels, "H", "W")),),

@@ -129,6 +129,29 @@ def test_configs_and_recipes_are_declared_by_reference(name):
 
 
 @pytest.mark.parametrize("name", BUILTIN)
+def test_train_names_a_model_only_where_the_head_declares_the_field(name):
+    """`--name` goes to the head's `model_name_field` (a field of its model config) and names the model; a head
+    without one refuses it in one line."""
+    import dataclasses
+    import json
+
+    head = discover_heads()[name].load()
+    args = ["train", name, "--recipe", "tiny", "--name", "contract-model", "--dry-run"]
+    result = CliRunner().invoke(build_app(), args)
+    if head.model_name_field is None:
+        assert isinstance(result.exception, UserError) and "does not name its models" in str(result.exception)
+        assert head.model_name(head.recipe("tiny")) == name
+        return
+    assert head.model_name_field in {f.name for f in dataclasses.fields(head.model_config_cls())}
+    assert result.exit_code == 0, result.output
+    run = json.loads(result.output)
+    assert run["model"][head.model_name_field] == "contract-model"
+    named = head.recipe("tiny")
+    setattr(named.model, head.model_name_field, "contract-model")
+    assert head.model_name(named) == "contract-model"
+
+
+@pytest.mark.parametrize("name", BUILTIN)
 def test_example_inputs_follow_the_graph(name):
     """The base `example_inputs`, derived from `graph()`: each input's name, shape, dtype and values."""
     head = discover_heads()[name].load()
