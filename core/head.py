@@ -70,15 +70,21 @@ class GraphSpec:
 
 
 class Head:
-    """Base class of every head. Subclasses set the class attributes and override methods.
+    """Base class of every head: what one application declares, read by the CLI, `fit`, export and the runtime.
 
-    Methods that need torch import it inside the method body.
+    A head sets `name`, `summary` and its `*_ref` references, and overrides what only it knows:
+    `graph`, `build`, `dataset`, `objective`, `evaluate`, `card_info`. The rest has a default that
+    serves most heads, overridden where a head differs (`complete_model`, `prepare`,
+    `export_companions`, `inference_command`, ...). Methods that need torch import it inside the
+    method body.
     """
 
     name: str = ""                 # registry name: `gan-app train NAME`
     verb: str | None = None        # inference verb: `gan-app VERB INPUT` (None: only `gan-app run NAME`)
     summary: str = ""
-    default_model: str | None = None  # the shipped/user model `gan-app run NAME` uses (None: the one named like the head)
+    # The model `gan-app run NAME`, `gan-app heads` and `gan_app.load(NAME)` use, for a head that ships several
+    # (superres: x2/x4, PSNR/GAN/real; its verb picks among them); None: the one named like the head.
+    default_model: str | None = None
     # What the image verbs (its own and `gan-app run NAME`) add to an input's stem: `photo.jpg` ->
     # `photo<suffix>.jpg`, the input's extension kept. `{scale}` is the model's scale.
     output_suffix: str = "_out"
@@ -154,10 +160,13 @@ class Head:
         raise NotImplementedError
 
     def prepare(self, run: RunConfig, generator: Any, discriminator: Any, dataset: Any) -> None:
-        """Called once before the first step of a fresh run (not on `--resume`, not with
-        `train.init_from`), after the models are built and before the optimizers and the EMA
-        copy exist: the place for a pretraining stage that sets weights in place (e.g. the
-        text-to-image head's text-encoder pretraining). Default: nothing."""
+        """A stage before the GAN game that sets weights in place (text-to-image: its text encoder
+        pretrained on image-caption matching). Default: nothing.
+
+        One `fit()` trains every head, so such a stage is the engine's to schedule, not a loop of the
+        head's: it is called once, on a fresh run only (not on `--resume`, not with `train.init_from`,
+        whose weights already hold it), after the models are built and before the optimizers and
+        the EMA copy exist."""
 
     # --- export / evaluation / inference -----------------------------------------------
     def example_inputs(self, model_cfg: Any, batch: int, height: int, width: int) -> dict:
@@ -186,9 +195,13 @@ class Head:
         return feeds
 
     def export_companions(self, run: RunConfig, generator: Any, out_path: Path) -> dict:
-        """Files written beside an exported generator that its inference needs (e.g. the text
-        encoder graph of text-to-image), after the generator passed its parity check; returns
-        their model-card entry (empty: none)."""
+        """Other files that the exported generator's inference needs, written beside `out_path`
+        (text-to-image: `<stem>.text.onnx`, the caption encoder whose output the generator graph takes),
+        with their own parity check; returns the model card's `companions` entry, name -> {"file":
+        its name beside `out_path`, ...} (empty, the default: none).
+
+        Export writes and checks one graph, the generator's; it calls this after that graph passed
+        its parity check, before the card is written, so the card describes every file."""
         return {}
 
     # The head's verb (one of `extra_commands()`) that trains a domain classifier on the user's data, for a

@@ -170,6 +170,31 @@ def test_example_inputs_follow_the_graph(name):
             assert value.tolist() == [k % len(spec.extra["class_names"]) for k in range(sizes["B"])]
 
 
+def test_the_card_lists_every_companion_file_written_beside_the_model(bundle):
+    """`export_companions`: the files a model's inference needs besides its graph (text2image's caption
+    encoder) lie beside the ONNX file, and its card names each of them."""
+    import json
+
+    from gan_app.paths import model_card
+
+    _, _, _, onnx_path = bundle
+    card = json.loads(model_card(onnx_path).read_text())
+    companions = card.get("companions", {})
+    assert all((onnx_path.parent / entry["file"]).is_file() for entry in companions.values())
+    besides = {p.name for p in onnx_path.parent.glob(f"{onnx_path.stem}.*.onnx")}
+    assert besides == {entry["file"] for entry in companions.values()}
+
+
+@pytest.mark.parametrize("name", BUILTIN)
+def test_the_default_model_is_one_the_head_ships(name):
+    """`default_model`, for a head shipping several models: the one `gan-app run NAME` uses exists."""
+    from gan_app.paths import models_of
+
+    head = discover_heads()[name].load()
+    shipped = [model for model, _, kind in models_of(name) if kind == "shipped"]
+    assert head.default_model is None or head.default_model in shipped
+
+
 def test_cli_inference_with_the_exported_model(bundle, tmp_path):
     head, run, checkpoint, onnx_path = bundle
     spec = head.graph(run.model)
