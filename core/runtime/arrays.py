@@ -19,8 +19,8 @@ import numpy as np
 from PIL import Image
 
 from gan_app.errors import UserError
-from gan_app.runtime.images import (Picture, check_min_side, decode_pillow, full_scale, output_channels, resize_alpha,
-                                    to_channels)
+from gan_app.runtime.images import (Picture, check_min_side, decode_pillow, output_channels, quantize, resize_alpha,
+                                    to_channels, to_unit)
 
 ARRAY_DTYPES = (np.uint8, np.uint16, np.float16, np.float32, np.float64)
 _MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
@@ -56,14 +56,14 @@ def picture_from_array(array: np.ndarray) -> tuple[Picture, ArrayLayout]:
 
 
 def array_from_result(result: np.ndarray, like: Picture, layout: ArrayLayout) -> np.ndarray:
-    """Model output `result` (H', W', C') float in [0, 1] in `like`'s channels and the caller's dtype,
-    alpha appended, clipped."""
+    """Model output `result` (H', W', C'), float in [0, 1] or full-range integers, in `like`'s channels and the
+    caller's dtype, alpha appended, clipped (integers already of the caller's dtype are kept as they are)."""
     want = output_channels(like)
-    out = np.clip(to_channels(result, want) if result.shape[-1] != want else result, 0.0, 1.0)
+    out = to_channels(result, want) if result.shape[-1] != want else result
     if layout.dtype.kind == "f":
-        out = out.astype(layout.dtype)
+        out = np.clip(to_unit(out), 0.0, 1.0).astype(layout.dtype)
     else:
-        out = np.round(out * np.float32(full_scale(layout.dtype))).astype(layout.dtype)
+        out = quantize(out, layout.dtype.type)
     if like.alpha is not None:
         out = np.concatenate([out, resize_alpha(like.alpha, out.shape[:2])[..., None].astype(layout.dtype)], axis=-1)
     return out[..., 0] if layout.squeezed and out.shape[-1] == 1 else out

@@ -3,8 +3,9 @@
 Reading honours EXIF orientation and normalises Pillow's many modes to grey or RGB
 pixels plus an optional alpha plane, in the file's native integer dtype (uint8 or
 uint16) so a 24 MP photo is not held as float. Writing turns model output (float in
-[0, 1]) back into the input's mode: grey stays grey, alpha is restored (resized with
-Lanczos when the model upscales), 16-bit stays 16-bit where the format can hold it.
+[0, 1], or integers already in the depth written: `output_dtype`) back into the input's
+mode: grey stays grey, alpha is restored (resized with Lanczos when the model upscales),
+16-bit stays 16-bit where the format can hold it.
 """
 
 from __future__ import annotations
@@ -163,15 +164,22 @@ def to_channels(pixels: np.ndarray, channels: int) -> np.ndarray:
     raise UserError(f"cannot feed a {have}-channel image to a {channels}-channel model")
 
 
+def output_dtype(like: Picture, fmt: str | None = None) -> type:
+    """The integer dtype an output in the mode of the input `like` is stored in: np.uint16 for 16-bit grey
+    where the destination holds 16 bits (file format `fmt`, see `image_format`; None: in memory), else np.uint8."""
+    return np.uint16 if like.mode == "I;16" and (fmt is None or fmt in SIXTEEN_BIT_FORMATS) else np.uint8
+
+
 def write_image(path: Path, pixels: np.ndarray, like: Picture, *, overwrite: bool = False) -> Path:
-    """Write model output `pixels` (H, W, C) float in [0, 1] in the mode of the input `like`.
+    """Write model output `pixels` (H, W, C) in the mode of the input `like`: float in [0, 1], or full-range
+    integers (already `output_dtype(like, image_format(path))`: written as they are, not quantized again).
 
     The file format follows the extension of `path`; the write is atomic.
     """
     path = Path(path)
     fmt = image_format(path)
     print_mode = like.mode in PRINT_MODES and fmt in PRINT_MODE_FORMATS
-    image = to_pillow(pixels, like, sixteen_bit=like.mode == "I;16" and fmt in SIXTEEN_BIT_FORMATS, print_mode=print_mode)
+    image = to_pillow(pixels, like, sixteen_bit=output_dtype(like, fmt) == np.uint16, print_mode=print_mode)
     options = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
     profile_fits = like.mode not in PRINT_MODES or print_mode  # a CMYK profile on RGB pixels would lie
     if like.icc_profile and fmt in ("PNG", "JPEG", "WEBP", "TIFF") and profile_fits:
@@ -187,7 +195,7 @@ def write_image(path: Path, pixels: np.ndarray, like: Picture, *, overwrite: boo
 
 
 def to_pillow(pixels: np.ndarray, like: Picture, *, sixteen_bit: bool = True, print_mode: bool = True) -> Image.Image:
-    """Model output `pixels` (H, W, C) float in [0, 1] as a Pillow image in the mode of the input `like`.
+    """Model output `pixels` (H, W, C), float in [0, 1] or full-range integers, as a Pillow image in the mode of the input `like`.
 
     `sixteen_bit` / `print_mode`: whether the destination holds 16-bit grey / CMYK and YCbCr
     (a file format may not; an in-memory image always does).
@@ -202,14 +210,14 @@ def to_pillow(pixels: np.ndarray, like: Picture, *, sixteen_bit: bool = True, pr
 
 
 def encode_pillow(pixels: np.ndarray, like: Picture, *, sixteen_bit: bool, print_mode: bool) -> Image.Image:
-    """A Pillow image in `like`'s mode from float pixels (H, W, C) in [0, 1] (clipped here).
+    """A Pillow image in `like`'s mode from pixels (H, W, C): float in [0, 1] (clipped here) or integers (see `quantize`).
 
     A CMYK or YCbCr input goes back to its mode only where the format holds it (`print_mode`, decided by the caller);
     a PNG of a CMYK JPEG is written as RGB, as 16-bit grey becomes 8-bit in a JPEG.
     """
     if sixteen_bit:
-        return Image.fromarray(_quantize(pixels[..., 0], np.uint16))
-    array = _quantize(pixels, np.uint8)
+        return Image.fromarray(quantize(pixels[..., 0], np.uint16))
+    array = quantize(pixels, np.uint8)
     if like.alpha is not None:
         array = np.concatenate([array, resize_alpha(like.alpha, array.shape[:2])[..., None]], axis=-1)
     image = Image.fromarray(array[..., 0] if array.shape[-1] == 1 else array)
@@ -218,17 +226,22 @@ def encode_pillow(pixels: np.ndarray, like: Picture, *, sixteen_bit: bool, print
     return image
 
 
-def _quantize(pixels: np.ndarray, dtype: type) -> np.ndarray:
-    """Rounded full-range integers of `dtype` from float pixels, clipped to [0, 1].
+def quantize(pixels: np.ndarray, dtype: type) -> np.ndarray:
+    """Rounded full-range integers of `dtype` from `pixels` (rows first): float clipped to [0, 1], or integers
+    of another depth rescaled; pixels already of `dtype` are returned as they are (never quantized twice).
 
-    Converted in blocks of rows so no second float copy of a large image is ever held
-    (a 24 MP RGB image is 288 MB as float32).
+    Converted in blocks of about a million values so no second float copy of a large image
+    is ever held (a 24 MP RGB image is 288 MB as float32).
     """
+    if pixels.dtype == dtype:
+        return pixels
     out = np.empty(pixels.shape, dtype)
     full = np.float32(full_scale(np.dtype(dtype)))
-    for start in range(0, pixels.shape[0], 256):
-        block = np.clip(pixels[start : start + 256], 0.0, 1.0) * full
-        out[start : start + 256] = np.round(block)
+    rows = max(1, (1 << 20) // max(1, pixels[:1].size))
+    for start in range(0, pixels.shape[0], rows):
+        block = pixels[start : start + rows]
+        block = np.clip(block if block.dtype.kind == "f" else to_unit(block), 0.0, 1.0) * full
+        out[start : start + rows] = np.round(block, out=block)
     return out
 
 
@@ -251,12 +264,11 @@ def image_format(path: Path) -> str:
 
 
 def side_by_side(before: np.ndarray, after: np.ndarray) -> Image.Image:
-    """A before|after RGB image; `before` (h, w, C) is upscaled (bicubic) to `after`'s (H, W, C) size.
+    """A before|after 8-bit RGB image; `before` (h, w, C) is upscaled (bicubic) to `after`'s (H, W, C) size.
 
-    Both are float in [0, 1]; grey is shown as grey.
+    Each is float in [0, 1] or full-range integers (uint8 is shown as it is); grey is shown as grey.
     """
-    left = Image.fromarray(np.round(np.clip(to_channels(before, 3), 0, 1) * 255).astype(np.uint8))
-    right = Image.fromarray(np.round(np.clip(to_channels(after, 3), 0, 1) * 255).astype(np.uint8))
+    left, right = (Image.fromarray(quantize(to_channels(p, 3), np.uint8)) for p in (before, after))
     if left.size != right.size:
         left = left.resize(right.size, Image.Resampling.BICUBIC)
     canvas = Image.new("RGB", (left.width + right.width, right.height))

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from gan_app.errors import UserError
-from gan_app.runtime.images import read_image, to_channels, to_unit, write_image
+from gan_app.runtime.images import Picture, output_dtype, read_image, side_by_side, to_channels, to_unit, write_image
 
 
 def _gradient(height: int, width: int) -> np.ndarray:
@@ -101,6 +101,25 @@ def test_cmyk_jpeg_to_png_is_written_as_rgb(tmp_path):
     np.testing.assert_array_equal(np.asarray(png), picture.pixels)
     jpeg = Image.open(write_image(tmp_path / "back.jpg", to_unit(picture.pixels), picture))
     assert jpeg.mode == "CMYK" and jpeg.info.get("icc_profile") == b"cmyk profile bytes"
+
+
+def test_integer_pixels_are_written_as_they_are(tmp_path):
+    """Output already in the depth written (what `output_dtype` asks the model for) is not quantized again;
+    floats and integers give the same file, 8-bit or 16-bit, and the same before|after picture."""
+    rgb = _gradient(16, 24)
+    colour = Picture(rgb, None, "RGB")
+    as_float, as_int = (np.asarray(Image.open(write_image(tmp_path / f"{n}.png", p, colour)))
+                        for n, p in (("f", to_unit(rgb)), ("i", rgb)))
+    np.testing.assert_array_equal(as_int, rgb)
+    np.testing.assert_array_equal(as_float, rgb)
+    deep = (rgb[..., :1].astype(np.uint16) * 257 + 3)                        # (16, 24, 1), not 8-bit values
+    grey16 = Picture(deep, None, "I;16")
+    assert output_dtype(grey16, "PNG") == np.uint16 and output_dtype(grey16, "JPEG") == np.uint8
+    assert output_dtype(grey16) == np.uint16 and output_dtype(colour, "TIFF") == np.uint8
+    np.testing.assert_array_equal(np.asarray(Image.open(write_image(tmp_path / "d.png", deep, grey16))), deep[..., 0])
+    jpeg = Image.open(write_image(tmp_path / "d.jpg", np.round(deep / 257).astype(np.uint8), grey16))
+    assert jpeg.mode == "L"
+    np.testing.assert_array_equal(np.asarray(side_by_side(rgb, rgb)), np.asarray(side_by_side(to_unit(rgb), to_unit(rgb))))
 
 
 def test_channel_conversion():
