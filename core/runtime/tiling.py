@@ -6,17 +6,25 @@ Large images are processed tile by tile so memory for activations is bounded by 
 tile, not the image. Tiles overlap and are blended with a raised-cosine (sin^2) ramp
 over the overlap: each tile's border pixels, which saw reflected instead of real
 context, get almost no weight, and the ramps of two neighbours sum to one, so no seam
-shows. The only image-sized buffers are the output and one weight plane, both float32.
+shows.
+
+Memory is bounded by the tile for the float work too: tile rows start at increasing y, so
+once a row of tiles is blended, the output rows above the next row's start are final.
+They are normalised and handed to `assemble`, which copies them into the output (float32,
+or clipped and rounded straight into uint8/uint16), and the blend accumulator and its
+weights, one band of tile * scale rows, move down. Asked for integers, the only
+image-sized buffer is the integer output itself (3 bytes per RGB pixel, not 16).
 """
 
 from __future__ import annotations
 
 import math
+from typing import Iterable, Iterator
 
 import numpy as np
 
 from gan_app.errors import UserError
-from gan_app.runtime.images import to_unit
+from gan_app.runtime.images import quantize, to_channels, to_unit
 from gan_app.runtime.session import OnnxModel
 
 RUN_OUTPUT_PIXELS = 1 << 21   # ~2.1 MP of output per model run; larger images are tiled automatically
@@ -91,10 +99,14 @@ def infer_image(
     tile: int | None = None,
     overlap: int = DEFAULT_OVERLAP,
     extra_feeds: dict[str, np.ndarray] | None = None,
+    dtype: type | None = None,
+    channels: int | None = None,
 ) -> np.ndarray:
     """Run an image-to-image model on `image` (C, H, W), any dtype (uint8/uint16 full range or float in [0, 1]).
 
-    Returns float32 (C_out, H * scale, W * scale) in [0, 1] (unclipped). `tile`: None picks
+    Returns float32 (C_out, H * scale, W * scale) in [0, 1] (unclipped), or with `dtype`
+    np.uint8/np.uint16 exactly `round(clip(that, 0, 1) * full)`, made tile row by tile row
+    (see `assemble`; `channels` converts the output's channels first). `tile`: None picks
     automatically (untiled when the image fits `RUN_OUTPUT_PIXELS`), 0 never tiles, N uses
     N x N tiles (rounded up to the size multiple). `overlap` 0 gives plain non-overlapping tiles.
     `extra_feeds` holds any non-image inputs with batch 1 (e.g. a class label).
@@ -113,12 +125,42 @@ def infer_image(
     elif tile < 0:
         raise UserError(f"--tile must be >= 0, got {tile}")
     if not tile:
-        out = _run(model, name, padded, scale, extra_feeds)
+        bands: Iterable[tuple[int, np.ndarray]] = [(0, _run(model, name, padded, scale, extra_feeds))]
     else:
         tile = round_up(tile, multiple)
         overlap = min(round_up(overlap, multiple), tile // 2 // multiple * multiple)
-        out = _run_tiled(model, name, padded, tile, overlap, extra_feeds)
-    return out[:, : height * scale, : width * scale]
+        bands = _tiled_bands(model, name, padded, tile, overlap, extra_feeds)
+    return assemble(bands, height * scale, width * scale, dtype=dtype, channels=channels)
+
+
+def assemble(
+    bands: Iterable[tuple[int, np.ndarray]],
+    height: int,
+    width: int,
+    *,
+    dtype: type | None = None,
+    channels: int | None = None,
+) -> np.ndarray:
+    """The (C, `height`, `width`) image of row bands (first row, float32 (C, rows, >= width)) given top to bottom.
+
+    Rows and columns past `height` x `width` (padding) are dropped. `channels`: each band is first
+    converted to that many channels (`images.to_channels`: grey replicated, RGB to luma). `dtype`
+    None: float32 as given, and a single band covering the image is returned as it is; np.uint8 or
+    np.uint16: each band is clipped to [0, 1], rounded to the full range and copied into the
+    preallocated integer image, so no float buffer larger than a band is ever held. An assembled
+    image is a view of a (height, width, C) array: its `.transpose(1, 2, 0)` is contiguous.
+    """
+    out: np.ndarray | None = None                                           # (height, width, C)
+    for top, band in bands:
+        pixels = band.transpose(1, 2, 0)[: height - top, :width]            # (rows, width, C)
+        if channels is not None and pixels.shape[-1] != channels:
+            pixels = to_channels(pixels, channels)
+        if out is None and dtype is None and top == 0 and pixels.shape[0] == height:
+            return pixels.transpose(2, 0, 1)
+        if out is None:
+            out = np.empty((height, width, pixels.shape[-1]), dtype or np.float32)
+        out[top : top + pixels.shape[0]] = pixels if dtype is None else quantize(pixels, dtype)
+    return out.transpose(2, 0, 1)
 
 
 def _run(model: OnnxModel, name: str, tile: np.ndarray, scale: int, extra_feeds: dict | None) -> np.ndarray:
@@ -132,28 +174,42 @@ def _run(model: OnnxModel, name: str, tile: np.ndarray, scale: int, extra_feeds:
         raise UserError(
             f"model {model.path.name} returned {out.shape} for a {tile.shape} input; its metadata says scale {scale}: re-export it"
         )
-    return (out.astype(np.float32) - np.float32(low)) / np.float32(high - low)
+    out = out.astype(np.float32, copy=False)                        # in place: no second copy of a tile
+    out -= np.float32(low)
+    out /= np.float32(high - low)
+    return out
 
 
-def _run_tiled(
+def _tiled_bands(
     model: OnnxModel, name: str, image: np.ndarray, tile: int, overlap: int, extra_feeds: dict | None
-) -> np.ndarray:
-    """Overlapping tiles blended with `_window` weights; image (C, H, W) already padded to the multiple."""
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Overlapping tiles blended with `_window` weights, as finished output row bands for `assemble`.
+
+    `image` (C, H, W) is already padded to the multiple. Yields (first output row, float32
+    (C_out, rows, W * scale)), each a view valid until the next is asked for; the sums and weights
+    of one row of tiles are all that is kept.
+    """
     scale, multiple = max(1, model.spec.scale), max(1, model.spec.size_multiple)
     _, height, width = image.shape
     ys = tile_starts(height, tile, overlap, multiple)
     xs = tile_starts(width, tile, overlap, multiple)
-    out: np.ndarray | None = None
-    weight = np.zeros((height * scale, width * scale), dtype=np.float32)  # (H*s, W*s)
+    rows = min(tile, height) * scale                                  # every tile's output height
+    acc: np.ndarray | None = None
+    weight = np.zeros((rows, width * scale), dtype=np.float32)       # (t*s, W*s)
     for iy, y in enumerate(ys):
         for ix, x in enumerate(xs):
             part = _run(model, name, image[:, y : y + tile, x : x + tile], scale, extra_feeds)  # (C, t*s, t*s)
-            if out is None:
-                out = np.zeros((part.shape[0], height * scale, width * scale), dtype=np.float32)
-            th, tw = part.shape[1] // scale, part.shape[2] // scale
-            w = np.outer(_window(ys, iy, th, scale), _window(xs, ix, tw, scale))
-            rows, cols = slice(y * scale, (y + th) * scale), slice(x * scale, (x + tw) * scale)
-            out[:, rows, cols] += part * w
-            weight[rows, cols] += w
-    out /= weight
-    return out
+            if acc is None:
+                acc = np.zeros((part.shape[0], rows, width * scale), dtype=np.float32)   # (C, t*s, W*s)
+            tw = part.shape[2] // scale
+            w = np.outer(_window(ys, iy, rows // scale, scale), _window(xs, ix, tw, scale))
+            cols = slice(x * scale, (x + tw) * scale)
+            part *= w
+            acc[:, :, cols] += part
+            weight[:, cols] += w
+        done = (ys[iy + 1] - y) * scale if iy + 1 < len(ys) else rows  # rows no later tile reaches
+        acc[:, :done] /= weight[:done]
+        yield y * scale, acc[:, :done]                                # a view: used before the band moves on
+        for array in (acc, weight):                                   # move the band down by `done` rows
+            array[..., : rows - done, :] = array[..., done:, :]
+            array[..., rows - done :, :] = 0

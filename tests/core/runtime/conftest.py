@@ -27,10 +27,10 @@ def tiny():
 
 @pytest.fixture(scope="session")
 def exported(tiny, tmp_path_factory) -> dict[str, Path]:
-    """kind -> path of an exported tiny model: conv (scale 1), sr (scale 2), cond (latent + label)."""
+    """kind -> path of an exported tiny model: conv (scale 1), sr (scale 2), sr4 (scale 4), cond (latent + label)."""
     folder = tmp_path_factory.mktemp("models")
     paths = {}
-    for kind in ("conv", "sr", "cond"):
+    for kind in ("conv", "sr", "sr4", "cond"):
         paths[kind] = folder / f"{kind}.onnx"
         tiny.export_tiny(paths[kind], kind)
     return paths

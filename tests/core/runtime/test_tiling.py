@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gan_app.runtime.images import to_channels
 from gan_app.runtime.session import load_model
 from gan_app.runtime.tiling import _ramp, choose_tile, infer_image, pad_to_multiple, tile_starts
 
@@ -117,3 +118,74 @@ def test_identity_model_is_reconstructed_exactly_where_three_tiles_overlap(heigh
     np.testing.assert_allclose(out, image, atol=1e-6)
     starts = tile_starts(width, tile, min(32, tile // 2), 1)
     assert any(a + tile > c for a, c in zip(starts, starts[2:]))   # the layout has columns three tiles share
+
+
+def _blended_on_whole_planes(model, image: np.ndarray, tile: int, overlap: int) -> np.ndarray:
+    """The reference the band streaming must match bit for bit: every tile summed into one image-sized
+    accumulator and weight plane, divided at the end. `image` (C, H, W) is padded to the multiple."""
+    from gan_app.runtime.tiling import _run, _window
+
+    scale, multiple = model.spec.scale, model.spec.size_multiple
+    ys, xs = (tile_starts(n, tile, overlap, multiple) for n in image.shape[1:])
+    out = weight = None
+    for iy, y in enumerate(ys):
+        for ix, x in enumerate(xs):
+            part = _run(model, "image", image[:, y : y + tile, x : x + tile], scale, None)
+            if out is None:
+                out = np.zeros((part.shape[0], image.shape[1] * scale, image.shape[2] * scale), np.float32)
+                weight = np.zeros(out.shape[1:], np.float32)
+            th, tw = part.shape[1] // scale, part.shape[2] // scale
+            w = np.outer(_window(ys, iy, th, scale), _window(xs, ix, tw, scale))
+            rows, cols = slice(y * scale, (y + th) * scale), slice(x * scale, (x + tw) * scale)
+            out[:, rows, cols] += part * w
+            weight[rows, cols] += w
+    return out / weight
+
+
+def _rounded(image: np.ndarray, dtype) -> np.ndarray:
+    return np.round(np.clip(image, 0, 1) * np.float32(np.iinfo(dtype).max)).astype(dtype)
+
+
+@pytest.mark.parametrize("kind", ["conv", "sr", "sr4"])
+@pytest.mark.parametrize("size, tile, overlap", [((37, 51), 0, 32), ((37, 51), 16, 8), ((96, 128), 48, 16),
+                                                 ((61, 90), 32, 0), ((96, 128), 40, 32)])
+def test_integer_output_is_the_float_output_rounded_band_by_band(exported, photo, kind, size, tile, overlap):
+    """Float output: untiled exactly the model's, tiled exactly whole-plane blending; uint8/uint16 output:
+    exactly round(clip(float) * full), though no float image is ever assembled."""
+    model = load_model(exported[kind])
+    image = photo[: size[0], : size[1]].transpose(2, 0, 1)                  # (3, h, w): odd sizes are padded
+    scale = model.spec.scale
+    out = infer_image(model, image, tile=tile, overlap=overlap)
+    assert out.shape == (3, size[0] * scale, size[1] * scale) and out.dtype == np.float32
+    padded = pad_to_multiple(image, 2)
+    if tile == 0:
+        low, high = model.spec.value_range
+        direct = model.run({"image": (padded.astype(np.float32) / 255 * np.float32(high - low) + np.float32(low))[None]})[0]
+        expected = (direct - np.float32(low)) / np.float32(high - low)
+    else:
+        expected = _blended_on_whole_planes(model, padded, tile, min(overlap, tile // 2))
+    np.testing.assert_array_equal(out, expected[:, : out.shape[1], : out.shape[2]])
+    for dtype in (np.uint8, np.uint16):
+        rounded = infer_image(model, image, tile=tile, overlap=overlap, dtype=dtype)
+        assert rounded.dtype == dtype and rounded.transpose(1, 2, 0).flags.c_contiguous
+        np.testing.assert_array_equal(rounded, _rounded(out, dtype))
+    grey = infer_image(model, image, tile=tile, overlap=overlap, dtype=np.uint8, channels=1)  # luma before rounding
+    np.testing.assert_array_equal(grey[0], _rounded(to_channels(out.transpose(1, 2, 0), 1)[..., 0], np.uint8))
+
+
+def test_integer_output_holds_no_float_image(exported, photo):
+    """Memory: asked for uint8, the numpy buffers peak at the uint8 output plus one band of tile rows
+    (sums and weights, (tile * scale) rows high), far below the float32 output (tracemalloc counts numpy)."""
+    import tracemalloc
+
+    model = load_model(exported["sr"])
+    image = np.concatenate([photo] * 16, axis=0).transpose(2, 0, 1)             # (3, 1536, 128) -> x2
+    tracemalloc.start()
+    try:
+        out = infer_image(model, image, tile=32, overlap=8, dtype=np.uint8)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    band = 64 * 256 * 4 * (3 + 1)                                              # float32 sums + weights
+    assert out.shape == (3, 3072, 256) and peak < out.nbytes + 4 * band, (peak, out.nbytes, band)
+    assert peak < out.size * 4 / 3                                             # a third of a float32 output

@@ -3,7 +3,7 @@
 Loaded by file path (see `conftest.py`), since tests are not a package. The nets are
 small but real: several 3x3 convolutions, a stride-2 down/up path (so the size
 multiple is 2 and the receptive field is well over one pixel), BatchNorm and Dropout
-(which eval-mode export must remove), a global skip, and a PixelShuffle x2 variant.
+(which eval-mode export must remove), a global skip, and PixelShuffle x2 and x4 variants.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from gan_app.head import GraphInput, GraphSpec, Head
 
 @dataclass
 class TinyModel:
-    kind: str = "conv"  # conv (scale 1) | sr (PixelShuffle x2) | cond (latent + label -> 8x8 image) | steepen
+    kind: str = "conv"  # conv (scale 1) | sr / sr4 (PixelShuffle x2 / x4) | cond (latent + label -> 8x8 image) | steepen
     width: int = 8
 
 
@@ -89,6 +89,9 @@ class CondNet(nn.Module):
         return torch.tanh(self.conv(F.interpolate(F.relu(h), scale_factor=2.0, mode="nearest")))
 
 
+_SCALES = {"sr": 2, "sr4": 4}
+
+
 class TinyHead(Head):
     name = "tiny"
     summary = "test head"
@@ -104,14 +107,14 @@ class TinyHead(Head):
             inputs = (GraphInput("z", "latent", ("B", 8)), GraphInput("label", "label", ("B",), "int64"))
             return GraphSpec(inputs=inputs, value_range=(-1.0, 1.0), extra={"class_names": ["cat", "dog", "owl"]})
         image = GraphInput("image", "image", ("B", 3, "H", "W"))
-        return GraphSpec(inputs=(image,), value_range=(-1.0, 1.0), scale=2 if cfg.kind == "sr" else 1, size_multiple=2)
+        return GraphSpec(inputs=(image,), value_range=(-1.0, 1.0), scale=_SCALES.get(cfg.kind, 1), size_multiple=2)
 
     def build(self, cfg: TinyModel):
         if cfg.kind == "cond":
             return CondNet(cfg.width), None
         if cfg.kind == "steepen":
             return EdgeSteepener(), None
-        return ConvNet(cfg.width, scale=2 if cfg.kind == "sr" else 1), None
+        return ConvNet(cfg.width, scale=_SCALES.get(cfg.kind, 1)), None
 
     def example_inputs(self, cfg: TinyModel, batch: int, height: int, width: int) -> dict:
         if cfg.kind == "cond":
@@ -126,12 +129,12 @@ def tiny_run(kind: str = "conv", width: int = 8) -> RunConfig:
     return RunConfig(head="tiny", model=TinyModel(kind, width), data=TinyData())
 
 
-def export_tiny(out: Path, kind: str = "conv", seed: int = 0, **kwargs) -> dict:
+def export_tiny(out: Path, kind: str = "conv", seed: int = 0, width: int = 8, **kwargs) -> dict:
     """Build a seeded tiny generator of `kind` and export it to `out`; returns the model card."""
     from gan_app.export import export_generator
 
     torch.manual_seed(seed)
-    head, run = TinyHead(), tiny_run(kind)
+    head, run = TinyHead(), tiny_run(kind, width)
     generator, _ = head.build(run.model)
     return export_generator(head, run, generator, out, **kwargs)
 
