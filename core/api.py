@@ -25,7 +25,7 @@ import numpy as np
 from gan_app.errors import UserError
 from gan_app.limits import DEFAULT_MAX_PIXELS
 from gan_app.runtime.arrays import array_from_result, picture_from_array, picture_from_pil
-from gan_app.runtime.images import Picture, to_channels, to_pillow
+from gan_app.runtime.images import Picture, output_channels, output_dtype, to_channels, to_pillow
 from gan_app.runtime.pyramid import LEVELS, restore_scale_aware
 from gan_app.runtime.session import OnnxModel, is_model_path, load_model
 from gan_app.runtime.tiling import infer_image
@@ -74,17 +74,20 @@ class ImageModel:
         `image`: numpy (H, W) or (H, W, C) with C 1-4, uint8/uint16 (full range) or float in [0, 1];
         or a PIL image. `tile`: None automatic, 0 one run, N tiles of N px. `blur_scale` 1, 2 or 4:
         run a same-size model at that pyramid level (see `gan_app.runtime.pyramid`). `max_pixels`
-        bounds the output size (H * scale * W * scale).
+        bounds the output size (H * scale * W * scale). Integer and PIL inputs are restored straight
+        into integers (no float copy of the output is held).
         """
         from PIL import Image
 
         if isinstance(image, Image.Image):
             picture = picture_from_pil(image)
             self.check_size(picture.size, max_pixels)
-            return to_pillow(self.restore(picture, tile=tile, level=blur_scale), self.output_like(picture))
+            like = self.output_like(picture)
+            return to_pillow(self.restore(picture, tile=tile, level=blur_scale, dtype=output_dtype(like)), like)
         picture, layout = picture_from_array(image)
         self.check_size(picture.size, max_pixels)
-        result = self.restore(picture, tile=tile, level=blur_scale)
+        dtype = layout.dtype.type if layout.dtype.kind == "u" else None
+        result = self.restore(picture, tile=tile, level=blur_scale, dtype=dtype)
         return array_from_result(result, self.output_like(picture), layout)
 
     def check_size(self, size: tuple[int, int], max_pixels: int) -> None:
@@ -96,8 +99,12 @@ class ImageModel:
             raise UserError(f"the output would be {width}x{height} ({height * width / 1e6:.0f} MP), over the "
                             f"max_pixels limit {max_pixels}; raise it (--max-pixels) or pass a smaller input")
 
-    def restore(self, picture: Picture, *, tile: int | None = None, level: int = 1) -> np.ndarray:
-        """Model output for `picture`: float32 (H * scale, W * scale, C) in [0, 1] (unclipped).
+    def restore(self, picture: Picture, *, tile: int | None = None, level: int = 1,
+                dtype: type | None = None) -> np.ndarray:
+        """Model output for `picture` in the output's channels (C of `output_like(picture)`, see
+        `images.output_channels`): float32 (H * scale, W * scale, C) in [0, 1] (unclipped), or with
+        `dtype` np.uint8 / np.uint16 its clipped, rounded full-range integers, made band by band so
+        memory is the integer image plus one band of tiles (`gan_app.runtime.tiling.assemble`).
 
         `level` 2 or 4 runs a same-size model at that pyramid level (`gan_app.runtime.pyramid`).
         """
@@ -108,9 +115,10 @@ class ImageModel:
             kinds = ", ".join(f"{i.name} ({i.kind})" for i in onnx.spec.inputs)
             raise UserError(f"model {onnx.path.name} takes {kinds}, not just an image")
         pixels = to_channels(picture.pixels, onnx.image_channels()).transpose(2, 0, 1)  # (C_model, H, W)
+        options = dict(tile=tile, dtype=dtype, channels=output_channels(self.output_like(picture)))
         if level != 1:
-            return restore_scale_aware(onnx, pixels, level, tile=tile).transpose(1, 2, 0)
-        return infer_image(onnx, pixels, tile=tile).transpose(1, 2, 0)               # (H*s, W*s, C)
+            return restore_scale_aware(onnx, pixels, level, **options).transpose(1, 2, 0)
+        return infer_image(onnx, pixels, **options).transpose(1, 2, 0)               # (H*s, W*s, C)
 
     def output_like(self, picture: Picture) -> Picture:
         """The picture whose mode the output takes: the input's, except that a grey-in, colour-out

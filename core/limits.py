@@ -6,7 +6,7 @@ import os
 
 from gan_app.errors import UserError
 
-DEFAULT_MAX_PIXELS = 64_000_000   # output pixels per image (--max-pixels); float32 output + blend weights ~16 B/pixel
+DEFAULT_MAX_PIXELS = 64_000_000   # output pixels per image (--max-pixels); ~8 B/pixel: the 8/16-bit output + Pillow's copy to encode
 
 
 def max_threads() -> int:

@@ -20,7 +20,8 @@ from gan_app.api import ImageModel
 from gan_app.errors import UserError
 from gan_app.limits import DEFAULT_MAX_PIXELS
 from gan_app.runtime.files import atomic_output, check_folder, output_folders
-from gan_app.runtime.images import check_still, image_format, quiet_pillow, read_image, side_by_side, to_unit, write_image
+from gan_app.runtime.images import (check_still, image_format, output_dtype, quiet_pillow, read_image, side_by_side,
+                                    write_image)
 from gan_app.runtime.session import OnnxModel
 from gan_app.runtime.video import VIDEO_SUFFIXES, VideoOptions, is_video, probe_size, process_video, video_format
 
@@ -168,11 +169,12 @@ def process_images(
                 continue
             with pillow_pixel_limit(max_pixels):
                 picture = read_image(source)
-            result = chosen.restore(picture, tile=tile, level=level)
-            write_image(dest, result, chosen.output_like(picture), overwrite=overwrite)
+            like = chosen.output_like(picture)   # restored straight into the integers written: no float image held
+            result = chosen.restore(picture, tile=tile, level=level, dtype=output_dtype(like, image_format(dest)))
+            write_image(dest, result, like, overwrite=overwrite)
             if compare:
                 with atomic_output(compare_path(dest), overwrite=overwrite) as tmp:
-                    side_by_side(to_unit(picture.pixels), result).save(tmp, format="PNG")
+                    side_by_side(picture.pixels, result).save(tmp, format="PNG")
     return outputs
 
 
@@ -206,7 +208,7 @@ def _check_header(path: Path, scale: int, max_pixels: int, tile: int | None) -> 
     size = f"{width * scale}x{height * scale} ({pixels / 1e6:.0f} MP)"
     if pixels > max_pixels:
         raise UserError(f"{path.name}: the output would be {size}, over --max-pixels {max_pixels}; pass a larger "
-                        f"--max-pixels (about {pixels * 16 / 1e9:.1f} GB of memory) or a smaller input")
+                        f"--max-pixels (about {pixels * 8 / 1e9:.1f} GB of memory) or a smaller input")
     if tile == 0 and pixels > UNTILED_MAX_PIXELS:
         raise UserError(f"{path.name}: the output would be {size}, too large for --tile 0 (one run); "
                         f"use --tile 256 or leave --tile out for automatic tiling")

@@ -28,7 +28,7 @@ import numpy as np
 
 from gan_app.errors import UserError
 from gan_app.runtime.files import atomic_output
-from gan_app.runtime.images import Picture, side_by_side, to_unit
+from gan_app.runtime.images import Picture, side_by_side
 
 # Output container by extension (FFmpeg muxer names).
 VIDEO_SUFFIXES = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm", ".avi": "avi"}
@@ -308,7 +308,7 @@ class _Writer:
         _, result, rgb, pts, index, start, rotation = item
         pixels = np.clip(result * 255.0 + 0.5, 0.0, 255.0).astype(np.uint8)            # (H', W', 3), rounded
         if rgb is not None:
-            pixels = np.asarray(side_by_side(to_unit(rgb), pixels.astype(np.float32) / 255))
+            pixels = np.asarray(side_by_side(rgb, pixels))
         if self.stream is None:
             self._open_video(pixels.shape[0], pixels.shape[1], rotation)
             for packet, start_ in self.pending_audio:

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 import gan_app
 from gan_app.api import ImageModel
 from gan_app.errors import UserError
+from gan_app.runtime.images import Picture
 from gan_app.runtime.batch import process_images
 
 
@@ -50,6 +51,20 @@ def test_the_kind_of_image_comes_back(conv, photo):
     pil = conv(Image.fromarray(rgb))
     assert isinstance(pil, Image.Image) and pil.mode == "RGB" and np.array_equal(np.asarray(pil), base.astype(np.uint8))
     assert conv(Image.fromarray(rgb).convert("LA")).mode == "LA"
+
+
+def test_integer_inputs_are_restored_into_integers(sr, photo, monkeypatch):
+    """uint8/uint16 arrays and PIL images take the integer path: the same pixels as the float output
+    rounded, with no float copy of the output made."""
+    deep = photo[:16, :20, 0].astype(np.uint16) * 257 + 3                   # 16-bit grey
+    asked, restore = [], ImageModel.restore
+    monkeypatch.setattr(ImageModel, "restore", lambda self, picture, **kw: asked.append(kw["dtype"]) or restore(self, picture, **kw))
+    array, pil, unit = sr(deep, tile=8), sr(Image.fromarray(deep), tile=8), sr(photo[:16, :20].astype(np.float32) / 255)
+    assert asked == [np.uint16, np.uint16, None] and pil.mode == "I;16" and array.shape == (32, 40)
+    expected = np.round(np.clip(restore(sr, Picture(deep[..., None], None, "L"), tile=8)[..., 0], 0, 1) * np.float32(65535))
+    np.testing.assert_array_equal(array, expected.astype(np.uint16))
+    np.testing.assert_array_equal(np.asarray(pil), array)
+    assert unit.dtype == np.float32
 
 
 def test_upscaler_scales_and_keeps_alpha(sr, photo):

@@ -112,6 +112,23 @@ def test_modes_survive_the_model(conv, sr, photo, tmp_path):
     assert (big.mode, big.size) == ("RGBA", (48, 40))
 
 
+def test_outputs_are_restored_into_the_integers_written(conv, photo, tmp_path, monkeypatch):
+    """No float output image: the model is asked for the depth each file is written in, and the pixels are
+    exactly the float output rounded (a grey photo through a colour model: luma before rounding)."""
+    grey = _save(tmp_path / "g.png", photo[:24, :32, 1])
+    deep = _save(tmp_path / "d.png", photo[:24, :32, 0].astype(np.uint16) * 257 + 3)
+    asked, restore = [], ImageModel.restore
+    monkeypatch.setattr(ImageModel, "restore", lambda self, picture, **kw: asked.append(kw["dtype"]) or restore(self, picture, **kw))
+    outs = process_images(conv, [str(grey), str(deep)], str(tmp_path / "out"), tile=16)
+    (jpeg,) = process_images(conv, [str(deep)], str(tmp_path / "d.jpg"), tile=16)
+    assert asked == [np.uint8, np.uint16, np.uint8]
+    for src, out, dtype in ((grey, outs[0], np.uint8), (deep, outs[1], np.uint16)):
+        result = restore(ImageModel(conv), read_image(src), tile=16)        # float32 (24, 32, 1)
+        expected = np.round(np.clip(result[..., 0], 0, 1) * np.float32(np.iinfo(dtype).max)).astype(dtype)
+        np.testing.assert_array_equal(np.asarray(Image.open(out)), expected)
+    assert Image.open(jpeg).mode == "L"
+
+
 def test_compare_is_side_by_side(sr, photo, tmp_path):
     src = _save(tmp_path / "c.png", photo[:20, :24])
     (out,) = process_images(sr, [str(src)], None, compare=True)
