@@ -8,9 +8,10 @@ need the `[train]` extra and say so when it is missing.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Iterable, List, Optional, Sequence
 
 import typer
 
@@ -212,24 +213,67 @@ def _optional_commands() -> list:
     return registrars()
 
 
+# click's exceptions, wherever this typer takes click from (typer 0.2x carries its own copy)
+_click = importlib.import_module(typer.BadParameter.__module__)
+
+
+def usage_line(exc: Exception, commands: Iterable[str] = (), args: Sequence[str] = ()) -> str:
+    """click's usage error (a mistyped value, an unknown option, a missing argument) as one line: what is
+    wrong, then where the help is; click's own three lines (usage, hint, error) say no more.
+
+    An error without a context (an option's value missing) points at the command among `args` (the
+    command line) that is one of `commands`, else at `gan-app --help`."""
+    param = getattr(exc, "param", None)
+    if isinstance(exc, _click.BadParameter) and not isinstance(exc, _click.MissingParameter) and param is not None:
+        where = " / ".join(param.opts) if param.param_type_name == "option" else (param.metavar or param.name.upper())
+        text = f"{where}: {_lower_first(exc.message)}"                # --tile: 'abc' is not a valid integer.
+    else:
+        text = _lower_first(exc.format_message())                     # no such option: --tiel ...
+    if exc.ctx is not None:
+        command = exc.ctx.command_path
+    else:
+        named = next((arg for arg in args if not arg.startswith("-")), None)
+        command = f"gan-app {named}" if named in commands else "gan-app"
+    return f"{' '.join(text.split()).rstrip('.')}; run {command} --help"
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
 def main() -> None:
     """Console entry point: one-line errors, non-zero exit, never a traceback for user errors;
     SIGTERM/SIGHUP clean up like Ctrl-C (no partial files; training saves a checkpoint)."""
     raise_on_termination()
     try:
-        build_app()()
+        app = build_app()
+        code = app(prog_name="gan-app", standalone_mode=False)   # click's errors come here, said in one line
     except UserError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
+    except getattr(_click, "NoArgsIsHelpError", ()) as exc:   # click >= 8.2, a bare `gan-app`: the help
+        exc.show()
+        sys.exit(exc.exit_code)
+    except _click.UsageError as exc:
+        commands = typer.main.get_command(app).commands
+        typer.echo(f"error: {usage_line(exc, commands, sys.argv[1:])}", err=True)
+        sys.exit(exc.exit_code)
+    except _click.ClickException as exc:
+        typer.echo(f"error: {' '.join(exc.format_message().split())}", err=True)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("Aborted!", err=True)
+        sys.exit(1)
     except KeyboardInterrupt:
-        code, message = interrupt_exit()
-        typer.echo(message, err=True)
-        sys.exit(code)
+        code = 130
     except SystemExit as exc:
-        if exc.code != 130:     # typer turns an interrupt inside a command into Exit(130)
+        if exc.code != 130:
             raise
+        code = 130
+    if code == 130:     # typer turns an interrupt inside a command into Exit(130), returned here
         code, message = interrupt_exit()
         typer.echo(message, err=True)
+    if isinstance(code, int) and code:
         sys.exit(code)
 
 
