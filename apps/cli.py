@@ -29,6 +29,10 @@ EPILOG_TRAIN = """Examples:
 
   gan-app train paired --data photos:colorize --name colorize --out runs/colorize
 
+  gan-app train deblur --out runs/deblur --resume --steps 30000   # its config.json, more steps
+
+  gan-app train deblur --config runs/deblur/config.json --out runs/deblur-2 --set loss.fft_weight=10
+
   torchrun --nproc_per_node 4 -m gan_app.apps.cli train deblur --data gopro/
 """
 
@@ -110,15 +114,16 @@ def _check_run(head, run) -> None:
 def _train_command(
     head: str = typer.Argument(..., help="Head name, see `gan-app heads`."),
     data: Optional[str] = typer.Option(None, "--data", help="Training data (folder, or a named dataset the head knows)."),
-    recipe: str = typer.Option("default", "--recipe", help="Recipe: default, tiny (seconds, for tests), paper (full GPU recipe) and the head's own; `gan-app heads` lists them."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Run folder: checkpoints/, samples/, metrics.jsonl (default: runs/HEAD-RECIPE). One run per folder."),
-    set_: List[str] = typer.Option([], "--set", help="Override a config field, e.g. --set train.steps=5000 (repeatable)."),
+    recipe: Optional[str] = typer.Option(None, "--recipe", help="Recipe: default, tiny (seconds, for tests), paper (full GPU recipe) and the head's own; `gan-app heads` lists them. Default: default (with --resume: the run's own config.json)."),
+    config: Optional[Path] = typer.Option(None, "--config", help="Start from a stored run config (a run folder's config.json, or --dry-run's output) instead of a recipe."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Run folder: config.json, checkpoints/, samples/, metrics.jsonl (default: runs/HEAD-RECIPE). One run per folder."),
+    set_: List[str] = typer.Option([], "--set", help="Override a config field, e.g. --set train.steps=5000 or --set loss.content_weight=10 (repeatable)."),
     steps: Optional[int] = typer.Option(None, "--steps", help="Shortcut for --set train.steps=N."),
     device: Optional[str] = typer.Option(None, "--device", help="auto (CUDA, then MPS, then CPU), cuda, mps or cpu."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (bit-for-bit reproducible on CPU)."),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for torch (shortcut for --set train.cpu_threads=N; the inference verbs' --threads sets ONNX Runtime's)."),
     name: Optional[str] = typer.Option(None, "--name", help="Name the trained model (heads whose models their users name, e.g. paired): it exports and runs as `gan-app run NAME`."),
-    resume: bool = typer.Option(False, "--resume", help="Continue from the newest checkpoint in --out."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from the newest checkpoint in --out, with the config.json stored there (--set/--steps/... apply on top; the model may not change)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Delete the run already in --out and start over."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the resolved config and exit."),
 ) -> None:
@@ -130,9 +135,10 @@ def _train_command(
     import json
 
     h = get_head(head)
-    if recipe not in h.recipes:
-        raise UserError(f"head {h.name!r} has no recipe {recipe!r}; recipes: {', '.join(h.recipes)}")
-    run = h.recipe(recipe)
+    if resume and overwrite:
+        raise UserError("--resume continues the run in --out and --overwrite deletes it; pass one of them")
+    out = out if out is not None else Path("runs") / f"{h.name}-{recipe or 'default'}"
+    run = _base_run(h, recipe, config, out if resume else None)
     overrides = list(set_)
     if data is not None:
         overrides.insert(0, f"data.path={_data_path(h, data)}")
@@ -155,11 +161,30 @@ def _train_command(
     if dry_run:
         typer.echo(json.dumps(to_dict(run), indent=2, sort_keys=True))
         return
-    if resume and overwrite:
-        raise UserError("--resume continues the run in --out and --overwrite deletes it; pass one of them")
-    out = out if out is not None else Path("runs") / f"{h.name}-{recipe}"
     checkpoint = fit(h, run, out, resume=resume, overwrite=overwrite)
     typer.echo(f"last checkpoint: {checkpoint}")
+
+
+def _base_run(head, recipe: str | None, config: Path | None, resuming: Path | None):
+    """The run config the overrides apply to: `--config FILE`, else `--recipe` (default: `default`), else
+    (resuming `resuming` with neither) the config.json of that run folder, as nanoGPT resumes from its
+    checkpoint's model args: nothing of the recipe needs retyping."""
+    from gan_app.stored import read_run_file
+
+    if recipe is not None and config is not None:
+        raise UserError("--recipe and --config both give the whole config; pass one of them")
+    if config is not None:
+        return read_run_file(head, config)
+    if recipe is None and resuming is not None:
+        stored = resuming / "config.json"
+        if not stored.is_file():
+            raise UserError(f"--resume: {stored} not found, so the run's config is unknown; pass the --recipe "
+                            "(and --set values) it was started with, or --config FILE")
+        return read_run_file(head, stored)
+    recipe = recipe or "default"
+    if recipe not in head.recipes:
+        raise UserError(f"head {head.name!r} has no recipe {recipe!r}; recipes: {', '.join(head.recipes)}")
+    return head.recipe(recipe)
 
 
 def build_app() -> typer.Typer:

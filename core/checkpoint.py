@@ -1,8 +1,9 @@
 """Checkpoint files: every tensor in safetensors, the run's JSON description in its header.
 
 One file rebuilds its model: the header metadata holds one key, `gan_app`, whose value is
-JSON with the format version, the head name, the whole run config (model, data and train
-sections), the step, library versions and metrics. Tensors are stored under prefixes:
+JSON with the format version, the head name, the whole run config (model, data, train and
+loss sections; older layouts are read by `gan_app.stored`), the step, library versions and
+metrics. Tensors are stored under prefixes:
 
     G.<param>        generator weights and buffers
     G_ema.<param>    EMA generator (absent when EMA is off)
@@ -26,7 +27,7 @@ import torch
 from torch import Tensor, nn
 
 from gan_app import __version__
-from gan_app.config import RunConfig, TrainConfig, from_dict
+from gan_app.config import RunConfig
 from gan_app.errors import UserError, pickle_hint
 from gan_app.runtime.files import writing
 
@@ -85,7 +86,7 @@ HEADER_TYPES: dict[str, type | tuple[type, ...]] = {
     "format_version": int, "head": str, "run": dict, "step": int, "data": dict, "optimizers": dict,
     "scaler": dict, "rng": dict, "metrics": dict, "interrupted": bool, "versions": dict,
 }
-RUN_TYPES = {"head": str, "model": dict, "data": dict, "train": dict}
+RUN_TYPES = {"head": str, "model": dict, "data": dict, "train": dict, "loss": dict}
 
 
 def _open(path: str | Path, with_tensors: bool, shapes: bool = False) -> tuple[dict, dict]:
@@ -269,26 +270,6 @@ def unflatten_state(skeleton: Any, tensors: dict[str, Tensor]) -> Any:
 # --- rebuilding a model from the file alone ----------------------------------------------
 
 
-def rebuild_run(head: Any, data: dict, source: str | Path = "checkpoint") -> RunConfig:
-    """The RunConfig stored in a checkpoint, with the head's own config dataclasses.
-
-    Every value is typed and checked (`gan_app.config.from_dict`): a UserError names the
-    field (`run.model.width`) and `source`.
-    """
-    missing = [key for key in ("model", "data", "train") if key not in data]
-    if missing:
-        raise UserError(f"{source}: run config lacks {', '.join(missing)}; the file is not a complete gan_app checkpoint")
-    try:
-        return RunConfig(
-            head=data.get("head", head.name),
-            model=from_dict(head.model_config_cls(), data["model"], "run.model"),
-            data=from_dict(head.data_config_cls(), data["data"], "run.data"),
-            train=from_dict(TrainConfig, data["train"], "run.train"),
-        )
-    except UserError as exc:
-        raise UserError(f"{source}: {exc}") from None
-
-
 def load_generator(path: str | Path, use_ema: bool = True) -> tuple[Any, RunConfig, nn.Module]:
     """(head, run, generator) rebuilt from checkpoint `path` alone, generator in eval mode.
 
@@ -298,12 +279,13 @@ def load_generator(path: str | Path, use_ema: bool = True) -> tuple[Any, RunConf
     """
     from gan_app.build import compare_shapes, meta_build, state_shapes
     from gan_app.discovery import get_head
+    from gan_app.stored import run_from_dict
 
     shapes, meta = read_shapes(path)
     if "head" not in meta or "run" not in meta:
         raise UserError(f"{path} is a gan_app file without a model description (no head/run); it cannot rebuild a model")
     head = get_head(meta["head"])
-    run = rebuild_run(head, meta["run"], path)
+    run = run_from_dict(head, meta["run"], path)
     prefix = "G_ema" if use_ema and has_module("G_ema", shapes) else "G"
     built = meta_build(head, run.model, f"{path}: run.model")
     if built is not None:

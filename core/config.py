@@ -1,6 +1,8 @@
-"""Dataclass configs: one `TrainConfig` for the engine, one model/data config per head.
+"""Dataclass configs: one `TrainConfig` for the engine, one model/data/loss config per head.
 
-A run is `RunConfig(head, model, data, train)`. Command-line `--set a.b=v` overrides
+A run is `RunConfig(head, model, data, train, loss)`: `model` is the architecture alone (what
+a checkpoint's weights fit, what `--resume` may not change), `loss` the head's loss weights and
+choices (`EmptyLossConfig` for a head without any). Command-line `--set a.b=v` overrides
 are checked against the dataclass fields and converted to the field's type, so a typo
 is a clear error instead of a silently ignored flag. Configs round-trip through JSON,
 which is how checkpoints and ONNX files describe themselves.
@@ -11,6 +13,10 @@ field has exactly its length), floats finite, and the field's range. Ranges come
 `field(metadata={"range": Range(...)})` when a dataclass declares one, else from the
 shared rules by field name below (`width`, `crop`, `*_weight`, ...), else: whole numbers
 are >= 0 (every int field of a config is a count or a size).
+
+A config dataclass's defaults are also what a stored file that lacks a field means (a field added
+after files were written reads its default), so a field's default is the behaviour before it
+existed and is not changed later; what a recipe trains, it states in full.
 """
 
 from __future__ import annotations
@@ -64,13 +70,25 @@ class TrainConfig:
 
 
 @dataclass
+class EmptyLossConfig:
+    """The loss section of a head that declares no loss settings (`Head.loss_config_ref` unset)."""
+
+
+@dataclass
 class RunConfig:
-    """Everything one training run needs; stored whole in every checkpoint."""
+    """Everything one training run needs; stored whole in every checkpoint and in the run's config.json."""
 
     head: str
     model: Any
     data: Any
     train: TrainConfig = field(default_factory=TrainConfig)
+    loss: Any = field(default_factory=EmptyLossConfig)
+
+
+SECTIONS = ("model", "data", "train", "loss")   # the RunConfig fields `--set SECTION.FIELD=...` reaches
+# Config fields renamed since files were written: old name -> new name, in the model and loss sections
+# (stored files are read with the new name, see `gan_app.stored`; `--set` with the old name says the new one).
+RENAMED_FIELDS = {"perceptual_weights": "vgg_weights"}
 
 
 @dataclass(frozen=True)
@@ -313,7 +331,7 @@ def parse_value(tp: Any, text: str, name: str) -> Any:
 
 
 def apply_overrides(run: RunConfig, overrides: list[str]) -> RunConfig:
-    """Apply `section.field=value` strings to `run` in place (sections: model, data, train).
+    """Apply `section.field=value` strings to `run` in place (sections: model, data, train, loss).
 
     Each value is typed and checked against its field's rules (see the module docstring).
     Example: `apply_overrides(run, ["train.steps=100", "model.width=32"])`.
@@ -324,13 +342,14 @@ def apply_overrides(run: RunConfig, overrides: list[str]) -> RunConfig:
         key, text = item.split("=", 1)
         key, text = key.strip(), text.strip()
         section_name, _, field_name = key.partition(".")
-        if section_name not in ("model", "data", "train") or not field_name:
-            raise UserError(f"--set {key!r}: the key must start with model., data. or train.")
+        if section_name not in SECTIONS or not field_name:
+            raise UserError(f"--set {key!r}: the key must start with model., data., train. or loss.")
         section = getattr(run, section_name)
         hints = typing.get_type_hints(type(section))
         fields = {f.name: f for f in dataclasses.fields(section)}
         if field_name not in fields:
-            raise UserError(f"--set {key!r}: no such field; {section_name} fields are: {', '.join(fields)}")
+            raise UserError(f"--set {key!r}: no such field; {_elsewhere(run, section_name, field_name)}"
+                            f"{section_name} fields are: {', '.join(fields) or 'none'}")
         try:
             value = parse_value(hints[field_name], text, key)
             if field_name in NONEMPTY and value == "":
@@ -341,3 +360,11 @@ def apply_overrides(run: RunConfig, overrides: list[str]) -> RunConfig:
         setattr(section, field_name, value)
     return run
 
+
+def _elsewhere(run: RunConfig, section_name: str, field_name: str) -> str:
+    """`it is loss.content_weight now; ` when the field (or its new name) is in another section or renamed, else ""."""
+    name = RENAMED_FIELDS.get(field_name, field_name)
+    for other in SECTIONS:
+        if (other, name) != (section_name, field_name) and name in {f.name for f in dataclasses.fields(getattr(run, other))}:
+            return f"it is {other}.{name} now; "
+    return ""

@@ -307,6 +307,7 @@ def _card(
         "size_multiple": spec.size_multiple,
         "conditioning": spec.extra,
         "model_config": to_dict(run.model),
+        "loss_config": to_dict(run.loss),
         "training": {"steps": step, **head.card_info(run)},
         "metrics": metrics,
         "source_checkpoint": {"file": checkpoint.name, "sha256": source_sha} if checkpoint else None,

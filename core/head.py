@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .config import RunConfig
+from .config import EmptyLossConfig, RunConfig
 
 
 @dataclass(frozen=True)
@@ -92,8 +92,9 @@ class Head:
     # How a head declares its configs and recipes: lazy references, imported on first use (so head.py
     # stays torch-free), relative to the head's package: "module" or "module:attribute", e.g.
     # ".model:DeblurModelConfig". The configuration methods below read them; a head does not override those.
-    model_config_ref: str | None = None  # the model config dataclass
+    model_config_ref: str | None = None  # the model config dataclass: the architecture alone
     data_config_ref: str | None = None   # the data config dataclass
+    loss_config_ref: str | None = None   # the loss config dataclass (None: the head has no loss settings)
     recipes_ref: str | None = None       # a module with RECIPES (name -> one line) and recipe(name) -> RunConfig
     api_ref: str | None = None           # torch-free "module:factory(onnx, threads=...)" for models that take no image
 
@@ -125,6 +126,12 @@ class Head:
     def data_config_cls(self) -> type:
         """The dataclass of dataset options (path, crop size, degradations, ...)."""
         return self._resolve(self.data_config_ref, "data config")
+
+    def loss_config_cls(self) -> type:
+        """The dataclass of `run.loss`: the head's loss weights and choices (content loss, VGG weights, ...),
+        kept out of the model config so that the architecture alone decides what a checkpoint's weights fit
+        (`--resume` may change the loss, not the model). `EmptyLossConfig` without `loss_config_ref`."""
+        return self._resolve(self.loss_config_ref, "loss config") if self.loss_config_ref else EmptyLossConfig
 
     def recipe(self, name: str = "default") -> RunConfig:
         """A complete run config by recipe name (`default`, `tiny`, `paper`, ...)."""

@@ -29,7 +29,7 @@ import torch
 
 from gan_app.checkpoint import checkpoint_path, latest_checkpoint, prune_checkpoints
 from gan_app.build import check_model_config
-from gan_app.config import RunConfig, TrainConfig, check_section, to_dict
+from gan_app.config import SECTIONS, RunConfig, TrainConfig, check_section, to_dict
 from gan_app.errors import UserError
 from gan_app.limits import max_threads
 from gan_app.runtime.files import check_folder, writing
@@ -54,7 +54,8 @@ RUN_FILES = ("config.json", "metrics.jsonl", "checkpoints", "samples")   # what 
 def fit(head: Any, run: RunConfig, out_dir: str | Path, resume: bool = False, overwrite: bool = False) -> Path:
     """Train `head` with `run` into `out_dir`; returns the final checkpoint's path.
 
-    `resume` continues from the newest checkpoint in `out_dir` (bit for bit on CPU). A folder
+    `resume` continues from the newest checkpoint in `out_dir` (bit for bit on CPU; `run` may change
+    every section but the model, and each change is named on stderr). A folder
     that already holds a run is refused otherwise (one run per folder: checkpoints, metrics
     and pruning never mix); `overwrite` deletes that run's files first.
     Under torchrun every process calls this; only rank 0 writes files.
@@ -113,7 +114,7 @@ def check_train_config(cfg: TrainConfig) -> None:
 def check_run_config(head: Any, run: RunConfig) -> None:
     """Every field of `run` in its rules (`gan_app.config`), and a model config `head` can build
     (tried on the meta device): one-line UserErrors naming the field, before any work is done."""
-    for section in ("model", "data", "train"):
+    for section in SECTIONS:
         check_section(getattr(run, section), section)
     check_model_config(head, run.model)
 
@@ -400,10 +401,12 @@ class Trainer:
         path = latest_checkpoint(self.out_dir)
         if path is None:
             raise UserError(f"--resume: no checkpoint in {self.out_dir / 'checkpoints'}; start without --resume")
-        meta = restore_training(path, self.run, self._modules(), self._optimizers(), self.precision.scaler)
+        meta, changes = restore_training(path, self.run, self._modules(), self._optimizers(), self.precision.scaler)
         self.step = int(meta["step"])
         self.stream.epoch, self.stream.position = int(meta["data"]["epoch"]), int(meta["data"]["position"])
         self.metrics = meta.get("metrics", {})
         if self.env.is_main:
             self.log.truncate_after(self.step)
             print(f"resuming from {path} at step {self.step}", file=sys.stderr)
+            if changes:
+                print(f"resuming with {', '.join(changes)}", file=sys.stderr)

@@ -9,7 +9,6 @@ function of seed, rank and step, see `gan_app.train.seeding`), and the latest me
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 
@@ -28,8 +27,9 @@ from gan_app.checkpoint import (
     save_checkpoint,
     unflatten_state,
 )
-from gan_app.config import RunConfig, from_dict, to_dict
+from gan_app.config import RunConfig, to_dict
 from gan_app.errors import UserError
+from gan_app.stored import resume_changes
 from gan_app.train.seeding import RNG_SCHEME
 
 
@@ -72,28 +72,18 @@ def restore_training(
     modules: dict[str, nn.Module],
     optimizers: dict[str, torch.optim.Optimizer],
     scaler: torch.amp.GradScaler,
-) -> dict:
-    """Load modules, optimizers and scaler from checkpoint `path`; returns its meta.
+) -> tuple[dict, list[str]]:
+    """Load modules, optimizers and scaler from checkpoint `path`; returns (its meta, what `run` changes).
 
-    The checkpoint must come from the same head and model config (the train section may
-    differ, e.g. more steps).
+    The checkpoint must come from the same head and model config (a UserError names every differing
+    `model.*` field); the other sections may differ (more steps, another loss weight), and each
+    change is returned as `section.field OLD -> NEW` (`gan_app.stored.resume_changes`).
     """
     tensors, meta = read_checkpoint(path)
     if meta.get("head") != run.head:
         raise UserError(f"--resume: {path} is a {meta.get('head')!r} checkpoint, not {run.head!r}; use another --out")
     check_resume_meta(meta, path)
-    # Compare as JSON (the stored config came through JSON, so tuples there are lists), after
-    # filling the stored one through the config class: a field added since, at its default, is no change.
-    stored = meta["run"]["model"]
-    known = {f.name for f in dataclasses.fields(run.model)}
-    if set(stored) <= known:  # a value of the wrong type or out of range: an error naming it
-        try:
-            stored = to_dict(from_dict(type(run.model), stored, "run.model"))
-        except UserError as exc:
-            raise UserError(f"--resume: {path}: {exc}") from None
-    # else a field this version does not know: compared as stored, so it differs
-    if json.loads(json.dumps(stored)) != json.loads(json.dumps(to_dict(run)["model"])):
-        raise UserError(f"--resume: the model config differs from {path}'s; resume with the same recipe and --set model.* values")
+    changes = resume_changes(meta["run"], run, path)
     missing = [p for p in modules if not has_module(p, tensors)] + [p for p in optimizers if p not in meta.get("optimizers", {})]
     if missing:
         raise UserError(f"--resume: {path} has no {', '.join(missing)} (was it trained with other train.* settings, e.g. EMA or adv_weight?)")
@@ -103,7 +93,7 @@ def restore_training(
         optimizer.load_state_dict(unflatten_state(meta["optimizers"][prefix], tensors))
     if scaler.is_enabled() and meta.get("scaler"):
         scaler.load_state_dict(meta["scaler"])
-    return meta
+    return meta, changes
 
 
 def check_resume_meta(meta: dict, path: Path) -> None:

@@ -62,7 +62,7 @@ def test_an_unknown_generator_is_a_one_line_error_before_any_model_is_built(head
 
     monkeypatch.setattr("gan_app.train.loop.Trainer", no_real_build)
     with pytest.raises(UserError, match=r"^model\.generator: unknown .*generator 'nosuch'"):
-        _train_command(head=head, data=None, recipe="tiny", out=None, set_=["model.generator=nosuch"], steps=None,
+        _train_command(head=head, data=None, recipe="tiny", config=None, out=None, set_=["model.generator=nosuch"], steps=None,
                        device=None, seed=None, threads=None, name=None, resume=False, overwrite=False, dry_run=True)
 
 
