@@ -58,21 +58,6 @@ def read_idx(path: str | Path) -> np.ndarray:
     return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
 
 
-def write_idx(path: str | Path, array: np.ndarray, compress: bool | None = None) -> Path:
-    """Write `array` as an IDX file (gzip when `compress`, default: when the name ends in .gz)."""
-    path = Path(path)
-    codes = {np.dtype(v).newbyteorder("="): k for k, v in DTYPES.items()}
-    native = np.dtype(array.dtype).newbyteorder("=")
-    if native not in codes:
-        raise ValueError(f"IDX cannot store dtype {array.dtype}; use one of {sorted(str(d) for d in codes)}")
-    big = np.ascontiguousarray(array, dtype=native.newbyteorder(">"))
-    data = bytes([0, 0, codes[native], array.ndim]) + np.asarray(array.shape, ">u4").tobytes() + big.tobytes()
-    if compress if compress is not None else path.suffix == ".gz":
-        data = gzip.compress(data, mtime=0)
-    path.write_bytes(data)
-    return path
-
-
 def _find(folder: Path, stem: str) -> Path | None:
     for name in (stem, stem + ".gz", stem.replace("-idx", ".idx")):  # also the dotted names some mirrors use
         if (folder / name).is_file():

@@ -49,16 +49,6 @@ class PatchDiscriminator(nn.Module):
         self.in_channels = in_channels
         self.n_layers = n_layers
 
-    @property
-    def receptive_field(self) -> int:
-        """Receptive field of one output logit in input pixels (70 for n_layers=3)."""
-        rf, jump = 1, 1
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                rf += (m.kernel_size[0] - 1) * jump
-                jump *= m.stride[0]
-        return rf
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"PatchDiscriminator expects (B, {self.in_channels}, H, W), got {tuple(x.shape)}")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import runpy
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from gan_app.data.idx import write_idx
+write_idx = runpy.run_path(str(Path(__file__).parents[2] / "core" / "data" / "idx_files.py"))["write_idx"]
 
 
 def make_idx_set(folder, n_train=48, n_test=16, size=12, classes=2, seed=0):

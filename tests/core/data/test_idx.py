@@ -1,12 +1,16 @@
-"""IDX reader: byte-exact roundtrip (gzip and raw, every dtype) and clear errors on bad files."""
+"""IDX reader: byte-exact roundtrip with the fixtures' writer (gzip and raw, every dtype) and clear errors on bad files."""
 
 import gzip
+import runpy
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from gan_app.data.idx import find_idx_split, has_idx_files, read_idx, write_idx
+from gan_app.data.idx import find_idx_split, has_idx_files, read_idx
 from gan_app.errors import UserError
+
+write_idx = runpy.run_path(str(Path(__file__).with_name("idx_files.py")))["write_idx"]  # the fixtures' writer
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64])
