@@ -29,6 +29,8 @@ EPILOG_TRAIN = """Examples:
 
   gan-app train paired --data photos:colorize --name colorize --out runs/colorize
 
+  gan-app train conditional --set train.feature_matching_weight=1 --set model.minibatch_kernels=32
+
   gan-app train deblur --out runs/deblur --resume --steps 30000   # its config.json, more steps
 
   gan-app train deblur --config runs/deblur/config.json --out runs/deblur-2 --set loss.fft_weight=10

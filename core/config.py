@@ -48,6 +48,8 @@ class TrainConfig:
     label_smoothing: float = 1.0     # one-sided: positive target for real (1.0 = off)
     gp_weight: float = 0.0           # WGAN-GP gradient penalty weight
     r1_weight: float = 0.0           # R1 penalty weight (gamma)
+    feature_matching_weight: float = 0.0      # G also matches the mean critic features of real data (Salimans et al.; 0 = off)
+    historical_averaging_weight: float = 0.0  # both players: penalty on parameters' distance to their running mean (0 = off)
     clip: float = 0.0                # WGAN weight clipping of D (0 = off)
     adv_weight: float = 1.0          # weight of the adversarial term in the G loss (0 = pure content training)
     ema_decay: float = 0.999         # EMA of generator weights (0 = off)

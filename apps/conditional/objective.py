@@ -33,14 +33,15 @@ class ConditionalObjective(GanObjective):
         return batch["image"]
 
     def critic(self, discriminator: Any, batch: dict) -> Callable[[torch.Tensor], Verdict]:
-        """Judges images as the batch's classes: Verdict(logits (B,)[, {"classes": (B, K)} for AC-GAN])."""
+        """Judges images as the batch's classes: Verdict(logits (B,), {"features": phi (B, F)[, "classes": (B, K)
+        for AC-GAN]}); phi, D's last feature map, is what `train.feature_matching_weight` matches."""
         labels = batch["label"]  # (B,)
 
         def judge(images: torch.Tensor) -> Verdict:
-            out = discriminator(images, labels)
+            out, phi = discriminator(images, labels, return_features=True)
             if isinstance(out, tuple):  # AC-GAN: (adv (B,), class logits (B, K))
-                return Verdict(out[0], {"classes": out[1]})
-            return Verdict(out)
+                return Verdict(out[0], {"classes": out[1], "features": phi})
+            return Verdict(out, {"features": phi})
 
         return judge
 

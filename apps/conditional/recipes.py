@@ -58,12 +58,21 @@ def describe(run: RunConfig) -> dict:
         losses.append(f"gradient penalty x{t.gp_weight:g}")
     if t.r1_weight:
         losses.append(f"R1 x{t.r1_weight:g}")
+    if t.label_smoothing != 1.0:
+        losses.append(f"one-sided label smoothing (real target {t.label_smoothing:g})")
+    if t.feature_matching_weight:
+        losses.append(f"feature matching on D's last feature map x{t.feature_matching_weight:g} (G)")
+    if t.historical_averaging_weight:
+        losses.append(f"historical averaging x{t.historical_averaging_weight:g} (G and D)")
     g = "conditional batch norm" if m.g_conditioning == "cbn" else f"label embedding ({m.embed_dim}-d) concatenated to z"
+    if m.virtual_bn:
+        g += f", virtual batch norm (reference batch of {m.virtual_bn})"
     d = {"projection": "projection discriminator", "concat": "label-embedding input channels (cGAN)",
          "acgan": "auxiliary classifier (AC-GAN)"}[m.discriminator]
     return {"data": f"{run.data.path} training split, {m.num_classes} classes, {m.channels}x{m.resolution}px "
                     f"({run.data.fit} to {m.resolution})" + (f", first {run.data.limit} images" if run.data.limit else ""),
             "losses": losses,
             "generator": f"DCGAN, width {m.g_width}, z {m.z_dim}-d, {g}",
-            "discriminator": f"DCGAN, width {m.d_width}, {d}" + (", spectral norm" if m.spectral else ""),
+            "discriminator": f"DCGAN, width {m.d_width}, {d}" + (", spectral norm" if m.spectral else "")
+                             + (f", minibatch discrimination ({m.minibatch_kernels} kernels)" if m.minibatch_kernels else ""),
             "ema_decay": t.ema_decay}

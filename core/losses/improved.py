@@ -4,18 +4,24 @@
 - `MinibatchDiscrimination`: lets the discriminator see how similar the samples of a batch
   are to each other (counters mode collapse).
 - `HistoricalAveraging`: penalises parameters far from their running historical mean.
-- `VirtualBatchNorm2d`: batch norm whose statistics come from a fixed reference batch, so
-  one example's output never depends on the other examples of its batch.
+- `VirtualBatchNorm2d` + `virtual_forward`: batch norm whose statistics come from a fixed
+  reference batch, so one example's output never depends on the other examples of its batch.
+
+The engine exposes them as options (see `gan_app.train.salimans`): `train.feature_matching_weight`,
+`train.historical_averaging_weight`; heads build the layers into their models (the conditional
+head's `model.minibatch_kernels` and `model.virtual_bn`).
 
 These are written here because torch has no equivalent layers.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Callable, Sequence, TypeVar
 
 import torch
 from torch import Tensor, nn
+
+T = TypeVar("T")
 
 
 def feature_matching_loss(real_features: Tensor | Sequence[Tensor], fake_features: Tensor | Sequence[Tensor]) -> Tensor:
@@ -109,16 +115,19 @@ class HistoricalAveraging(nn.Module):
 class VirtualBatchNorm2d(nn.Module):
     """Batch norm over (N, C, H, W) with statistics from a fixed reference batch.
 
-    `set_reference(x_ref)` stores per-channel mean and mean of squares of the n reference
-    examples (as buffers). Each example x_i is then normalised with the statistics of the
-    reference batch *plus itself*, weighted as a batch of n + 1:
+    Inside `virtual_forward(model, reference, batch)` the reference batch runs first: each
+    layer normalises it by its own statistics (plain batch norm) and keeps them, the per-channel
+    mean and mean of squares of its n examples. Each example x_i of the batch that follows is
+    normalised with the statistics of the reference batch *plus itself*, weighted as n + 1:
 
         mu_i = n/(n+1) mu_ref + 1/(n+1) mu(x_i),   m2_i likewise,   var_i = m2_i - mu_i²
         y_i  = gamma * (x_i - mu_i) / sqrt(var_i + eps) + beta
 
-    so y_i never depends on the other examples of its batch. The paper re-propagates the
-    reference batch through the network every step; when earlier layers train, call
-    `set_reference` again with this layer's current input for the reference data.
+    so y_i never depends on the other examples of its batch. There the reference statistics
+    keep their graph (the gradient flows through them into earlier layers, as in the paper,
+    which re-propagates the reference batch every step); a detached copy goes into buffers.
+    Any other forward (eval mode, the exported graph) normalises with those buffers: the
+    statistics of the last recorded reference pass, a constant per layer.
     """
 
     def __init__(self, num_features: int, eps: float = 1e-5, affine: bool = True) -> None:
@@ -129,34 +138,59 @@ class VirtualBatchNorm2d(nn.Module):
         self.register_buffer("ref_mean", torch.zeros(num_features))
         self.register_buffer("ref_sq_mean", torch.zeros(num_features))
         self.register_buffer("ref_count", torch.zeros((), dtype=torch.long))
-
-    def _check(self, x: Tensor) -> None:
-        if x.dim() != 4 or x.shape[1] != self.num_features:
-            raise ValueError(f"expected (N, {self.num_features}, H, W), got {tuple(x.shape)}")
-
-    @torch.no_grad()
-    def set_reference(self, x_ref: Tensor) -> None:
-        """Record the statistics of the reference batch x_ref, (n, C, H, W)."""
-        self._check(x_ref)
-        x = x_ref.float()
-        self.ref_mean.copy_(x.mean(dim=(0, 2, 3)))
-        self.ref_sq_mean.copy_(x.pow(2).mean(dim=(0, 2, 3)))
-        self.ref_count.fill_(x.shape[0])
+        self._recording = False
+        self._live: tuple[Tensor, Tensor] | None = None  # this pass's reference statistics, with their graph
 
     def forward(self, x: Tensor) -> Tensor:
-        self._check(x)
+        if x.dim() != 4 or x.shape[1] != self.num_features:
+            raise ValueError(f"expected (N, {self.num_features}, H, W), got {tuple(x.shape)}")
+        xf = x.float()
+        if self._recording:
+            mean, sq_mean = xf.mean(dim=(0, 2, 3)), xf.pow(2).mean(dim=(0, 2, 3))  # (C,), (C,)
+            self._live = (mean, sq_mean)
+            with torch.no_grad():
+                self.ref_mean.copy_(mean)
+                self.ref_sq_mean.copy_(sq_mean)
+                self.ref_count.fill_(x.shape[0])
+            return self._normalise(xf, mean[None], sq_mean[None]).to(x.dtype)
         n = int(self.ref_count)
         if n == 0:
-            raise RuntimeError("VirtualBatchNorm2d: call set_reference(x_ref) before the first forward")
-        xf = x.float()
+            raise RuntimeError("VirtualBatchNorm2d: no reference statistics yet; run the reference batch "
+                               "through virtual_forward first")
+        ref_mean, ref_sq_mean = self._live if self._live is not None else (self.ref_mean, self.ref_sq_mean)
         new = 1.0 / (n + 1)
-        mean = (1 - new) * self.ref_mean + new * xf.mean(dim=(2, 3))  # (N, C)
-        sq_mean = (1 - new) * self.ref_sq_mean + new * xf.pow(2).mean(dim=(2, 3))  # (N, C)
+        mean = (1 - new) * ref_mean + new * xf.mean(dim=(2, 3))  # (N, C)
+        sq_mean = (1 - new) * ref_sq_mean + new * xf.pow(2).mean(dim=(2, 3))  # (N, C)
+        return self._normalise(xf, mean, sq_mean).to(x.dtype)
+
+    def _normalise(self, x: Tensor, mean: Tensor, sq_mean: Tensor) -> Tensor:
+        """x (N, C, H, W) fp32 with per-example (or shared, (1, C)) statistics (N, C) -> affine-normalised."""
         var = (sq_mean - mean.pow(2)).clamp_min(0.0)  # clamp: guards fp cancellation
-        y = (xf - mean[:, :, None, None]) * torch.rsqrt(var[:, :, None, None] + self.eps)
+        y = (x - mean[:, :, None, None]) * torch.rsqrt(var[:, :, None, None] + self.eps)
         if self.weight is not None:
             y = y * self.weight[None, :, None, None] + self.bias[None, :, None, None]
-        return y.to(x.dtype)
+        return y
 
     def extra_repr(self) -> str:
         return f"{self.num_features}, eps={self.eps}, affine={self.weight is not None}"
+
+
+def virtual_forward(model: nn.Module, reference: Callable[[], Any], batch: Callable[[], T]) -> T:
+    """`batch()` with every `VirtualBatchNorm2d` of `model` normalising by the statistics `reference()` records.
+
+    `reference` runs the fixed reference batch through `model` (its output is discarded), `batch`
+    the real one; both are closures so the caller decides the inputs (noise and labels, say).
+    The recorded statistics keep their graph for `batch()` only and are dropped afterwards, so a
+    later backward never meets a freed graph; the buffers keep the detached copy for eval mode.
+    """
+    layers = [m for m in model.modules() if isinstance(m, VirtualBatchNorm2d)]
+    try:
+        for m in layers:
+            m._recording = True
+        reference()
+        for m in layers:
+            m._recording = False
+        return batch()
+    finally:
+        for m in layers:
+            m._recording, m._live = False, None

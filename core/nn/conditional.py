@@ -19,6 +19,8 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
+from gan_app.losses.improved import VirtualBatchNorm2d
+
 from .spectral import maybe_spectral
 
 
@@ -65,14 +67,15 @@ class ConditionalBatchNorm2d(nn.Module):
     """BatchNorm2d whose affine scale/shift is looked up per class.
 
     Statistics (and running averages for eval) are shared across classes; gamma starts at 1 and
-    beta at 0 for every class, so at init it equals plain BatchNorm2d.
+    beta at 0 for every class, so at init it equals plain BatchNorm2d. `virtual=True` takes the
+    statistics from a fixed reference batch instead (`VirtualBatchNorm2d`, Salimans et al.).
     Call as `cbn(x, labels)`: x (B, C, H, W), labels (B,) -> (B, C, H, W).
     """
 
-    def __init__(self, num_features: int, num_classes: int):
+    def __init__(self, num_features: int, num_classes: int, virtual: bool = False):
         super().__init__()
         self.num_features, self.num_classes = num_features, num_classes
-        self.bn = nn.BatchNorm2d(num_features, affine=False)
+        self.bn = VirtualBatchNorm2d(num_features, affine=False) if virtual else nn.BatchNorm2d(num_features, affine=False)
         self.gamma = nn.Embedding(num_classes, num_features)
         self.beta = nn.Embedding(num_classes, num_features)
         nn.init.ones_(self.gamma.weight)

@@ -36,7 +36,9 @@ class DCGANGenerator(nn.Module):
       concatenated to z; pass it as `cond`.
     - `norm="cbn"` with `num_classes > 0`: every hidden norm is `ConditionalBatchNorm2d`; pass
       class ids as `labels` (second positional argument).
-    `norm` may also be "batch" (DCGAN), "instance" or "none".
+    `norm` may also be "batch" (DCGAN), "instance", "none" or "virtual" (virtual batch norm, also
+    conditional with `num_classes > 0`; the caller runs a reference batch through
+    `gan_app.losses.improved.virtual_forward` in train mode).
     """
 
     def __init__(
@@ -51,8 +53,8 @@ class DCGANGenerator(nn.Module):
     ):
         super().__init__()
         n_up = _num_doublings(resolution)
-        if (norm == "cbn") != (num_classes > 0):
-            raise ValueError("use norm='cbn' together with num_classes > 0 (and neither without the other)")
+        if (norm == "cbn" and num_classes <= 0) or (num_classes > 0 and norm not in ("cbn", "virtual")):
+            raise ValueError("use norm='cbn' (or 'virtual') together with num_classes > 0, and 'cbn' only with it")
         self.z_dim, self.cond_dim, self.num_classes = z_dim, cond_dim, num_classes
         self.out_channels, self.resolution = out_channels, resolution
         width = base_width * 2 ** (n_up - 1)  # width at 4x4 = base_width * R / 8

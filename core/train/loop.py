@@ -8,6 +8,8 @@ generator step, top to bottom:
       judges real and fake, D loss = game + penalties + head terms (handed those verdicts)
     freeze D; G step: the frozen critic judges the fake, adv_weight * game.g_loss + the head's
       weighted terms (handed that verdict); EMA update
+    optional in both steps (train.feature_matching_weight, train.historical_averaging_weight):
+      the Salimans et al. terms of `gan_app.train.salimans`
     check every term is finite; log, sample, evaluate, checkpoint on schedule (rank 0)
 
 `adv_weight == 0` is content-only pretraining: no D is trained (or saved) at all.
@@ -40,6 +42,7 @@ from gan_app.train.ema import EMA
 from gan_app.train.logging import MetricsLog, Progress, TermMeter, plot_losses, save_grid, summary
 from gan_app.train.objective import Turn
 from gan_app.train.optim import OPTIMIZERS, SCHEDULES, build_optimizer, lr_factor, set_lr
+from gan_app.train.salimans import History, feature_matching_term
 from gan_app.train.seeding import seed_all, seed_step
 from gan_app.train.state import load_start_weights, restore_training, save_training
 
@@ -162,6 +165,8 @@ class Trainer:
         elif not resume:
             head.prepare(run, self.G_raw, self.D_raw, dataset)
         self.ema = EMA(self.G_raw, cfg.ema_decay, cfg.ema_start) if cfg.ema_decay > 0 else None
+        weight = cfg.historical_averaging_weight
+        self.history = History(weight, {"G": self.G_raw, "D": self.D_raw}) if weight > 0 else None
         self.opt_g = build_optimizer(self.G_raw.parameters(), cfg.lr_g, cfg)
         self.opt_d = build_optimizer(self.D_raw.parameters(), cfg.lr_d, cfg) if self.adversarial else None
         self.precision = Precision(device, resolve_amp(cfg.amp, device))
@@ -222,10 +227,14 @@ class Trainer:
             if cfg.r1_weight > 0:
                 parts["r1"] = (cfg.r1_weight / 2, r1_penalty(d_real.logits, real))  # gamma/2 E||grad D(x)||^2
             parts.update(obj.discriminator_terms(batch, fake, Turn(self.G, critic, d_real, d_fake)))
+            if self.history is not None:
+                parts.update(self.history.term("D"))
         loss, logged = _combine("D", parts)
         self.precision.step(loss, self.opt_d)
         if cfg.clip > 0:
             clip_weights_(self.D_raw, cfg.clip)
+        if self.history is not None:
+            self.history.update("D")
         return logged
 
     def g_step(self, batch: dict, fake: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -237,14 +246,20 @@ class Trainer:
                 self.D_raw.requires_grad_(False)  # freeze D: G's backward leaves D's grads alone
                 critic = obj.critic(self.D_frozen, batch)
                 d_fake, d_real = critic(fake), None
-                if self.game.uses_real_in_g:
+                if self.game.uses_real_in_g or cfg.feature_matching_weight > 0:
                     with torch.no_grad():
                         d_real = critic(obj.real(batch))
-                parts["adv"] = (cfg.adv_weight, _scales(self.game.g_loss, d_fake.logits, d_real.logits if d_real else None))
+                real_logits = d_real.logits if self.game.uses_real_in_g else None
+                parts["adv"] = (cfg.adv_weight, _scales(self.game.g_loss, d_fake.logits, real_logits))
+                parts.update(feature_matching_term(cfg.feature_matching_weight, d_real, d_fake, self.run.head))
                 turn = Turn(self.G, critic, d_real, d_fake)
             parts.update(obj.generator_terms(batch, fake, turn))
+            if self.history is not None:
+                parts.update(self.history.term("G"))
         loss, logged = _combine("G", parts)
         self.precision.step(loss, self.opt_g)
+        if self.history is not None:
+            self.history.update("G")
         if self.ema is not None:
             self.ema.update(self.step)
         return logged
@@ -384,6 +399,8 @@ class Trainer:
             modules["G_ema"] = self.ema.shadow
         if self.adversarial:
             modules["D"] = self.D_raw
+        if self.history is not None:
+            modules.update(self.history.modules())
         return modules
 
     def _optimizers(self) -> dict[str, torch.optim.Optimizer]:

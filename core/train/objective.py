@@ -11,7 +11,7 @@ Batches are dicts of tensors (the head's dataset decides the keys). Per generato
         loss_D = game.d_loss(d_real.logits, d_fake.logits) + penalties
                  + sum(w * t for (w, t) in obj.discriminator_terms(batch, fake.detach(), turn).values())
     freeze D                                                        # G step, on the last batch
-    critic = obj.critic(D, batch); d_fake = critic(fake)            # (d_real too, no grad, for games that use it)
+    critic = obj.critic(D, batch); d_fake = critic(fake)            # (d_real too, no grad, for games that use it and feature matching)
     loss_G = adv_weight * game.g_loss(d_fake.logits, d_real.logits)
              + sum(w * t for (w, t) in obj.generator_terms(batch, fake, turn).values())
 
@@ -37,6 +37,7 @@ class Verdict:
 
     logits: Any  # what the game scores: (B,), patch logits (B, 1, H', W'), or a list of them (multi-scale)
     extras: dict[str, Any] = field(default_factory=dict)  # other heads' outputs, e.g. {"classes": (B, K)}
+    # extras["features"]: an intermediate feature (B, ...) (or a list, multi-scale) that train.feature_matching_weight matches
 
 
 @dataclass
@@ -49,7 +50,7 @@ class Turn:
 
     generator: Any                                   # G (the DDP wrapper under torchrun)
     critic: Callable[[Any], Verdict] | None = None   # `obj.critic(D, batch)` of this step; None without D (adv_weight 0)
-    d_real: Verdict | None = None                    # critic(real): in D's step; in G's only for relativistic games (no grad)
+    d_real: Verdict | None = None                    # critic(real): in D's step; in G's for relativistic games and feature matching (no grad)
     d_fake: Verdict | None = None                    # critic(fake); fake detached in D's step
 
 

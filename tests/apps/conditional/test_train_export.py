@@ -101,3 +101,28 @@ def test_evaluate_refuses_a_classifier_for_other_data(trained, tmp_path):
         assert "3 classes" in str(exc)
     else:
         raise AssertionError("a 3-class classifier must be refused for a 2-class generator")
+
+
+def test_salimans_options_train_save_and_export(idx_dir, train_tiny, export_tiny):
+    """Virtual batch norm, minibatch discrimination, feature matching and historical averaging at once:
+    the exported graph normalises with the reference statistics (each sample alone), which the EMA
+    generator recorded for its own weights; the model card names every option."""
+    options = ["model.virtual_bn=6", "model.minibatch_kernels=3", "train.feature_matching_weight=1",
+               "train.historical_averaging_weight=0.01"]
+    _, _, checkpoint = train_tiny("conditional", [f"data.path={idx_dir}", "model.num_classes=2", *options])
+    path = export_tiny("conditional", checkpoint)  # parity vs PyTorch checked by the exporter
+    _, _, generator = load_generator(checkpoint)  # the EMA weights, eval mode
+    z = torch.from_numpy(np.random.default_rng(1).standard_normal((3, 8)).astype(np.float32))
+    labels = torch.tensor([1, 0, 1])
+    want = generator(z, labels).detach()
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    got = session.run(None, {"z": z.numpy(), "label": labels.numpy()})[0]
+    alone = session.run(None, {"z": z[:1].numpy(), "label": labels[:1].numpy()})[0]
+    np.testing.assert_allclose(got, want.numpy(), atol=1e-5)
+    np.testing.assert_allclose(alone, got[:1], atol=1e-6)
+    with torch.no_grad():  # a train-mode forward re-records the statistics: the EMA ones were already its own
+        torch.testing.assert_close(generator.train()(z, labels), want, atol=1e-5, rtol=1e-4)
+    training = json.loads(path.with_suffix(".json").read_text())["training"]
+    assert "virtual batch norm (reference batch of 6)" in training["generator"]
+    assert "minibatch discrimination (3 kernels)" in training["discriminator"]
+    assert any("feature matching" in t for t in training["losses"]) and any("historical" in t for t in training["losses"])

@@ -10,6 +10,7 @@ from gan_app.losses.improved import (
     MinibatchDiscrimination,
     VirtualBatchNorm2d,
     feature_matching_loss,
+    virtual_forward,
 )
 
 
@@ -87,6 +88,11 @@ def test_historical_averaging_penalty_and_state():
             ha.penalty(other)
 
 
+def _record_then(vbn, ref, x):
+    """vbn(x) normalised by the statistics of reference batch `ref` (recorded first)."""
+    return virtual_forward(vbn, lambda: vbn(ref), lambda: vbn(x))
+
+
 def test_virtual_batch_norm_matches_batch_norm_of_reference_plus_example():
     torch.manual_seed(0)
     vbn = VirtualBatchNorm2d(3)
@@ -94,28 +100,61 @@ def test_virtual_batch_norm_matches_batch_norm_of_reference_plus_example():
         vbn.weight.copy_(torch.tensor([1.0, 2.0, 0.5]))
         vbn.bias.copy_(torch.tensor([0.0, -1.0, 3.0]))
     ref = torch.randn(6, 3, 4, 4) * 2 + 1
-    vbn.set_reference(ref)
     x = torch.randn(5, 3, 4, 4)
-    out = vbn(x)
+    out = _record_then(vbn, ref, x)
     for i in range(5):
         joint = torch.cat([ref, x[i : i + 1]])  # the reference batch plus this example: n + 1 = 7
         bn = F.batch_norm(joint, None, None, vbn.weight, vbn.bias, training=True, eps=vbn.eps)
         torch.testing.assert_close(out[i], bn[-1], atol=1e-5, rtol=1e-5)
+    # The reference batch itself is plain batch norm of its own statistics.
+    recorded = []
+    virtual_forward(vbn, lambda: recorded.append(vbn(ref)), lambda: None)
+    bn_ref = F.batch_norm(ref, None, None, vbn.weight, vbn.bias, training=True, eps=vbn.eps)
+    torch.testing.assert_close(recorded[0], bn_ref, atol=1e-5, rtol=1e-5)
 
 
-def test_virtual_batch_norm_ignores_the_rest_of_the_batch():
+def test_virtual_batch_norm_gradient_flows_through_the_reference_statistics():
+    """The paper re-propagates the reference batch every step: the layers before a VBN get the gradient
+    through its statistics too. The closed form is batch norm of [conv(ref), conv(x_i)] per example."""
+    torch.manual_seed(0)
+    conv, vbn = nn.Conv2d(2, 3, 3, padding=1), VirtualBatchNorm2d(3)
+    model = nn.Sequential(conv, vbn)
+    ref, x, w = torch.randn(4, 2, 5, 5), torch.randn(3, 2, 5, 5), torch.randn(3, 3, 5, 5)
+    (virtual_forward(model, lambda: model(ref), lambda: model(x)) * w).sum().backward()
+    got = conv.weight.grad.clone()
+    conv.weight.grad = None
+    expected = 0
+    for i in range(3):
+        joint = F.batch_norm(torch.cat([conv(ref), conv(x[i : i + 1])]), None, None, vbn.weight, vbn.bias,
+                             training=True, eps=vbn.eps)  # (n + 1, C, H, W)
+        expected = expected + (joint[-1] * w[i]).sum()
+    expected.backward()
+    torch.testing.assert_close(got, conv.weight.grad, atol=1e-5, rtol=1e-4)
+    # Without the reference path (statistics detached) the gradient is another one: the test sees it.
+    conv.weight.grad = None
+    virtual_forward(model, lambda: model(ref), lambda: None)
+    (model(x) * w).sum().backward()  # outside: the recorded buffers, constants
+    assert not torch.allclose(got, conv.weight.grad, atol=1e-4)
+
+
+def test_virtual_batch_norm_ignores_the_rest_of_the_batch_and_eval_uses_the_recorded_statistics():
     torch.manual_seed(0)
     vbn = VirtualBatchNorm2d(2)
-    vbn.set_reference(torch.randn(4, 2, 3, 3))
+    ref = torch.randn(4, 2, 3, 3)
     x = torch.randn(3, 2, 3, 3)
     other = x.clone()
     other[1:] = torch.randn(2, 2, 3, 3) * 10
-    torch.testing.assert_close(vbn(x)[0], vbn(other)[0])
-    torch.testing.assert_close(vbn(x)[0], vbn(x[:1])[0])
+    trained = _record_then(vbn, ref, x)
+    torch.testing.assert_close(trained[0], _record_then(vbn, ref, other)[0])
+    torch.testing.assert_close(trained[0], _record_then(vbn, ref, x[:1])[0])
+    vbn.eval()  # no reference pass: the buffers of the last one, the same numbers
+    torch.testing.assert_close(vbn(x), trained)
+    assert int(vbn.ref_count) == 4 and vbn._live is None  # the graph of the pass is not kept
 
 
 def test_virtual_batch_norm_needs_reference():
-    with pytest.raises(RuntimeError, match="set_reference"):
+    with pytest.raises(RuntimeError, match="virtual_forward"):
         VirtualBatchNorm2d(2)(torch.randn(1, 2, 3, 3))
     with pytest.raises(ValueError):
-        VirtualBatchNorm2d(2).set_reference(torch.randn(1, 3, 3, 3))
+        vbn = VirtualBatchNorm2d(2)
+        virtual_forward(vbn, lambda: vbn(torch.randn(1, 3, 3, 3)), lambda: None)

@@ -8,6 +8,7 @@ import torch
 import torch.nn as nn
 from torch.nn.utils import parametrize
 
+from gan_app.losses.improved import VirtualBatchNorm2d
 from gan_app.nn.conditional import ConditionalBatchNorm2d
 from gan_app.nn.norm import is_conditional, make_act, make_norm, maybe_spectral, remove_spectral_norm_
 
@@ -17,10 +18,13 @@ def test_make_norm_kinds():
     inst = make_norm("instance", 4)
     assert isinstance(inst, nn.InstanceNorm2d) and inst.affine and not inst.track_running_stats
     assert isinstance(make_norm("none", 4), nn.Identity)
-    for kind in ("cbn", "batch"):
+    for kind in ("cbn", "batch", "virtual"):
         cbn = make_norm(kind, 4, conditional_classes=3)
         assert isinstance(cbn, ConditionalBatchNorm2d) and is_conditional(cbn)
         assert cbn.gamma.weight.shape == (3, 4)
+        assert isinstance(cbn.bn, VirtualBatchNorm2d if kind == "virtual" else nn.BatchNorm2d)
+    vbn = make_norm("virtual", 4)
+    assert type(vbn) is VirtualBatchNorm2d and vbn.weight.shape == (4,) and not is_conditional(vbn)
 
 
 @pytest.mark.parametrize("kind, classes", [("group", 0), ("cbn", 0), ("instance", 2), ("none", 2)])

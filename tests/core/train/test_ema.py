@@ -90,3 +90,28 @@ def test_recalibrate_sets_batch_norm_statistics_for_the_shadows_own_weights():
     assert not ema.shadow.training and ema.shadow[1].momentum == 0.1  # back to inference, momentum restored
     ema.update(1)  # a later update copies G's statistics again, until the next recalibration
     assert torch.equal(ema.shadow[1].running_mean, net[1].running_mean)
+
+
+def test_recalibrate_records_virtual_batch_norm_statistics_for_the_shadows_own_weights():
+    """The copied reference statistics belong to G's weights; one train-mode forward of the shadow makes them its own."""
+    from gan_app.apps.conditional.model import ConditionalGenerator, ConditionalModelConfig
+
+    torch.manual_seed(0)
+    g = ConditionalGenerator(ConditionalModelConfig(num_classes=3, z_dim=8, g_width=8, resolution=8, virtual_bn=6))
+    z, labels = torch.randn(4, 8), torch.tensor([0, 1, 2, 0])
+    ema = EMA(g, decay=0.5)
+    with torch.no_grad():
+        for p in g.parameters():
+            p.add_(torch.randn_like(p) * 0.3)
+        g(z, labels)  # G's train-mode forward records the statistics for its new weights
+    ema.update(step=1)  # shadow = the average of old and new weights, with G's statistics copied
+    calls = []
+    with torch.no_grad():
+        copied = ema.shadow(z, labels)  # eval mode: G's statistics
+        ema.recalibrate(lambda model: calls.append(model(z, labels)), batches=8)
+        recalibrated = ema.shadow(z, labels)
+        own = ema.shadow.train()(z, labels)  # what the shadow's own reference statistics give
+    torch.testing.assert_close(recalibrated, own, atol=1e-5, rtol=1e-4)
+    assert not torch.allclose(copied, own, atol=1e-4)
+    ema.shadow.eval()
+    assert len(calls) == 1  # no running statistics to average: one forward
