@@ -34,6 +34,7 @@ class DeblurHead(Head):
     recipes_ref = ".recipes"
     model_config_ref = ".model:DeblurModelConfig"
     data_config_ref = ".data:DeblurDataConfig"
+    loss_config_ref = ".model:DeblurLossConfig"
 
     def builtin_data(self) -> tuple[str, ...]:
         return ("photos",)
@@ -57,18 +58,18 @@ class DeblurHead(Head):
         from gan_app.losses.pixel import frequency_l1_loss
         from gan_app.train.objective import ImageToImageObjective
 
-        m = run.model
-        fn = content_loss(m.content_loss, ("conv3_3",), m.perceptual_weights, (0.0, 1.0))
-        return ImageToImageObjective(m.content_loss, fn, m.content_weight,
-                                     {"frequency_l1": (m.fft_weight, frequency_l1_loss)})
+        loss = run.loss
+        fn = content_loss(loss.content_loss, ("conv3_3",), loss.vgg_weights, (0.0, 1.0))
+        return ImageToImageObjective(loss.content_loss, fn, loss.content_weight,
+                                     {"frequency_l1": (loss.fft_weight, frequency_l1_loss)})
 
     def evaluate(self, generator: Any, run: RunConfig, data: str | None) -> dict:
         from .evaluate import evaluate_generator
         return evaluate_generator(generator, run, data)
 
     def card_info(self, run: RunConfig) -> dict:
-        m, d = run.model, run.data
-        losses = [f"{m.content_loss} x{m.content_weight:g}"] + ([f"frequency L1 x{m.fft_weight:g}"] if m.fft_weight else [])
+        m, d, loss = run.model, run.data, run.loss
+        losses = [f"{loss.content_loss} x{loss.content_weight:g}"] + ([f"frequency L1 x{loss.fft_weight:g}"] if loss.fft_weight else [])
         if run.train.adv_weight:
             losses.append(f"{run.train.loss} x{run.train.adv_weight:g}" + (f" + GP x{run.train.gp_weight:g}" if run.train.gp_weight else ""))
         data = ("offline photo set (shared/DATA.md), held-out photos excluded" if d.path == "photos" else d.path)

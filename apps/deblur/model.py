@@ -34,7 +34,10 @@ from gan_app.nn.patchgan import MultiScaleDiscriminator, PatchDiscriminator
 
 @dataclass
 class DeblurModelConfig:
-    """Architecture and training objective of a deblur model (stored in checkpoints/ONNX)."""
+    """Architecture of a deblur model (stored in checkpoints/ONNX).
+
+    The defaults are the first models' (levels 2, 8 blocks, shuffle), not the default recipe's: a file
+    written before a field existed reads its default (`gan_app.config`), so recipes state their values."""
 
     generator: str = "fast"          # fast | naf | resnet9
     width: int = 32                  # fast: channels at 1/4 resolution = 2 * width; naf: at full res; resnet9: ngf (64)
@@ -47,10 +50,16 @@ class DeblurModelConfig:
     critic: str = "patchgan"         # patchgan (v1: WGAN-GP) | double_scale (v2: RaLSGAN, 2 scales)
     d_width: int = 64
     d_layers: int = 3
+
+
+@dataclass
+class DeblurLossConfig:
+    """The generator's content terms, added to the adversarial one (`train.adv_weight`)."""
+
     content_loss: str = "charbonnier"   # charbonnier | l1 | perceptual (VGG19 conv3_3, needs ImageNet weights)
     content_weight: float = 100.0       # DeblurGAN v1 uses 100 x content + 1 x adversarial
     fft_weight: float = 0.0             # frequency L1 (MIMO-UNet's FFT term), e.g. 10 = 0.1 x the content weight
-    perceptual_weights: str = "imagenet"  # imagenet | PATH | random (offline experiments only)
+    vgg_weights: str = "imagenet"       # perceptual: the VGG19 weights, imagenet | PATH | random (offline experiments only)
 
 
 class InvertedResidual(nn.Module):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from gan_app.config import RunConfig, TrainConfig
 
 from .data import DeblurDataConfig
-from .model import DeblurModelConfig
+from .model import DeblurLossConfig, DeblurModelConfig
 
 RECIPES = {   # name -> one line for `gan-app heads`
     "default": "fast generator + WGAN-GP PatchGAN critic (DeblurGAN v1 objective), Charbonnier content; start from pretrain",
@@ -30,7 +30,8 @@ def recipe(name: str) -> RunConfig:
         return RunConfig("deblur", DeblurModelConfig(levels=3, blocks=12, upsample="transpose"), DeblurDataConfig(),
                          TrainConfig(steps=20_000, batch_size=8, lr_g=1e-4, lr_d=1e-4, betas=(0.5, 0.999),
                                      loss="wgan", gp_weight=10.0, n_critic=1, lr_schedule="linear",
-                                     decay_start=10_000, ema_decay=0.999, sample_every=1000, ckpt_every=500))
+                                     decay_start=10_000, ema_decay=0.999, sample_every=1000, ckpt_every=500),
+                         DeblurLossConfig())
     if name == "pretrain":  # content loss only (PSNR-oriented warm start, no critic); the shipped deblur-v1
         run = recipe("default")
         run.train.adv_weight, run.train.lr_g, run.train.ema_decay = 0.0, 1e-3, 0.995
@@ -38,7 +39,7 @@ def recipe(name: str) -> RunConfig:
         return run
     if name == "camera":    # content-only stage 2 on realistic camera shake; start it from `pretrain` (train.init_from)
         run = recipe("pretrain")
-        run.model.scale_blocks, run.model.fft_weight = 1, 10.0      # a block at 1/4 and 1/2 res; FFT term 0.1x content
+        run.model.scale_blocks, run.loss.fft_weight = 1, 10.0       # a block at 1/4 and 1/2 res; FFT term 0.1x content
         run.data.wallpapers, run.data.realistic, run.data.crop = True, 0.6, 256   # crops large relative to 45 px paths
         run.train.batch_size, run.train.betas, run.train.lr_g = 4, (0.9, 0.99), 5e-4
         run.train.steps, run.train.decay_start, run.train.ema_decay = 10_000, 4_000, 0.999   # ~2 h on 2 CPU cores
@@ -51,7 +52,7 @@ def recipe(name: str) -> RunConfig:
         return run
     if name == "naf":       # NAFNet-class U-Net from scratch on `shake`'s data: blocks at full and half resolution too
         run = recipe("shake")   # width 8 at full res, body of 8 at 1/16: 0.23 s at 1280x720 on 2 threads, as `shake`
-        run.model = DeblurModelConfig(generator="naf", width=8, blocks=8, scale_blocks=1, levels=4, fft_weight=10.0)
+        run.model = DeblurModelConfig(generator="naf", width=8, blocks=8, scale_blocks=1, levels=4)   # shake's loss
         run.train.lr_g, run.train.steps, run.train.decay_start = 1e-3, 20_000, 10_000
         return run
     if name == "camera-gan":  # short adversarial stage after `camera` (Real-ESRGAN's order): RaSGAN PatchGAN critic
@@ -64,19 +65,21 @@ def recipe(name: str) -> RunConfig:
     if name == "v2":        # DeblurGAN-v2 objective: relativistic LSGAN, global + local (double-scale) critic
         run = recipe("default")
         run.model.critic, run.train.loss, run.train.gp_weight = "double_scale", "relativistic_lsgan", 0.0
-        run.model.content_weight = 1.0
+        run.loss.content_weight = 1.0
         run.train.adv_weight = 0.001
         return run
     if name == "paper":     # DeblurGAN v1 on GoPro, GPU: resnet9, perceptual x100, 5 critic steps, 300 epochs
         return RunConfig("deblur",
-                         DeblurModelConfig(generator="resnet9", width=64, blocks=9, content_loss="perceptual"),
+                         DeblurModelConfig(generator="resnet9", width=64, blocks=9),
                          DeblurDataConfig(path="GOPRO_Large/train", crop=256),
                          TrainConfig(steps=300 * 2103, batch_size=1, lr_g=1e-4, lr_d=1e-4, betas=(0.5, 0.999),
                                      loss="wgan", gp_weight=10.0, n_critic=5, lr_schedule="linear",
-                                     decay_start=150 * 2103, ema_decay=0.0, ckpt_every=5000))
+                                     decay_start=150 * 2103, ema_decay=0.0, ckpt_every=5000),
+                         DeblurLossConfig(content_loss="perceptual"))
     if name == "tiny":      # seconds on CPU: the contract test
         return RunConfig("deblur", DeblurModelConfig(width=8, blocks=1, d_width=8, d_layers=2, upsample="transpose"),
                          DeblurDataConfig(crop=32, kernel_size=9, max_length=6.0, epoch_size=8),
                          TrainConfig(steps=2, batch_size=2, loss="wgan", gp_weight=10.0, log_every=1,
-                                     sample_every=2, ckpt_every=2, ema_decay=0.9))
+                                     sample_every=2, ckpt_every=2, ema_decay=0.9),
+                         DeblurLossConfig())
     raise KeyError(name)

@@ -16,7 +16,7 @@ PHOTO_TASKS = ("colorize", "denoise")   # `--data photos:TASK`: pairs built on t
 
 @dataclass
 class PairedModelConfig:
-    """pix2pix generator/discriminator and objective. Images are RGB or grey in [0, 1]."""
+    """pix2pix generator/discriminator. Images are RGB or grey in [0, 1]."""
 
     name: str = "paired"            # the model's registry name (`--name`); "paired" = unnamed
     in_channels: int = 3            # A side: 3 (RGB) or 1 (grey, e.g. a colorizer)
@@ -28,9 +28,15 @@ class PairedModelConfig:
     dropout: float = 0.5            # decoder dropout in training (off in the exported model)
     d_width: int = 64               # PatchGAN base width (pix2pix ndf)
     d_layers: int = 3               # 3: 70x70 patches
+
+
+@dataclass
+class PairedLossConfig:
+    """The generator's content term, added to the adversarial one (`train.adv_weight`)."""
+
     content_loss: str = "l1"        # l1 | charbonnier | l2 | perceptual (VGG19, needs ImageNet weights)
     content_weight: float = 100.0   # pix2pix: lambda_L1 = 100
-    perceptual_weights: str = "imagenet"  # imagenet | PATH | random (offline experiments only)
+    vgg_weights: str = "imagenet"   # perceptual: the VGG19 weights, imagenet | PATH | random (offline experiments only)
 
 
 @dataclass

@@ -24,6 +24,7 @@ class PairedHead(Head):
     recipes_ref = ".recipes"
     model_config_ref = ".config:PairedModelConfig"
     data_config_ref = ".config:PairedDataConfig"
+    loss_config_ref = ".config:PairedLossConfig"
     model_name_field = "name"
 
     def graph(self, model_cfg: Any) -> GraphSpec:
@@ -45,9 +46,9 @@ class PairedHead(Head):
 
         from .model import PairedObjective
 
-        m = run.model
-        fn = content_loss(m.content_loss, ("conv3_3",), m.perceptual_weights, (0.0, 1.0))
-        return PairedObjective(m.content_loss, fn, m.content_weight)
+        loss = run.loss
+        fn = content_loss(loss.content_loss, ("conv3_3",), loss.vgg_weights, (0.0, 1.0))
+        return PairedObjective(loss.content_loss, fn, loss.content_weight)
 
     def evaluate(self, generator: Any, run: RunConfig, data: str | None) -> dict:
         from .evaluate import evaluate_generator

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gan_app.config import RunConfig, TrainConfig
 
-from .config import PairedDataConfig, PairedModelConfig
+from .config import PairedDataConfig, PairedLossConfig, PairedModelConfig
 
 RECIPES = {   # name -> one line for `gan-app heads`
     "default": "pix2pix on a CPU: U-Net width 32, depth 6, 128 px crops, PatchGAN, L1 x100, EMA",
@@ -20,24 +20,27 @@ def recipe(name: str) -> RunConfig:
                          PairedDataConfig(crop=128),
                          TrainConfig(steps=20_000, batch_size=8, lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999),
                                      loss="nonsaturating", ema_decay=0.999, log_every=50, sample_every=500,
-                                     ckpt_every=500))
+                                     ckpt_every=500),
+                         PairedLossConfig())
     if name == "paper":     # Isola et al. 2017: unet_256, batch 1, 200 epochs (100 constant + 100 linear decay)
         return RunConfig("paired", PairedModelConfig(), PairedDataConfig(crop=256),
                          TrainConfig(steps=200 * 400, batch_size=1, lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999),
                                      loss="nonsaturating", lr_schedule="linear", decay_start=100 * 400,
-                                     ema_decay=0.0, ckpt_every=5000))
+                                     ema_decay=0.0, ckpt_every=5000),
+                         PairedLossConfig())
     if name == "tiny":      # seconds on CPU: the contract test (denoising pairs from the offline photos)
         return RunConfig("paired", PairedModelConfig(width=4, depth=3, d_width=4, d_layers=2),
                          PairedDataConfig(path="photos:denoise", crop=32, epoch_size=8),
                          TrainConfig(steps=2, batch_size=2, log_every=1, sample_every=2, ckpt_every=2,
-                                     ema_decay=0.9, amp="off"))
+                                     ema_decay=0.9, amp="off"),
+                         PairedLossConfig())
     raise KeyError(name)
 
 
 def describe(run: RunConfig) -> dict:
     """Model-card facts: the data and the losses really used."""
-    m, d, t = run.model, run.data, run.train
-    losses = [f"{m.content_loss} x{m.content_weight:g}" + (f" ({m.perceptual_weights} VGG19)" if m.content_loss == "perceptual" else "")]
+    m, d, t, loss = run.model, run.data, run.train, run.loss
+    losses = [f"{loss.content_loss} x{loss.content_weight:g}" + (f" ({loss.vgg_weights} VGG19)" if loss.content_loss == "perceptual" else "")]
     if t.adv_weight:
         losses.append(f"{t.loss} adversarial x{t.adv_weight:g} (conditional PatchGAN, {m.d_layers} layers)")
     if d.path.startswith("photos:"):

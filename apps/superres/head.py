@@ -17,6 +17,7 @@ class SuperResHead(Head):
     recipes_ref = ".recipes"
     model_config_ref = ".model:SRModelConfig"
     data_config_ref = ".data:SRDataConfig"
+    loss_config_ref = ".model:SRLossConfig"
 
     def builtin_data(self) -> tuple[str, ...]:
         return ("photos",)
@@ -35,17 +36,17 @@ class SuperResHead(Head):
 
     def objective(self, run: RunConfig) -> Any:
         from .objective import SRObjective
-        return SRObjective(run.model)
+        return SRObjective(run.loss)
 
     def evaluate(self, generator: Any, run: RunConfig, data: str | None) -> dict:
         from .evaluate import evaluate_generator
         return evaluate_generator(generator, run, data)
 
     def card_info(self, run: RunConfig) -> dict:
-        m, d, t = run.model, run.data, run.train
-        losses = [f"l1 x{m.l1_weight:g}"] if m.l1_weight else []
-        if m.perceptual_weight:
-            losses.append(f"perceptual VGG19 conv5_4 ({m.perceptual_weights}) x{m.perceptual_weight:g}")
+        m, d, t, loss = run.model, run.data, run.train, run.loss
+        losses = [f"l1 x{loss.l1_weight:g}"] if loss.l1_weight else []
+        if loss.perceptual_weight:
+            losses.append(f"perceptual VGG19 conv5_4 ({loss.vgg_weights}) x{loss.perceptual_weight:g}")
         if t.adv_weight:
             losses.append(f"{t.loss} adversarial x{t.adv_weight:g} (spectral-norm PatchGAN)")
         data = "offline photo set (shared/DATA.md), held-out photos excluded" if d.path == "photos" else d.path

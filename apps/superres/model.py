@@ -39,7 +39,7 @@ GENERATORS = ("fast", "srresnet", "rrdb")
 
 @dataclass
 class SRModelConfig:
-    """Architecture and content objective of a super-resolution model (stored in checkpoints/ONNX)."""
+    """Architecture of a super-resolution model (stored in checkpoints/ONNX)."""
 
     generator: str = "fast"            # fast | srresnet | rrdb
     scale: int = 4                     # 2 | 3 | 4
@@ -48,9 +48,15 @@ class SRModelConfig:
     growth: int = 32                   # rrdb: dense-block growth channels
     d_width: int = 64                  # patch discriminator base width
     d_layers: int = 3
+
+
+@dataclass
+class SRLossConfig:
+    """The generator's content terms (ESRGAN's), added to the adversarial one (`train.adv_weight`)."""
+
     l1_weight: float = 1.0             # pixel L1 content term
     perceptual_weight: float = 0.0     # VGG19 conv5_4 term (ESRGAN: 1.0 with L1 x0.01); needs ImageNet weights
-    perceptual_weights: str = "imagenet"   # imagenet | PATH | random (offline experiments only)
+    vgg_weights: str = "imagenet"      # the perceptual term's VGG19 weights: imagenet | PATH | random (offline experiments only)
 
 
 def _check(cfg: SRModelConfig) -> None:

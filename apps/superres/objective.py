@@ -12,12 +12,13 @@ from gan_app.train.objective import GanObjective, Turn
 class SRObjective(GanObjective):
     """Content terms of ESRGAN: `l1_weight` x L1 and `perceptual_weight` x VGG19 conv5_4 (pre-activation)."""
 
-    def __init__(self, model_cfg: Any):
-        self.l1_weight, self.perceptual_weight = model_cfg.l1_weight, model_cfg.perceptual_weight
+    def __init__(self, loss_cfg: Any):
+        """`loss_cfg`: an `SRLossConfig` (the run's `loss` section)."""
+        self.l1_weight, self.perceptual_weight = loss_cfg.l1_weight, loss_cfg.perceptual_weight
         self.perceptual = None
         if self.perceptual_weight:
             from gan_app.losses.content import content_loss
-            self.perceptual = content_loss("perceptual", ("conv5_4",), model_cfg.perceptual_weights, (0.0, 1.0))
+            self.perceptual = content_loss("perceptual", ("conv5_4",), loss_cfg.vgg_weights, (0.0, 1.0))
 
     def generator_terms(self, batch: dict, fake: Any, turn: Turn) -> dict[str, tuple[float, Any]]:
         terms = {}

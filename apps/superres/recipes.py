@@ -21,7 +21,7 @@ from __future__ import annotations
 from gan_app.config import RunConfig, TrainConfig
 
 from .data import SRDataConfig
-from .model import SRModelConfig
+from .model import SRLossConfig, SRModelConfig
 
 RECIPES = {   # name -> one line for `gan-app heads`
     "default": "ESRGAN's GAN stage from a pretrain checkpoint: VGG19 perceptual + L1 + relativistic critic (needs ImageNet VGG)",
@@ -41,17 +41,18 @@ def recipe(name: str) -> RunConfig:
         return RunConfig("superres", SRModelConfig(), SRDataConfig(),
                          TrainConfig(steps=20_000, batch_size=16, lr_g=5e-4, betas=(0.9, 0.99), adv_weight=0.0,
                                      lr_schedule="linear", decay_start=10_000, ema_decay=0.999,
-                                     log_every=100, sample_every=1000, ckpt_every=500))
+                                     log_every=100, sample_every=1000, ckpt_every=500),
+                         SRLossConfig())
     if name == "default":
         run = recipe("pretrain")
-        run.model.l1_weight, run.model.perceptual_weight = 0.01, 1.0
+        run.loss.l1_weight, run.loss.perceptual_weight = 0.01, 1.0
         run.train = TrainConfig(steps=10_000, batch_size=16, lr_g=1e-4, lr_d=1e-4, betas=(0.9, 0.99),
                                 loss="relativistic", adv_weight=0.005, ema_decay=0.999, log_every=100,
                                 sample_every=1000, ckpt_every=500)   # + --set train.init_from=PRETRAIN_CKPT
         return run
     if name == "gan-l1":     # CPU-sized critic and batch: D costs several times the fast G per step
         run = recipe("default")
-        run.model.l1_weight, run.model.perceptual_weight = 1.0, 0.0
+        run.loss.l1_weight, run.loss.perceptual_weight = 1.0, 0.0
         run.model.d_width, run.model.d_layers = 32, 2
         run.data.crop, run.train.batch_size, run.train.adv_weight = 96, 8, 0.02
         return run
@@ -68,10 +69,12 @@ def recipe(name: str) -> RunConfig:
         return RunConfig("superres", SRModelConfig(generator="rrdb", width=64, blocks=23, growth=32),
                          SRDataConfig(path="DIV2K_train_HR", crop=128),
                          TrainConfig(steps=1_000_000, batch_size=16, lr_g=2e-4, betas=(0.9, 0.99), adv_weight=0.0,
-                                     ema_decay=0.999, ckpt_every=5000))
+                                     ema_decay=0.999, ckpt_every=5000),
+                         SRLossConfig())
     if name == "tiny":
         return RunConfig("superres", SRModelConfig(width=8, blocks=1, d_width=8, d_layers=2),
                          SRDataConfig(crop=32, epoch_size=8),
                          TrainConfig(steps=2, batch_size=2, loss="relativistic", adv_weight=0.01, log_every=1,
-                                     sample_every=2, ckpt_every=2, ema_decay=0.9))
+                                     sample_every=2, ckpt_every=2, ema_decay=0.9),
+                         SRLossConfig())
     raise KeyError(name)

@@ -17,6 +17,7 @@ class Text2ImageHead(Head):
     recipes_ref = ".recipes"
     model_config_ref = ".model:Text2ImageModelConfig"
     data_config_ref = ".data:Text2ImageDataConfig"
+    loss_config_ref = ".model:Text2ImageLossConfig"
     api_ref = ".generate:TextToImageGenerator"
     classifier_verb = "text2image-classifier"
 
@@ -71,11 +72,11 @@ class Text2ImageHead(Head):
 
     def objective(self, run: RunConfig) -> Any:
         from .objective import Text2ImageObjective
-        m = run.model
-        return Text2ImageObjective(m.z_dim, run.train.loss, mismatch_weight=m.mismatch_weight,
-                                   interp_weight=m.interp_weight, ac_weight=m.ac_weight, attribute_sizes=m.attribute_sizes,
-                                   match_weight=m.match_weight, mismatch=m.mismatch,
-                                   mismatch_max_similarity=m.mismatch_max_similarity)
+        m, loss = run.model, run.loss
+        return Text2ImageObjective(m.z_dim, run.train.loss, mismatch_weight=loss.mismatch_weight,
+                                   interp_weight=loss.interp_weight, ac_weight=loss.ac_weight,
+                                   attribute_sizes=m.attribute_sizes, match_weight=m.match_weight,
+                                   mismatch=loss.mismatch, mismatch_max_similarity=loss.mismatch_max_similarity)
 
     def evaluate(self, generator: Any, run: RunConfig, data: str | None, classifier: Any = None) -> dict:
         from .evaluate import evaluate_generator

@@ -66,31 +66,35 @@ class Text2ImageModelConfig:
     fusion: str = "concat"                # G: concat (text at the input) | affine (+ text-conditioned batch norms)
     critic: str = "concat"                # D: concat (text over the 4x4 map, Reed) | projection (Miyato & Koyama)
     attribute_sizes: tuple[int, ...] = ()  # AC-GAN attribute heads in D; () = off
-    ac_weight: float = 0.0                 # weight of the attribute cross-entropy (G and D)
+    text_pretrain_steps: int = 0           # >0: joint image-text pretraining of the text encoder, then frozen
+    # G: image-text matching loss under the frozen pretraining image encoder. A loss weight, but here because
+    # it is also architecture: D holds that encoder (`matcher`) only when it is > 0.
+    match_weight: float = 0.0
+
+
+@dataclass
+class Text2ImageLossConfig:
+    """The terms of GAN-INT-CLS on top of the engine's game (see objective.py)."""
+
+    ac_weight: float = 0.0                 # weight of the attribute cross-entropy (G and D; needs model.attribute_sizes)
     mismatch_weight: float = 0.5           # D: real image + mismatched text as a negative (Reed et al.: 0.5)
     mismatch: str = "random"               # which text: random (another item's, Reed) | hard (most similar other fact)
     mismatch_max_similarity: float = 0.95  # hard: cosine above this = the same facts in other words, never a negative
     interp_weight: float = 1.0             # G: GAN-INT loss on halfway-interpolated captions
-    text_pretrain_steps: int = 0           # >0: joint image-text pretraining of the text encoder, then frozen
-    match_weight: float = 0.0              # G: image-text matching loss under the frozen pretraining image encoder
 
 
-FUSIONS, CRITICS, MISMATCHES = ("concat", "affine"), ("concat", "projection"), ("random", "hard")
+FUSIONS, CRITICS = ("concat", "affine"), ("concat", "projection")
 
 
 def check_config(cfg: Text2ImageModelConfig) -> None:
     if cfg.fusion not in FUSIONS or cfg.critic not in CRITICS:
         raise ValueError(f"fusion must be one of {FUSIONS} and critic one of {CRITICS}, got {cfg.fusion!r}, {cfg.critic!r}")
-    if cfg.mismatch not in MISMATCHES:
-        raise ValueError(f"mismatch must be one of {MISMATCHES}, got {cfg.mismatch!r}")
     if cfg.text_encoder not in KINDS:
         raise ValueError(f"text_encoder must be one of {KINDS}, got {cfg.text_encoder!r}")
     if cfg.text_encoder == "trainable" and cfg.vocab and len(cfg.vocab) + 1 > cfg.vocab_size:
         raise ValueError(f"{len(cfg.vocab)} words need vocab_size >= {len(cfg.vocab) + 1}, got {cfg.vocab_size}")
     if cfg.match_weight and not cfg.text_pretrain_steps:
         raise ValueError("match_weight > 0 needs the pretrained image encoder: set text_pretrain_steps > 0")
-    if cfg.ac_weight and not cfg.attribute_sizes:
-        raise ValueError("ac_weight > 0 needs attribute_sizes (the data's attribute classes)")
 
 
 def table_rows(cfg: Text2ImageModelConfig) -> int:

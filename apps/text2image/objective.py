@@ -2,6 +2,7 @@
 
 Batches: {"image": (B, 3, R, R) in [-1, 1], "tokens": (B, L) int64, ["attributes": (B, A)]}.
 Per step, on top of the engine's real/fake game (D sees (real, right text) and (fake, right text)):
+The weights and choices below are the run's `loss` section (`Text2ImageLossConfig`), except `match_weight`.
 - CLS (D): real images with mismatched text are a third negative, weighted `mismatch_weight`,
   scored with the game's negative-side loss. `mismatch="random"`: the batch's captions rolled by
   one (Reed et al.). Such a caption almost always differs in an easy fact (colour, position), so
@@ -17,7 +18,7 @@ Per step, on top of the engine's real/fake game (D sees (real, right text) and (
   embeddings; weighted `interp_weight`. No real image exists for these, so D never trains on them.
 - MATCH (optional, `model.match_weight`): G's in-batch contrastive image-text loss under the
   frozen image encoder of the text pretraining (D's `matcher`), AttnGAN's DAMSM idea.
-- AC (optional, `model.ac_weight`): attribute cross-entropy of D's attribute heads, on real
+- AC (optional, `loss.ac_weight`): attribute cross-entropy of D's attribute heads, on real
   images for D and on fakes for G (Odena et al.), summed over attributes.
 Each player embeds the captions with its own text encoder (see model.py).
 """
@@ -77,6 +78,9 @@ class TextCritic:
         return Verdict(out)
 
 
+MISMATCHES = ("random", "hard")
+
+
 class Text2ImageObjective(GanObjective):
     """GAN-INT-CLS terms for the engine; `attribute_sizes` splits D's attribute logits."""
 
@@ -88,6 +92,11 @@ class Text2ImageObjective(GanObjective):
         from gan_app.losses.adversarial import GAMES, get_game
 
         self.z_dim, self.game = z_dim, get_game(game)
+        if mismatch not in MISMATCHES:
+            raise UserError(f"loss.mismatch must be one of {', '.join(MISMATCHES)}, got {mismatch!r}")
+        if ac_weight and not attribute_sizes:
+            raise UserError("loss.ac_weight > 0 needs D's attribute heads: set model.attribute_sizes (the data's "
+                            "attribute classes, captioned-shapes: 4,5,2,9) or loss.ac_weight=0")
         if mismatch_weight and self.game.d_fake_loss is None:
             splits = sorted(name for name, g in GAMES.items() if g.d_fake_loss is not None)
             raise UserError(f"the mismatched-text term supports the games {splits}, not {game!r}; "
@@ -112,8 +121,8 @@ class Text2ImageObjective(GanObjective):
     def _attribute_loss(self, logits: torch.Tensor, batch: dict) -> torch.Tensor:
         """Summed cross-entropy of each attribute head; logits (B, sum K), batch["attributes"] (B, A)."""
         if "attributes" not in batch:
-            raise UserError("model.ac_weight > 0 needs attribute labels, which only --data captioned-shapes has; "
-                            "pass --set model.ac_weight=0")
+            raise UserError("loss.ac_weight > 0 needs attribute labels, which only --data captioned-shapes has; "
+                            "pass --set loss.ac_weight=0")
         chunks = logits.float().split(self.attribute_sizes, dim=1)
         return sum(F.cross_entropy(c, batch["attributes"][:, k]) for k, c in enumerate(chunks))
 

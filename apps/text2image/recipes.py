@@ -9,7 +9,7 @@ from __future__ import annotations
 from gan_app.config import RunConfig, TrainConfig
 
 from .data import Text2ImageDataConfig
-from .model import Text2ImageModelConfig
+from .model import Text2ImageLossConfig, Text2ImageModelConfig
 from .shapes import ATTRIBUTE_VALUES
 
 RECIPES = {   # name -> one line for `gan-app heads`
@@ -36,7 +36,8 @@ def recipe(name: str) -> RunConfig:
                          Text2ImageDataConfig(),
                          TrainConfig(steps=6000, batch_size=32, lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999),
                                      loss="nonsaturating", ema_decay=0.995, ema_start=200, amp="off", log_every=50,
-                                     sample_every=250, ckpt_every=250, keep_last=4))
+                                     sample_every=250, ckpt_every=250, keep_last=4),
+                         Text2ImageLossConfig())
     if name in ("default", "projection"):  # the class-conditional head's working CPU recipe family, with text for labels:
         # affine text fusion in every G norm, projection D with spectral norm, hinge loss, EMA, and R1 on
         # (real, right text) in place of DF-GAN's MA-GP: without it D won within ~700 steps here and G
@@ -52,11 +53,12 @@ def recipe(name: str) -> RunConfig:
                          TrainConfig(steps=14_000, batch_size=32, lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999),
                                      lr_schedule="linear", decay_start=6000,
                                      loss="hinge", r1_weight=1.0, ema_decay=0.995, ema_start=500, amp="off",
-                                     log_every=50, sample_every=250, ckpt_every=250, keep_last=4))
+                                     log_every=50, sample_every=250, ckpt_every=250, keep_last=4),
+                         Text2ImageLossConfig())
     if name == "acgan":  # + AC-GAN attribute heads in D (shapes only). Early in training here G learned to fool
         # the heads with noise (attribute loss above chance after 750 steps), so it is not the default.
         run = recipe("gan-int-cls")
-        run.model.attribute_sizes, run.model.ac_weight = SHAPES_ATTRIBUTES, 1.0
+        run.model.attribute_sizes, run.loss.ac_weight = SHAPES_ATTRIBUTES, 1.0
         return run
     if name == "trainable":  # the fully trainable text encoder (own vocabulary, no wordllama needed)
         run = recipe("gan-int-cls")
@@ -71,28 +73,29 @@ def recipe(name: str) -> RunConfig:
         return RunConfig("text2image",
                          Text2ImageModelConfig(text_encoder="trainable", vocab_size=64, max_tokens=12, word_dim=8,
                                                text_hidden=8, text_dim=8, proj_dim=4, resolution=8, z_dim=8,
-                                               g_width=4, d_width=4, attribute_sizes=SHAPES_ATTRIBUTES, ac_weight=1.0),
+                                               g_width=4, d_width=4, attribute_sizes=SHAPES_ATTRIBUTES),
                          Text2ImageDataConfig(limit=32),
                          TrainConfig(steps=2, batch_size=4, loss="hinge", log_every=1, sample_every=2, ckpt_every=2,
-                                     ema_decay=0.9, amp="off"))
+                                     ema_decay=0.9, amp="off"),
+                         Text2ImageLossConfig(ac_weight=1.0))
     raise KeyError(name)
 
 
 def describe(run: RunConfig) -> dict:
     """Model-card facts of a run: the data, the text encoder and the losses really used."""
-    m, t = run.model, run.train
+    m, t, loss = run.model, run.train, run.loss
     losses = [f"{t.loss} adversarial x{t.adv_weight:g} (real image + right text vs fake + right text)",
-              f"matching-aware negative: real image + mismatched text (GAN-CLS) x{m.mismatch_weight:g}, "
-              + ("another item's caption" if m.mismatch == "random" else
-                 f"the most similar other caption of the batch below cosine {m.mismatch_max_similarity:g} (hard negative)"),
-              f"GAN-INT: generator loss on fakes from captions interpolated halfway (beta 0.5) x{m.interp_weight:g}"]
+              f"matching-aware negative: real image + mismatched text (GAN-CLS) x{loss.mismatch_weight:g}, "
+              + ("another item's caption" if loss.mismatch == "random" else
+                 f"the most similar other caption of the batch below cosine {loss.mismatch_max_similarity:g} (hard negative)"),
+              f"GAN-INT: generator loss on fakes from captions interpolated halfway (beta 0.5) x{loss.interp_weight:g}"]
     if t.r1_weight:
         losses.append(f"R1 on real images with their right text x{t.r1_weight:g} (gamma)")
     if m.match_weight:
         losses.append(f"image-text matching (in-batch contrastive) under the frozen pretraining image encoder "
                       f"x{m.match_weight:g} (G; AttnGAN's DAMSM idea)")
-    if m.ac_weight:
-        losses.append(f"AC-GAN-style attribute cross-entropy in D (real) and G (fake) x{m.ac_weight:g} "
+    if loss.ac_weight:
+        losses.append(f"AC-GAN-style attribute cross-entropy in D (real) and G (fake) x{loss.ac_weight:g} "
                       "(an addition to Reed et al.; uses the shapes set's attribute labels)")
     encoder = ("wordllama l2_supercat_256 token embeddings (frozen) + trainable 1-layer GRU"
                if m.text_encoder == "wordllama" else "trainable word embeddings (own vocabulary) + 1-layer GRU")
@@ -111,7 +114,7 @@ def describe(run: RunConfig) -> dict:
                              + ("projection head: psi(phi) + <phi, W text> on the flattened 4x4 map"
                                 if m.critic == "projection" else f"text {m.proj_dim}-d replicated over the 4x4 map")
                              + (", spectral norm" if m.spectral else "")
-                             + (", attribute heads present but unused (ac_weight 0)" if m.attribute_sizes and not m.ac_weight
+                             + (", attribute heads present but unused (ac_weight 0)" if m.attribute_sizes and not loss.ac_weight
                                 else ""),
             "hardware": f"CPU, {t.cpu_threads or 'default'} torch thread(s), batch {t.batch_size}",
             "ema_decay": t.ema_decay}

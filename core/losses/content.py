@@ -15,9 +15,12 @@ from ..errors import UserError
 CONTENT_LOSSES = ("charbonnier", "l1", "l2", "perceptual")
 
 
-def content_loss(kind: str, perceptual_layers=("conv3_3",), perceptual_weights: str = "imagenet",
+def content_loss(kind: str, perceptual_layers=("conv3_3",), vgg_weights: str = "imagenet",
                  input_range: tuple[float, float] = (0.0, 1.0)) -> Callable:
-    """A callable (pred, target) -> scalar tensor; images (B, C, H, W) in `input_range`."""
+    """A callable (pred, target) -> scalar tensor; images (B, C, H, W) in `input_range`.
+
+    `vgg_weights` (perceptual only): where the VGG19 weights come from, `imagenet`, a file, or
+    `random` (offline experiments only)."""
     if kind == "charbonnier":
         from .pixel import charbonnier_loss
         return charbonnier_loss
@@ -27,6 +30,6 @@ def content_loss(kind: str, perceptual_layers=("conv3_3",), perceptual_weights: 
         return F.mse_loss
     if kind == "perceptual":
         from .perceptual import VGGPerceptualLoss
-        weights = None if perceptual_weights == "random" else perceptual_weights
+        weights = None if vgg_weights == "random" else vgg_weights
         return VGGPerceptualLoss(layers=perceptual_layers, weights=weights, input_range=input_range)
     raise UserError(f"unknown content loss {kind!r}; choose one of {', '.join(CONTENT_LOSSES)}")

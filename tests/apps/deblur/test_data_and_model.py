@@ -10,9 +10,10 @@ from PIL import Image
 
 from gan_app.apps.deblur.data import DeblurDataConfig, build_dataset, evaluation_pairs, write_paired_set
 from gan_app.apps.deblur.head import HEAD
-from gan_app.apps.deblur.model import DeblurModelConfig, build_generator, size_multiple
+from gan_app.apps.deblur.model import DeblurLossConfig, DeblurModelConfig, build_generator, size_multiple
 from gan_app.errors import UserError
 from gan_app.paths import weights_root
+from gan_app.stored import split_model
 
 
 def _photos(folder, n=3, size=(80, 96)):
@@ -137,7 +138,9 @@ def test_fast_generator_levels_set_body_resolution_and_size_multiple():
 def test_pretrain_recipe_reproduces_the_shipped_architecture():
     """README's reproduction command is the pretrain recipe: it must build the model that ships."""
     card = json.loads((weights_root() / "deblur" / "deblur-v1.json").read_text())
-    assert HEAD.recipe("pretrain").model == DeblurModelConfig(**card["model_config"])   # missing keys: defaults
+    model, loss = split_model(card["model_config"], DeblurModelConfig, DeblurLossConfig)   # from before run.loss
+    assert HEAD.recipe("pretrain").model == DeblurModelConfig(**model)   # missing keys: defaults
+    assert HEAD.recipe("pretrain").loss == DeblurLossConfig(**loss) and loss["vgg_weights"] == "imagenet"
     assert HEAD.recipe("pretrain").data.crop == card["training"]["crop"]
 
 
@@ -202,12 +205,13 @@ def test_shake_recipe_reproduces_the_opt_in_model_grown_from_camera_and_the_defa
     """README's chain for deblur-v1-camera: pretrain -> camera -> shake, each adding only identity blocks."""
     card = json.loads((weights_root() / "deblur" / "deblur-v1-camera.json").read_text())
     shake, camera = HEAD.recipe("shake"), HEAD.recipe("camera")
-    assert shake.model == DeblurModelConfig(**card["model_config"])
+    model, loss = split_model(card["model_config"], DeblurModelConfig, DeblurLossConfig)
+    assert shake.model == DeblurModelConfig(**model) and shake.loss == DeblurLossConfig(**loss)
     assert shake.data.crop == card["training"]["crop"] and shake.train.steps == card["training"]["steps"]
     assert dataclasses.replace(camera.model, scale_blocks=shake.model.scale_blocks) == shake.model
-    grown = dataclasses.replace(HEAD.recipe("pretrain").model, scale_blocks=camera.model.scale_blocks,
-                                fft_weight=camera.model.fft_weight)
-    assert grown == camera.model          # only identity-initialised blocks (and a loss term) are new
+    grown = dataclasses.replace(HEAD.recipe("pretrain").model, scale_blocks=camera.model.scale_blocks)
+    assert grown == camera.model          # only identity-initialised blocks are new (and a loss term:)
+    assert camera.loss == dataclasses.replace(HEAD.recipe("pretrain").loss, fft_weight=camera.loss.fft_weight)
 
 
 def test_every_identity_initialised_block_starts_as_the_identity():

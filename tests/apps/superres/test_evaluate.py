@@ -6,7 +6,7 @@ import torch
 from PIL import Image
 
 from gan_app.apps.superres.evaluate import high_frequency_energy, score, upscale_pil
-from gan_app.apps.superres.model import SRModelConfig
+from gan_app.apps.superres.model import SRLossConfig
 from gan_app.apps.superres.objective import SRObjective
 from gan_app.train.objective import Turn
 
@@ -43,5 +43,5 @@ def test_score_protocol_and_bicubic_loses_detail():
 def test_objective_terms_follow_the_config():
     batch = {"target": torch.zeros(1, 3, 8, 8)}
     fake = torch.full((1, 3, 8, 8), 0.25)
-    terms = SRObjective(SRModelConfig(l1_weight=2.0)).generator_terms(batch, fake, Turn(None))
+    terms = SRObjective(SRLossConfig(l1_weight=2.0)).generator_terms(batch, fake, Turn(None))
     assert list(terms) == ["l1"] and terms["l1"][0] == 2.0 and float(terms["l1"][1]) == pytest.approx(0.25)

@@ -51,7 +51,7 @@ def test_reduced_encoder_matches_the_full_one_on_renumbered_rows():
 
 def test_generator_and_discriminator_shapes_and_conditioning():
     torch.manual_seed(2)
-    cfg = Text2ImageModelConfig(**TINY, attribute_sizes=(2, 3), ac_weight=1.0)
+    cfg = Text2ImageModelConfig(**TINY, attribute_sizes=(2, 3))
     g, d = build_generator(cfg).eval(), build_discriminator(cfg).eval()
     e = g.encode(tokens([1, 2], [3, 4]))  # (2, 6)
     z = torch.randn(1, 5).expand(2, 5)

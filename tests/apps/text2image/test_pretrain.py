@@ -119,7 +119,7 @@ def test_hard_negatives_pick_the_closest_other_fact_never_a_rewording():
 def test_hard_mismatch_feeds_d_the_chosen_captions():
     torch.manual_seed(0)
     run, data = tiny_shapes_run(0, limit=16)
-    run.model.mismatch = "hard"
+    run.loss.mismatch = "hard"
     g, d = HEAD.build(run.model)
     objective = HEAD.objective(run)
     batch = data.__getitems__(list(range(6)))
@@ -131,4 +131,4 @@ def test_hard_mismatch_feeds_d_the_chosen_captions():
     objective.discriminator_terms(batch, fake.detach(), Turn(g, critic, critic(batch["image"]), critic(fake.detach())))
     text = d.encode(batch["tokens"])
     from gan_app.apps.text2image.objective import hardest_negatives
-    torch.testing.assert_close(seen[-1], text[hardest_negatives(text, run.model.mismatch_max_similarity)])
+    torch.testing.assert_close(seen[-1], text[hardest_negatives(text, run.loss.mismatch_max_similarity)])

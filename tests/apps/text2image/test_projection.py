@@ -94,7 +94,7 @@ def test_mismatch_term_with_the_projection_critic_scores_real_images_with_rolled
 def test_affine_generator_exports_to_onnx_with_parity(tmp_path):
     torch.manual_seed(4)
     run = HEAD.recipe("tiny")
-    run.model = dataclasses.replace(run.model, fusion="affine", critic="projection", attribute_sizes=(), ac_weight=0.0,
+    run.model = dataclasses.replace(run.model, fusion="affine", critic="projection", attribute_sizes=(),
                                     vocab=("a", "red", "circle", "blue", "square"))
     g = build_generator(run.model)
     g.train()

@@ -19,6 +19,7 @@ class DenoiseHead(Head):
     recipes_ref = ".recipes"                          # RECIPES and recipe(name), imported on first use
     model_config_ref = ".recipes:DenoiseModelConfig"
     data_config_ref = ".recipes:DenoiseDataConfig"
+    loss_config_ref = ".recipes:DenoiseLossConfig"
 
     def graph(self, model_cfg: Any) -> GraphSpec:
         # One RGB image in [0, 1] in, one out, same size; any size works (size_multiple 1).
@@ -35,7 +36,7 @@ class DenoiseHead(Head):
     def objective(self, run: RunConfig) -> Any:
         from gan_app.losses.content import content_loss
         from gan_app.train.objective import ImageToImageObjective
-        return ImageToImageObjective("l1", content_loss("l1"), run.model.l1_weight)
+        return ImageToImageObjective("l1", content_loss("l1"), run.loss.l1_weight)
 
     def evaluate(self, generator: Any, run: RunConfig, data: str | None) -> dict:
         from .model import evaluate
@@ -43,7 +44,7 @@ class DenoiseHead(Head):
 
     def card_info(self, run: RunConfig) -> dict:
         return {"data": f"{run.data.path}, Gaussian noise sigma {run.data.sigma:g}, {run.data.crop}px crops",
-                "losses": [f"l1 x{run.model.l1_weight:g}", f"{run.train.loss} adversarial x{run.train.adv_weight:g}"]}
+                "losses": [f"l1 x{run.loss.l1_weight:g}", f"{run.train.loss} adversarial x{run.train.adv_weight:g}"]}
 
 
 HEAD = DenoiseHead()
