@@ -17,6 +17,7 @@ class ConditionalHead(Head):
     summary = "Generate images of a chosen class (conditional DCGAN; Fashion-MNIST model shipped)."
     recipes_ref = ".recipes"
     model_config_ref = ".model:ConditionalModelConfig"
+    loss_config_ref = ".model:ConditionalLossConfig"
     data_config_ref = ".data:ConditionalDataConfig"
     api_ref = ".generate:ClassConditionalGenerator"
     classifier_verb = "conditional-classifier"
@@ -29,7 +30,7 @@ class ConditionalHead(Head):
         names = list(model_cfg.class_names) or [str(i) for i in range(model_cfg.num_classes)]
         return GraphSpec(inputs=(GraphInput("z", "latent", ("B", model_cfg.z_dim)),
                                  GraphInput("label", "label", ("B",), "int64")),
-                         value_range=(-1.0, 1.0), channels=model_cfg.channels,
+                         value_range=(-1.0, 1.0), out_channels=model_cfg.channels,
                          extra={"class_names": names, "z_dim": model_cfg.z_dim, "resolution": model_cfg.resolution})
 
     def build(self, model_cfg: Any) -> tuple[Any, Any]:
@@ -58,7 +59,7 @@ class ConditionalHead(Head):
     def objective(self, run: RunConfig) -> Any:
         from .objective import ConditionalObjective
         m = run.model
-        return ConditionalObjective(m.z_dim, m.ac_weight if m.discriminator == "acgan" else 0.0)
+        return ConditionalObjective(m.z_dim, run.loss.ac_weight if m.discriminator == "acgan" else 0.0)
 
     def evaluate(self, generator: Any, run: RunConfig, data: str | None, classifier: Any = None) -> dict:
         from .evaluate import evaluate_generator

@@ -7,7 +7,7 @@ Discriminator (`discriminator`):
 - "projection": logit = linear(phi) + <embed(y), phi> on D's flattened 4x4 features (Miyato & Koyama),
 - "concat": the label embedding broadcast as extra input channels (cGAN),
 - "acgan": an unconditional real/fake logit plus class logits (Odena et al.); the class loss is
-  added by the objective (see objective.py).
+  added by the objective (see objective.py), weighted by `ConditionalLossConfig.ac_weight`.
 Images are (B, channels, R, R) in [-1, 1]; labels (B,) int64.
 
 Salimans et al. (2016) options (`gan_app.losses.improved`), off by default:
@@ -55,9 +55,15 @@ class ConditionalModelConfig:
     d_width: int = 64
     d_norm: str = "none"                # hidden-layer norm of D ("none" with spectral norm)
     spectral: bool = True               # spectral norm on every D layer
-    ac_weight: float = 1.0              # AC-GAN class-loss weight (G and D)
     virtual_bn: int = 0                 # virtual batch norm in G: reference batch size (0 = plain batch norm)
     minibatch_kernels: int = 0          # minibatch discrimination kernels in D (0 = off); not with concat
+
+
+@dataclass
+class ConditionalLossConfig:
+    """The head's own loss settings (the game and the Salimans et al. terms are `train.*`)."""
+
+    ac_weight: float = 1.0              # AC-GAN class-loss weight (G and D); used by the acgan discriminator only
 
 
 def check_config(cfg: ConditionalModelConfig) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from gan_app.config import RunConfig, TrainConfig
 
 from .data import ConditionalDataConfig
-from .model import ConditionalModelConfig
+from .model import ConditionalLossConfig, ConditionalModelConfig
 
 RECIPES = {   # name -> one line for `gan-app heads`
     "default": "CBN generator, projection critic with spectral norm, hinge, EMA: the shipped conditional-v1",
@@ -24,7 +24,8 @@ def recipe(name: str) -> RunConfig:
                          TrainConfig(steps=24_000, batch_size=64, lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999),
                                      lr_schedule="linear", decay_start=12_000,
                                      loss="hinge", ema_decay=0.999, ema_start=500, ema_bn_batches=64, amp="off",
-                                     log_every=50, sample_every=500, ckpt_every=1000, keep_last=4))
+                                     log_every=50, sample_every=500, ckpt_every=1000, keep_last=4),
+                         ConditionalLossConfig())
     if name == "acgan":    # AC-GAN (Odena et al.): auxiliary classifier D, non-saturating loss
         run = recipe("default")
         run.model.discriminator, run.train.loss = "acgan", "nonsaturating"
@@ -37,14 +38,16 @@ def recipe(name: str) -> RunConfig:
         return RunConfig("conditional", ConditionalModelConfig(g_width=128, d_width=128), ConditionalDataConfig(),
                          TrainConfig(steps=50_000, batch_size=64, n_critic=5, lr_g=2e-4, lr_d=2e-4, betas=(0.0, 0.9),
                                      loss="hinge", ema_decay=0.9999, ema_start=1000, lr_schedule="linear",
-                                     ckpt_every=5000))
+                                     ckpt_every=5000),
+                         ConditionalLossConfig())
     if name == "tiny":     # seconds on CPU: the contract test, on the generated shapes set
         return RunConfig("conditional",
                          ConditionalModelConfig(z_dim=8, g_width=8, d_width=8, embed_dim=4, resolution=8,
                                                 num_classes=4),
                          ConditionalDataConfig(path="class-shapes", fit="resize", limit=64),
                          TrainConfig(steps=2, batch_size=4, loss="hinge", log_every=1, sample_every=2,
-                                     ckpt_every=2, ema_decay=0.9, amp="off"))
+                                     ckpt_every=2, ema_decay=0.9, amp="off"),
+                         ConditionalLossConfig())
     raise KeyError(name)
 
 
@@ -53,7 +56,7 @@ def describe(run: RunConfig) -> dict:
     m, t = run.model, run.train
     losses = [f"{t.loss} adversarial x{t.adv_weight:g}"]
     if m.discriminator == "acgan":
-        losses.append(f"AC-GAN class cross-entropy x{m.ac_weight:g} (G and D)")
+        losses.append(f"AC-GAN class cross-entropy x{run.loss.ac_weight:g} (G and D)")
     if t.gp_weight:
         losses.append(f"gradient penalty x{t.gp_weight:g}")
     if t.r1_weight:
