@@ -123,7 +123,7 @@ class ImageModel:
     def output_like(self, picture: Picture) -> Picture:
         """The picture whose mode the output takes: the input's, except that a grey-in, colour-out
         model (a colorizer) gives colour for grey inputs (L -> RGB, LA -> RGBA, 16-bit grey -> RGB)."""
-        colour_model = self.onnx.image_channels() == 1 and self.onnx.spec.channels == 3
+        colour_model = self.onnx.image_channels() == 1 and self.onnx.spec.out_channels == 3
         if not colour_model or picture.pixels.shape[-1] != 1:
             return picture
         mode = "RGBA" if picture.alpha is not None else "RGB"

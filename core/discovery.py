@@ -3,7 +3,7 @@
 Three sources, in this order of precedence (an earlier one is never shadowed by a later one):
 built-in heads (`apps/<name>/head.py` exposing `HEAD`, found on disk), third-party heads (the
 `gan_app.heads` entry-point group), and named user models (cards in the user model folder whose
-`base_head` is an installed head; each is listed as `Head.named(name)` of that head).
+`base_head` is an installed head; each is listed as `as_named(name)` of that head).
 
 Discovery is lazy and fault-tolerant: a head is imported only when loaded, and one whose import
 fails is listed as unavailable with the reason; it never breaks the others. What a head IS (the
@@ -105,7 +105,7 @@ def _user_model_entries() -> list[HeadEntry]:
             continue  # not a card; the folder is the user's
         name, base = card_path.stem, card.get("base_head") if isinstance(card, dict) else None
         if base and base != name and card.get("head") == name and card_path.with_suffix(".onnx").is_file():
-            entries.append(HeadEntry(name, f"user model, {base}", lambda b=base, n=name: _load_base(b).named(n)))
+            entries.append(HeadEntry(name, f"user model, {base}", lambda b=base, n=name: _load_base(b).as_named(n)))
     return entries
 
 

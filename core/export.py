@@ -190,7 +190,7 @@ def _parity_cases(head: Head, run: RunConfig, spec: GraphSpec, sizes: tuple, rea
         if images:
             photos = dict(example)
             for item in images:
-                channels = item.shape[1] if isinstance(item.shape[1], int) else spec.channels
+                channels = item.shape[1] if isinstance(item.shape[1], int) else spec.out_channels
                 photos[item.name] = torch.from_numpy(_photos(PARITY_BATCH, channels, height, width, spec.value_range))
             cases.append((f"photo {height}x{width}", photos))
     for index, given in enumerate(real_inputs):
@@ -357,7 +357,7 @@ def export_checkpoint(
                         f"instead of the shipped weights; pass -o FILE.onnx, or --install to do exactly that")
     if name != head.name:
         check_model_name(name, head.name)
-        head = head.named(name)
+        head = head.as_named(name)
     out_path = user_model(name) if out_path is None else Path(out_path)
     existing = [p for p in export_files(out_path, variants) if p.exists()]
     folders = [p for p in existing if p.is_dir()]

@@ -9,7 +9,7 @@ this object, so a new head is one folder of code. Finding the installed heads is
 
 Named user models are heads too: a model exported under its own name (e.g. a paired model
 trained with `--name colorize`) lands in the user model folder (`gan_app.paths`) with a
-card naming its `base_head`; discovery lists it as `Head.named(name)` of that base head.
+card naming its `base_head`; discovery lists it as `base.as_named(name)`, a copy of that base head.
 
 Head modules must stay cheap to import (no torch at module level): the CLI imports every
 head to build its commands, and the inference path must not pull in torch.
@@ -48,12 +48,15 @@ class GraphSpec:
 
     The runtime reads this (from the ONNX file) to prepare inputs: image value range,
     the size multiple to pad to, and the output scale relative to the input.
+    `out_channels` is the output's channels (1 grey, 3 RGB; 2 for the toy head's points); an image
+    input whose shape leaves its channels open takes as many. Stored as `out_channels` since
+    metadata format 2 (format 1 said `channels`, which `gan_app.runtime.metadata` still reads).
     """
 
     inputs: tuple[GraphInput, ...]
     output: str = "image"
     value_range: tuple[float, float] = (0.0, 1.0)
-    channels: int = 3
+    out_channels: int = 3
     scale: int = 1
     size_multiple: int = 1
     extra: dict = field(default_factory=dict)  # e.g. class names, text encoder description
@@ -88,7 +91,7 @@ class Head:
     # What the image verbs (its own and `gan-app run NAME`) add to an input's stem: `photo.jpg` ->
     # `photo<suffix>.jpg`, the input's extension kept. `{scale}` is the model's scale.
     output_suffix: str = "_out"
-    base: str | None = None        # for a named model (see `named`): the head it was trained with
+    base: str | None = None        # for a named model (see `as_named`): the head it was trained with
     # How a head declares its configs and recipes: lazy references, imported on first use (so head.py
     # stays torch-free), relative to the head's package: "module" or "module:attribute", e.g.
     # ".model:DeblurModelConfig". The configuration methods below read them; a head does not override those.
@@ -181,7 +184,7 @@ class Head:
         the parity check; drawn in input order from torch's global RNG, which the caller seeds.
 
         Derived from the graph, so a head declares nothing more: an `image` is (B, C, H, W) uniform in
-        `value_range` (C: its shape's channel count, else `channels`), a `latent` or an `embedding`
+        `value_range` (C: its shape's channel count, else `out_channels`), a `latent` or an `embedding`
         is (B, D) standard normal, a `label` is (B,) cycling through the classes of
         `extra["class_names"]` (which the runtime requires of every graph with a label).
         """
@@ -192,7 +195,7 @@ class Head:
         feeds = {}
         for item in spec.inputs:
             if item.kind == "image":
-                channels = item.shape[1] if isinstance(item.shape[1], int) else spec.channels
+                channels = item.shape[1] if isinstance(item.shape[1], int) else spec.out_channels
                 value = torch.rand(batch, channels, height, width) * (high - low) + low  # (B, C, H, W)
             elif item.kind == "label":
                 value = torch.arange(batch) % len(spec.extra["class_names"])  # (B,)
@@ -260,8 +263,8 @@ class Head:
         when the head has one and it is set, else the head's own name."""
         return (getattr(run.model, self.model_name_field) if self.model_name_field else None) or self.name
 
-    def named(self, name: str) -> "Head":
-        """This head listed and exported under another name, with no verb of its own
+    def as_named(self, name: str) -> "Head":
+        """A copy of this head listed and exported under another name, with no verb of its own
         (`gan-app run NAME` runs it); `base` remembers the head it was trained with."""
         twin = copy.copy(self)
         twin.name, twin.verb, twin.base = name, None, self.base or self.name

@@ -13,7 +13,7 @@ from gan_app.data.image_folder import LabelledImages
 
 SHAPES = ("square", "disc", "bar", "cross")
 SEEDS = {"train": 0, "test": 1}
-SIZES = {"train": 2000, "test": 400}
+SPLIT_SIZES = {"train": 2000, "test": 400}   # images per split
 
 
 def _draw(kind: str, size: int, cx: float, cy: float, r: float) -> np.ndarray:
@@ -33,7 +33,7 @@ def _draw(kind: str, size: int, cx: float, cy: float, r: float) -> np.ndarray:
 def shapes(split: str, size: int) -> LabelledImages:
     """(N, 1, size, size) uint8 shapes with labels 0..3 in turn (N: 2000 train, 400 test)."""
     rng = np.random.default_rng(SEEDS[split])
-    n = SIZES[split]
+    n = SPLIT_SIZES[split]
     labels = np.arange(n, dtype=np.int64) % len(SHAPES)
     images = np.empty((n, 1, size, size), dtype=np.uint8)
     for i, label in enumerate(labels):

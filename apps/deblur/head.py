@@ -42,7 +42,7 @@ class DeblurHead(Head):
     def graph(self, model_cfg: Any) -> GraphSpec:
         from .model import size_multiple
         return GraphSpec(inputs=(GraphInput("image", "image", ("B", 3, "H", "W")),), value_range=(0.0, 1.0),
-                         channels=3, scale=1, size_multiple=size_multiple(model_cfg))
+                         out_channels=3, scale=1, size_multiple=size_multiple(model_cfg))
 
     def build(self, model_cfg: Any) -> tuple[Any, Any]:
         from .model import build_critic, build_generator

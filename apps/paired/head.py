@@ -29,7 +29,7 @@ class PairedHead(Head):
 
     def graph(self, model_cfg: Any) -> GraphSpec:
         return GraphSpec(inputs=(GraphInput("image", "image", ("B", model_cfg.in_channels, "H", "W")),),
-                         value_range=(0.0, 1.0), channels=model_cfg.out_channels, scale=1,
+                         value_range=(0.0, 1.0), out_channels=model_cfg.out_channels, scale=1,
                          size_multiple=2 ** model_cfg.depth)
 
     def build(self, model_cfg: Any) -> tuple[Any, Any]:

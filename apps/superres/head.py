@@ -24,7 +24,7 @@ class SuperResHead(Head):
 
     def graph(self, model_cfg: Any) -> GraphSpec:
         return GraphSpec(inputs=(GraphInput("image", "image", ("B", 3, "H", "W")),), value_range=(0.0, 1.0),
-                         channels=3, scale=model_cfg.scale, size_multiple=1)
+                         out_channels=3, scale=model_cfg.scale, size_multiple=1)
 
     def build(self, model_cfg: Any) -> tuple[Any, Any]:
         from .model import build_discriminator, build_generator

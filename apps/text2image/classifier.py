@@ -17,20 +17,19 @@ import torch.nn.functional as F
 
 from gan_app.metrics.domain_classifier import ClassifierConfig, DomainClassifier, fit_classifier
 
-from .shapes import ATTRIBUTE_VALUES, ATTRIBUTES
+from .shapes import ATTRIBUTE_CLASSES, ATTRIBUTE_VALUES, ATTRIBUTES
 
-SIZES = tuple(len(v) for v in ATTRIBUTE_VALUES)
 CLASS_NAMES = tuple(f"{a}:{v}" for a, values in zip(ATTRIBUTES, ATTRIBUTE_VALUES) for v in values)
 
 
-def split_logits(logits: torch.Tensor, sizes: tuple[int, ...] = SIZES) -> list[torch.Tensor]:
+def split_logits(logits: torch.Tensor, sizes: tuple[int, ...] = ATTRIBUTE_CLASSES) -> list[torch.Tensor]:
     """(B, sum K) -> one (B, K_a) block per attribute."""
     if logits.shape[1] != sum(sizes):
         raise ValueError(f"expected {sum(sizes)} logits for attribute sizes {sizes}, got {logits.shape[1]}")
     return list(logits.split(sizes, dim=1))
 
 
-def attribute_loss(logits: torch.Tensor, attributes: torch.Tensor, sizes: tuple[int, ...] = SIZES) -> torch.Tensor:
+def attribute_loss(logits: torch.Tensor, attributes: torch.Tensor, sizes: tuple[int, ...] = ATTRIBUTE_CLASSES) -> torch.Tensor:
     """Summed cross-entropy over attributes; logits (B, sum K), attributes (B, A) int64."""
     return sum(F.cross_entropy(block, attributes[:, k]) for k, block in enumerate(split_logits(logits, sizes)))
 
@@ -48,7 +47,7 @@ def predict(model: DomainClassifier, images: torch.Tensor, batch: int = 500) -> 
     return np.concatenate(feats), np.concatenate(logps)
 
 
-def attribute_accuracy(logp: np.ndarray, attributes: np.ndarray, sizes: tuple[int, ...] = SIZES) -> dict[str, float]:
+def attribute_accuracy(logp: np.ndarray, attributes: np.ndarray, sizes: tuple[int, ...] = ATTRIBUTE_CLASSES) -> dict[str, float]:
     """Per-attribute accuracy of log-probabilities (N, sum K) against attributes (N, A), plus `all` (every one right)."""
     edges = np.cumsum((0,) + tuple(sizes))
     right = np.stack([logp[:, edges[k]: edges[k + 1]].argmax(1) == attributes[:, k] for k in range(len(sizes))], 1)
@@ -61,8 +60,8 @@ def train_attribute_classifier(train_images: np.ndarray, train_attrs: np.ndarray
                                lr: float = 3e-3, width: int = 16, seed: int = 0, log=print) -> tuple[DomainClassifier, dict]:
     """Train on uint8 (N, 3, R, R) images and their (N, 4) attributes; returns the model and {seconds, ...}."""
     torch.manual_seed(seed)
-    cfg = ClassifierConfig(channels=3, resolution=train_images.shape[-1], num_classes=sum(SIZES), width=width)
+    cfg = ClassifierConfig(channels=3, resolution=train_images.shape[-1], num_classes=sum(ATTRIBUTE_CLASSES), width=width)
     model = DomainClassifier(cfg)
     info = fit_classifier(model, torch.from_numpy(train_images), torch.from_numpy(train_attrs), attribute_loss,
                           epochs, batch, lr, seed, after_epoch=lambda e, loss: log(f"epoch {e}/{epochs}: loss {loss:.4f}"))
-    return model, {**info, "attribute_sizes": list(SIZES), "attributes": list(ATTRIBUTES)}
+    return model, {**info, "attribute_sizes": list(ATTRIBUTE_CLASSES), "attributes": list(ATTRIBUTES)}

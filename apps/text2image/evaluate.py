@@ -32,10 +32,10 @@ from gan_app.metrics.frechet import frechet_from_features
 from gan_app.paths import CLASSIFIER_FILE, shipped_classifier
 from gan_app.runtime.sampling import normal_latents
 
-from .classifier import SIZES, attribute_accuracy, predict
+from .classifier import attribute_accuracy, predict
 from .data import SHAPES, SHAPES_NAMES, load_split, vocabulary_for
 from .generate import TRUNCATION
-from .shapes import TEMPLATES, caption
+from .shapes import ATTRIBUTE_CLASSES, TEMPLATES, caption
 
 EVAL_SEED = 20_261_123
 R_CANDIDATES = 100
@@ -64,7 +64,7 @@ def r_precision(logp: np.ndarray, attributes: np.ndarray, candidates: int = R_CA
     logp (N, sum K) per-attribute log-probabilities of the generated images; attributes (N, A).
     """
     rng = np.random.default_rng(seed)
-    edges = np.cumsum((0,) + SIZES)[:-1]  # offset of each attribute block
+    edges = np.cumsum((0,) + ATTRIBUTE_CLASSES)[:-1]  # offset of each attribute block
     score = lambda i, facts: logp[i, edges + facts].sum(-1)  # noqa: E731  facts (..., A) -> (...,)
     hits = 0
     for i in range(len(attributes)):
@@ -82,7 +82,7 @@ def evaluate_generator(generator: Any, run: RunConfig, data: str | None = None, 
     if path not in SHAPES_NAMES:
         raise UserError(f"evaluation needs the shapes set's exact facts; `{path}` has none (use --data {SHAPES})")
     model, _, info = load_classifier(classifier or shipped_classifier("text2image"), "`gan-app text2image-classifier -o PATH`")
-    if model.cfg.resolution != m.resolution or model.cfg.num_classes != sum(SIZES):
+    if model.cfg.resolution != m.resolution or model.cfg.num_classes != sum(ATTRIBUTE_CLASSES):
         raise UserError(f"the attribute classifier is for {model.cfg.resolution}px shapes, the generator makes "
                         f"{m.resolution}px; train one with `gan-app text2image-classifier --resolution {m.resolution}`")
     vocab = vocabulary_for(m)

@@ -29,7 +29,7 @@ class Text2ImageHead(Head):
         """The generator graph: (z, text embedding) -> image; the text encoder ships as `<stem>.text.onnx`."""
         return GraphSpec(inputs=(GraphInput("z", "latent", ("B", model_cfg.z_dim)),
                                  GraphInput("embedding", "embedding", ("B", model_cfg.text_dim))),
-                         value_range=(-1.0, 1.0), channels=3,
+                         value_range=(-1.0, 1.0), out_channels=3,
                          extra={"z_dim": model_cfg.z_dim, "resolution": model_cfg.resolution,
                                 "text_dim": model_cfg.text_dim, "text_encoder": model_cfg.text_encoder,
                                 "text_graph": "<stem>.text.onnx"})

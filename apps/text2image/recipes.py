@@ -10,7 +10,7 @@ from gan_app.config import RunConfig, TrainConfig
 
 from .data import Text2ImageDataConfig
 from .model import Text2ImageLossConfig, Text2ImageModelConfig
-from .shapes import ATTRIBUTE_VALUES
+from .shapes import ATTRIBUTE_CLASSES
 
 RECIPES = {   # name -> one line for `gan-app heads`
     "default": "projection critic with the text embedding for labels, pretrained frozen text encoder: the shipped text2image-v1",
@@ -21,7 +21,6 @@ RECIPES = {   # name -> one line for `gan-app heads`
     "paper": "Reed et al.'s scale on a GPU: 64 px, wider nets, longer",
     "tiny": "seconds on CPU: the contract test",
 }
-SHAPES_ATTRIBUTES = tuple(len(v) for v in ATTRIBUTE_VALUES)  # (4, 5, 2, 9)
 
 
 def recipe(name: str) -> RunConfig:
@@ -58,7 +57,7 @@ def recipe(name: str) -> RunConfig:
     if name == "acgan":  # + AC-GAN attribute heads in D (shapes only). Early in training here G learned to fool
         # the heads with noise (attribute loss above chance after 750 steps), so it is not the default.
         run = recipe("gan-int-cls")
-        run.model.attribute_sizes, run.loss.ac_weight = SHAPES_ATTRIBUTES, 1.0
+        run.model.attribute_sizes, run.loss.ac_weight = ATTRIBUTE_CLASSES, 1.0
         return run
     if name == "trainable":  # the fully trainable text encoder (own vocabulary, no wordllama needed)
         run = recipe("gan-int-cls")
@@ -73,7 +72,7 @@ def recipe(name: str) -> RunConfig:
         return RunConfig("text2image",
                          Text2ImageModelConfig(text_encoder="trainable", vocab_size=64, max_tokens=12, word_dim=8,
                                                text_hidden=8, text_dim=8, proj_dim=4, resolution=8, z_dim=8,
-                                               g_width=4, d_width=4, attribute_sizes=SHAPES_ATTRIBUTES),
+                                               g_width=4, d_width=4, attribute_sizes=ATTRIBUTE_CLASSES),
                          Text2ImageDataConfig(limit=32),
                          TrainConfig(steps=2, batch_size=4, loss="hinge", log_every=1, sample_every=2, ckpt_every=2,
                                      ema_decay=0.9, amp="off"),

@@ -28,6 +28,7 @@ SIZES = ("small", "large")
 POSITIONS = ("top left", "top", "top right", "left", "center", "right", "bottom left", "bottom", "bottom right")
 ATTRIBUTES = ("shape", "colour", "size", "position")
 ATTRIBUTE_VALUES = (SHAPES, COLOURS, SIZES, POSITIONS)
+ATTRIBUTE_CLASSES = tuple(len(v) for v in ATTRIBUTE_VALUES)  # classes per attribute: (4, 5, 2, 9)
 HELDOUT_PAIRS = (("red", "triangle"), ("green", "circle"), ("blue", "square"), ("yellow", "cross"))
 
 RGB = {"red": (220, 40, 40), "green": (40, 200, 60), "blue": (50, 80, 230), "yellow": (230, 210, 40),

@@ -29,7 +29,7 @@ class ToyHead(Head):
 
     def graph(self, model_cfg: Any) -> GraphSpec:
         return GraphSpec(inputs=(GraphInput("z", "latent", ("B", model_cfg.z_dim)),), output="points",
-                         value_range=(-1.0, 1.0), channels=2, extra={"output_shape": ["B", 2]})
+                         value_range=(-1.0, 1.0), out_channels=2, extra={"output_shape": ["B", 2]})
 
     def build(self, model_cfg: Any) -> tuple[Any, Any]:
         from .model import build

@@ -16,7 +16,7 @@ import math
 from gan_app.errors import UserError
 from gan_app.head import GraphSpec
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2   # 2: the graph's output channels are `out_channels` (format 1: `channels`, still read)
 KEY_FORMAT = "gan_app.format"
 KEY_HEAD = "gan_app.head"
 KEY_VERSION = "gan_app.version"
@@ -92,9 +92,10 @@ MAX_CHANNELS = 4
 KINDS = {"image": 4, "latent": 2, "label": 1, "embedding": 2}   # kind -> rank of its input
 FLOAT_DTYPES = ("float32", "float16")
 INT_DTYPES = ("int64", "int32")
-IMAGE_CHANNELS = (1, 3)   # what the runtime reads an image file as; the output may differ (graph.channels)
+IMAGE_CHANNELS = (1, 3)   # what the runtime reads an image file as; the output may differ (graph.out_channels)
 ORT_TYPES = {"float32": "tensor(float)", "float16": "tensor(float16)", "int64": "tensor(int64)", "int32": "tensor(int32)"}
-GRAPH_KEYS = {"inputs", "output", "value_range", "channels", "scale", "size_multiple", "extra"}
+GRAPH_KEYS = {"inputs", "output", "value_range", "out_channels", "scale", "size_multiple", "extra"}
+RENAMED_GRAPH_KEYS = {"channels": "out_channels"}   # a format 1 file's key -> today's
 
 
 def _bad(source: str, field: str, what: str, value: object) -> UserError:
@@ -119,6 +120,7 @@ def check_graph(graph: object, source: str) -> GraphSpec:
     """
     if not isinstance(graph, dict):
         raise _bad(source, "graph", "must be a JSON object", graph)
+    graph = _current_keys(graph, source)
     unknown = sorted(set(graph) - GRAPH_KEYS)
     if unknown or "inputs" not in graph:
         raise _bad(source, "graph", f"must have the keys {sorted(GRAPH_KEYS)}", sorted(graph))
@@ -127,7 +129,7 @@ def check_graph(graph: object, source: str) -> GraphSpec:
             or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in lo_hi)
             or not lo_hi[0] < lo_hi[1]):
         raise _bad(source, "graph.value_range", "must be [low, high], two finite numbers with low < high", lo_hi)
-    for field, hi in (("channels", MAX_CHANNELS), ("scale", MAX_SCALE), ("size_multiple", MAX_SIZE_MULTIPLE)):
+    for field, hi in (("out_channels", MAX_CHANNELS), ("scale", MAX_SCALE), ("size_multiple", MAX_SIZE_MULTIPLE)):
         if not _whole(graph.get(field, 1), 1, hi):
             raise _bad(source, f"graph.{field}", f"must be a whole number in 1..{hi}", graph.get(field))
     if not isinstance(graph.get("output", "image"), str):
@@ -142,6 +144,17 @@ def check_graph(graph: object, source: str) -> GraphSpec:
         _check_input(item, f"graph.inputs[{i}]", source)
     _check_extra(inputs, extra, source)
     return GraphSpec.from_json_dict(graph)
+
+
+def _current_keys(graph: dict, source: str) -> dict:
+    """`graph` with the keys of older formats under today's names (`RENAMED_GRAPH_KEYS`)."""
+    out = dict(graph)
+    for old, new in RENAMED_GRAPH_KEYS.items():
+        if old in out:
+            if new in out:
+                raise _bad(source, "graph", f"must have {new} or {old} (its old name), not both", sorted(graph))
+            out[new] = out.pop(old)
+    return out
 
 
 def _check_input(item: object, where: str, source: str) -> None:

@@ -67,9 +67,9 @@ class OnnxModel:
         return names[0] if len(names) == 1 else None
 
     def image_channels(self) -> int:
-        """Channels the image input takes: its declared shape, else `spec.channels`."""
+        """Channels the image input takes: its declared shape, else `spec.out_channels`."""
         shape = next(i.shape for i in self.spec.inputs if i.kind == "image")
-        return shape[1] if len(shape) > 1 and isinstance(shape[1], int) else self.spec.channels
+        return shape[1] if len(shape) > 1 and isinstance(shape[1], int) else self.spec.out_channels
 
     def run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
         """The generator output for `feeds` (one array per spec input, batch first)."""

@@ -175,8 +175,9 @@ class Trainer:
             # torch.compile has no double backward, which R1 and the gradient penalty need.
             compile_d = cfg.compile and cfg.gp_weight == 0 and cfg.r1_weight == 0
             self.D = maybe_compile(distributed.wrap(self.D_raw, env, device), compile_d)
-            # The G step bypasses DDP: D is frozen there, so no gradient sync is wanted.
-            self.D_frozen = maybe_compile(self.D_raw, compile_d) if env.enabled else self.D
+            # The D the G step calls: D without DDP's wrapper (the G step freezes D, so no gradient of
+            # D's is synced); the same object as self.D in one process.
+            self.D_unsynced = maybe_compile(self.D_raw, compile_d) if env.enabled else self.D
         self.obj = head.objective(run)
         self.stream = BatchStream(dataset, cfg.batch_size, cfg.seed, env, device,
                                   num_workers=cfg.num_workers, channels_last=cfg.channels_last)
@@ -244,7 +245,7 @@ class Trainer:
         with self.precision.autocast():
             if self.adversarial:
                 self.D_raw.requires_grad_(False)  # freeze D: G's backward leaves D's grads alone
-                critic = obj.critic(self.D_frozen, batch)
+                critic = obj.critic(self.D_unsynced, batch)
                 d_fake, d_real = critic(fake), None
                 if self.game.uses_real_in_g or cfg.feature_matching_weight > 0:
                     with torch.no_grad():

@@ -131,10 +131,9 @@ def test_configs_and_recipes_are_declared_by_reference(name):
         assert isinstance(run.data, head.data_config_cls()) and isinstance(run.loss, head.loss_config_cls()), recipe
 
 
-# Loss weights that stay in a model config, and why: each is (also) architecture there, or waits for its move.
+# Loss weights that stay in a model config, and why: each is also architecture there.
 LOSS_FIELDS_IN_MODEL = {
     ("text2image", "match_weight"): "D holds the matching image encoder only when it is > 0",
-    ("conditional", "ac_weight"): "to move to a loss section with the conditional head's Salimans-options work",
 }
 
 

@@ -28,6 +28,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from PIL import Image, ImageOps
 
 from gan_app.paths import shipped_model
+from gan_app.runtime.metadata import FORMAT_VERSION
 
 pytestmark = pytest.mark.skipif(not shipped_model("deblur").is_file(), reason="no shipped deblur weights")
 set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "gan-app-hypothesis")   # its caches: not .hypothesis/ in the repo
@@ -495,7 +496,7 @@ def broken_metadata(draw, props: dict[str, str]) -> dict[str, str]:
                                         "gan_app.graph"]))]
     elif how == "format":
         props["gan_app.format"] = draw((st.text(max_size=8) | ODD_TEXT).filter(lambda t: not _int_text(t))
-                                       | st.integers(2, 10**30).map(str))
+                                       | st.integers(FORMAT_VERSION + 1, 10**30).map(str))
     elif how == "json":
         key = draw(st.sampled_from(["gan_app.graph", "gan_app.model_config"]))
         props[key] = draw((st.text(max_size=20) | ODD_TEXT | st.builds(json.dumps, JSON_VALUES))
@@ -525,7 +526,7 @@ BAD_GRAPH_VALUES = [   # (field, values the runtime must refuse): it pads, scale
                                                                             and r[0] < r[1])) | JSON_VALUES.filter(lambda v: not isinstance(v, list))),
     ("scale", NOT_WHOLE_IN(1, 16)),
     ("size_multiple", NOT_WHOLE_IN(1, 1024)),
-    ("channels", NOT_WHOLE_IN(1, 4)),
+    ("out_channels", NOT_WHOLE_IN(1, 4)),
     ("inputs", st.just([]) | JSON_VALUES.filter(lambda v: not isinstance(v, list))),
     ("extra", JSON_VALUES.filter(lambda v: not isinstance(v, dict))),
     ("output", JSON_VALUES.filter(lambda v: not isinstance(v, str))),

@@ -103,7 +103,8 @@ def _graph_of(path):
     ("conv", "size_multiple", 2.0, r"graph\.size_multiple must be a whole number in 1\.\.1024, got 2\.0"),
     ("conv", "size_multiple", 6000, r"graph\.size_multiple must be a whole number in 1\.\.1024, got 6000"),
     ("conv", "size_multiple", True, r"graph\.size_multiple must be a whole number"),
-    ("conv", "channels", 0, r"graph\.channels must be a whole number in 1\.\.4"),
+    ("conv", "out_channels", 0, r"graph\.out_channels must be a whole number in 1\.\.4"),
+    ("conv", "channels", 3, r"graph must have out_channels or channels \(its old name\), not both"),
     ("conv", "inputs.0.shape", ["B", 2, "H", "W"], r"graph\.inputs\[0\]\.shape declares 2 image channels; the runtime feeds 1"),
     ("conv", "inputs.0.shape", ["B", 3, "H"], r"graph\.inputs\[0\]\.shape of an image input must list 4 sizes"),
     ("conv", "inputs.0.dtype", "int64", r"graph\.inputs\[0\]\.dtype of an image input must be one of"),
@@ -130,6 +131,14 @@ def test_bounded_graph_metadata_still_loads(exported, tmp_path, edited):
     graph = edited(_graph_of(exported["conv"]), "size_multiple", 1024)
     ok = _with_metadata(exported["conv"], tmp_path / "ok2.onnx", **{KEY_GRAPH: json.dumps(graph)})
     assert load_model(ok).spec.size_multiple == 1024
+
+
+def test_a_format_1_file_reads_its_channels_as_out_channels(exported, tmp_path):
+    """Format 1 called the output channels `channels`; such files (every shipped one) load unchanged."""
+    graph = _graph_of(exported["conv"])
+    graph["channels"] = graph.pop("out_channels")
+    old = _with_metadata(exported["conv"], tmp_path / "old.onnx", **{KEY_GRAPH: json.dumps(graph), KEY_FORMAT: "1"})
+    assert load_model(old).spec == load_model(exported["conv"]).spec
 
 
 @pytest.mark.parametrize("kind, dotted, value, message", [
