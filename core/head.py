@@ -101,11 +101,15 @@ class Head:
     recipes_ref: str | None = None       # a module with RECIPES (name -> one line) and recipe(name) -> RunConfig
     api_ref: str | None = None           # torch-free "module:factory(onnx, threads=...)" for models that take no image
 
-    def _resolve(self, ref: str | None, what: str) -> Any:
+    def _resolve(self, ref_attribute: str, what: str) -> Any:
+        """What the `*_ref` attribute `ref_attribute` names, imported relative to the package of the class
+        that sets it, so a subclass defined elsewhere (a test's, a script's `__main__`) resolves as its base."""
+        ref = getattr(self, ref_attribute)
         if not ref:
             raise NotImplementedError(f"head {self.name!r} defines no {what}")
+        owner = next((cls for cls in type(self).__mro__ if ref_attribute in vars(cls)), type(self))
         module, _, attribute = ref.partition(":")
-        loaded = importlib.import_module(module, type(self).__module__.rpartition(".")[0])
+        loaded = importlib.import_module(module, owner.__module__.rpartition(".")[0])
         return getattr(loaded, attribute) if attribute else loaded
 
     # --- configuration -------------------------------------------------------------
@@ -119,26 +123,26 @@ class Head:
         dict (a plain tuple of names gives empty lines); none without `recipes_ref`."""
         if not self.recipes_ref:
             return {}
-        found = self._resolve(self.recipes_ref, "recipes").RECIPES
+        found = self._resolve("recipes_ref", "recipes").RECIPES
         return dict(found) if isinstance(found, dict) else {name: "" for name in found}
 
     def model_config_cls(self) -> type:
         """The dataclass that fully describes the generator/discriminator architecture."""
-        return self._resolve(self.model_config_ref, "model config")
+        return self._resolve("model_config_ref", "model config")
 
     def data_config_cls(self) -> type:
         """The dataclass of dataset options (path, crop size, degradations, ...)."""
-        return self._resolve(self.data_config_ref, "data config")
+        return self._resolve("data_config_ref", "data config")
 
     def loss_config_cls(self) -> type:
         """The dataclass of `run.loss`: the head's loss weights and choices (content loss, VGG weights, ...),
         kept out of the model config so that the architecture alone decides what a checkpoint's weights fit
         (`--resume` may change the loss, not the model). `EmptyLossConfig` without `loss_config_ref`."""
-        return self._resolve(self.loss_config_ref, "loss config") if self.loss_config_ref else EmptyLossConfig
+        return self._resolve("loss_config_ref", "loss config") if self.loss_config_ref else EmptyLossConfig
 
     def recipe(self, name: str = "default") -> RunConfig:
         """A complete run config by recipe name (`default`, `tiny`, `paper`, ...)."""
-        return self._resolve(self.recipes_ref, "recipes").recipe(name)
+        return self._resolve("recipes_ref", "recipes").recipe(name)
 
     def graph(self, model_cfg: Any) -> GraphSpec:
         """What the exported generator built from `model_cfg` takes and returns."""
@@ -241,7 +245,7 @@ class Head:
         """The Python API object for an exported model of this head (`gan_app.load`): the head's
         `api_ref` factory when set, else a `gan_app.api.ImageModel` (image-to-image heads)."""
         if self.api_ref:
-            return self._resolve(self.api_ref, "Python API")(onnx, threads=threads)
+            return self._resolve("api_ref", "Python API")(onnx, threads=threads)
         from gan_app.api import ImageModel
         return ImageModel(onnx)
 
