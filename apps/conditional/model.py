@@ -76,7 +76,7 @@ def check_config(cfg: ConditionalModelConfig) -> None:
     if cfg.class_names and len(cfg.class_names) != cfg.num_classes:
         raise ValueError(f"{len(cfg.class_names)} class names for num_classes={cfg.num_classes}")
     if cfg.minibatch_kernels and cfg.discriminator == "concat":
-        raise ValueError("minibatch_kernels needs the projection or acgan discriminator (concat's logit is a 4x4 conv)")
+        raise ValueError("minibatch_kernels needs the projection or acgan critic, not concat (its logit is a 4x4 conv)")
 
 
 class ConditionalGenerator(nn.Module):
@@ -94,7 +94,8 @@ class ConditionalGenerator(nn.Module):
                                   norm=norm, num_classes=cfg.num_classes if cbn else 0)
         n, draw = cfg.virtual_bn, torch.Generator().manual_seed(REFERENCE_SEED)
         # On the CPU explicitly: a meta-device build (the config checks) draws them too. None: no VBN.
-        self.register_buffer("reference_z", torch.randn(n, cfg.z_dim, generator=draw, device="cpu") if n else None)  # (n, z_dim)
+        z_ref = torch.randn(n, cfg.z_dim, generator=draw, device="cpu") if n else None  # (n, z_dim)
+        self.register_buffer("reference_z", z_ref)
         self.register_buffer("reference_labels", torch.arange(n, device="cpu") % cfg.num_classes if n else None)  # (n,)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

@@ -129,3 +129,11 @@ def test_one_sided_label_smoothing_reaches_the_discriminator_loss(tiny_run, tmp_
 def test_the_options_refuse_bad_values_naming_the_field(key, text, says):
     with pytest.raises(UserError, match=f"{key} {says}"):
         apply_overrides(CONDITIONAL.recipe("tiny"), [f"{key}={text}"])
+
+
+def test_minibatch_discrimination_on_the_concat_critic_is_refused_naming_the_field():
+    from gan_app.build import check_model_config
+
+    run = apply_overrides(CONDITIONAL.recipe("cgan"), ["model.minibatch_kernels=8"])
+    with pytest.raises(UserError, match=r"^model\.minibatch_kernels: .*projection or acgan"):
+        check_model_config(CONDITIONAL, run.model)
