@@ -18,7 +18,9 @@ batched dict of tensors skips per-item fetching and collation (PyTorch's DataLoa
 
 from __future__ import annotations
 
+import contextlib
 import signal
+import threading
 from typing import Any
 
 import torch
@@ -53,10 +55,38 @@ def leave_termination_to_the_main_process(worker_id: int) -> None:
     `timeout`, Slurm and a closing terminal signal every process of the job, not just the main one; a
     worker killed first makes PyTorch raise "DataLoader worker ... killed by signal" inside the training
     step, a traceback instead of the checkpoint. The loader still stops its workers itself (done event),
-    and a worker whose main process died exits through PyTorch's parent watchdog.
+    and a worker whose main process died exits through PyTorch's parent watchdog. While the main process
+    exits, a worker's multiprocessing resource-sharer thread may find its connection gone: that broken
+    pipe is expected at shutdown and is not printed as a traceback (any other thread error still is).
     """
     for sig in SIGNALS:
         signal.signal(sig, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):   # blocked since the fork (`_workers_start_deaf`): a pending one is dropped
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)
+    threading.excepthook = _quiet_when_the_main_process_left
+
+
+@contextlib.contextmanager
+def _workers_start_deaf():
+    """Block SIGTERM/SIGHUP while the loader forks its workers, so none arrives before the worker ignores it.
+
+    PyTorch installs its own SIGTERM handler at the start of each worker, before `worker_init_fn`; a signal in
+    that window would kill the worker. Forked children inherit the blocked mask; the main process gets a signal
+    that came meanwhile as soon as it is unblocked here.
+    """
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _quiet_when_the_main_process_left(args: threading.ExceptHookArgs) -> None:
+    if not issubclass(args.exc_type, (BrokenPipeError, ConnectionResetError, EOFError)):
+        threading.__excepthook__(args)
 
 
 class BatchStream:
@@ -117,7 +147,8 @@ class BatchStream:
             generator=generator,
             worker_init_fn=leave_termination_to_the_main_process if self.num_workers else None,
         )
-        self._iter = iter(loader)
+        with _workers_start_deaf():
+            self._iter = iter(loader)
 
     def __iter__(self) -> "BatchStream":
         return self
