@@ -152,14 +152,26 @@ def test_resnet9_is_the_deblurgan_v1_size():
     assert y.shape == (1, 3, 32, 32) and 0 <= float(y.min()) and float(y.max()) <= 1
 
 
-def test_refine_blocks_start_as_identity_export_and_tile_without_seams(tmp_path):
-    """scale_blocks adds identity-initialised blocks at 1/4 and 1/2 res: the same function at init
-    (so a model without them can start it), trainable, exported to ONNX, tiled like the whole image."""
+def _assert_exports_and_tiles_like_the_whole_image(g, cfg, tmp_path):
+    """`g` (weights as if trained) exports to ONNX, changes the image, and tiled inference matches whole-image."""
     from gan_app.export import export_generator
     from gan_app.metrics.fidelity import psnr
     from gan_app.runtime.session import load_model
     from gan_app.runtime.tiling import infer_image
 
+    run = HEAD.recipe("tiny")
+    run.model = cfg
+    export_generator(HEAD, run, g.eval(), tmp_path / "g.onnx")
+    model = load_model(tmp_path / "g.onnx")
+    image = np.random.default_rng(0).random((3, 96, 128)).astype(np.float32)
+    whole, tiled = infer_image(model, image, tile=0), infer_image(model, image, tile=64, overlap=32)
+    assert np.abs(whole - image).mean() > 1e-3                     # the blocks change the image
+    assert psnr(tiled.transpose(1, 2, 0), whole.transpose(1, 2, 0)) > 45
+
+
+def test_refine_blocks_start_as_identity_export_and_tile_without_seams(tmp_path):
+    """scale_blocks adds identity-initialised blocks at 1/4 and 1/2 res: the same function at init
+    (so a model without them can start it), trainable, exported to ONNX, tiled like the whole image."""
     cfg = DeblurModelConfig(width=8, blocks=1, levels=3, upsample="transpose", scale_blocks=1)
     g = build_generator(cfg)
     assert {n.split(".")[0] for n, _ in g.named_parameters()} >= {"refine2", "refine4"}
@@ -169,14 +181,7 @@ def test_refine_blocks_start_as_identity_export_and_tile_without_seams(tmp_path)
     for name, param in g.named_parameters():      # as if trained: every block and the head act
         if name == "head.weight" or name.endswith("body.4.weight"):
             torch.nn.init.normal_(param, std=0.2)
-    run = HEAD.recipe("tiny")
-    run.model = cfg
-    export_generator(HEAD, run, g.eval(), tmp_path / "g.onnx")
-    model = load_model(tmp_path / "g.onnx")
-    image = np.random.default_rng(0).random((3, 96, 128)).astype(np.float32)
-    whole, tiled = infer_image(model, image, tile=0), infer_image(model, image, tile=64, overlap=32)
-    assert np.abs(whole - image).mean() > 1e-3                     # the blocks change the image
-    assert psnr(tiled.transpose(1, 2, 0), whole.transpose(1, 2, 0)) > 45
+    _assert_exports_and_tiles_like_the_whole_image(g, cfg, tmp_path)
 
 
 def test_init_from_an_exported_onnx_keeps_new_blocks_and_refuses_foreign_tensors(tmp_path):
@@ -236,10 +241,6 @@ def test_naf_generator_starts_as_identity_has_blocks_at_every_scale_and_tiles_wi
     """The NAFNet-class U-Net: identity at init (every gated block too), gated blocks at full resolution and
     at every level, the body at 1/2**levels, exported to ONNX and tiled like the whole image."""
     from gan_app.apps.deblur.model import GatedBlock, NAFDeblurGenerator
-    from gan_app.export import export_generator
-    from gan_app.metrics.fidelity import psnr
-    from gan_app.runtime.session import load_model
-    from gan_app.runtime.tiling import infer_image
 
     cfg = DeblurModelConfig(generator="naf", width=4, blocks=2, scale_blocks=1, levels=3)
     g = build_generator(cfg)
@@ -259,14 +260,7 @@ def test_naf_generator_starts_as_identity_has_blocks_at_every_scale_and_tiles_wi
     for name, param in g.named_parameters():       # as if trained: every branch and the head act
         if param.dim() > 1 and (name.startswith("head") or name.endswith("3.weight") or name.endswith("2.weight")):
             torch.nn.init.normal_(param, std=0.2)
-    run = HEAD.recipe("tiny")
-    run.model = cfg
-    export_generator(HEAD, run, g.eval(), tmp_path / "g.onnx")
-    model = load_model(tmp_path / "g.onnx")
-    image = np.random.default_rng(0).random((3, 96, 128)).astype(np.float32)
-    whole, tiled = infer_image(model, image, tile=0), infer_image(model, image, tile=64, overlap=32)
-    assert np.abs(whole - image).mean() > 1e-3
-    assert psnr(tiled.transpose(1, 2, 0), whole.transpose(1, 2, 0)) > 45
+    _assert_exports_and_tiles_like_the_whole_image(g, cfg, tmp_path)
     with pytest.raises(ValueError, match="naf generator levels must be 2, 3 or 4"):
         build_generator(DeblurModelConfig(generator="naf", levels=1))
 
