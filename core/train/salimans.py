@@ -27,13 +27,15 @@ from gan_app.losses.improved import HistoricalAveraging, feature_matching_loss
 from gan_app.train.objective import Verdict
 
 
-def feature_matching_term(weight: float, d_real: Verdict, d_fake: Verdict, head: str) -> dict[str, tuple[float, torch.Tensor]]:
+def feature_matching_term(weight: float, d_real: Verdict, d_fake: Verdict,
+                          head: str) -> dict[str, tuple[float, torch.Tensor]]:
     """{"feature_matching": (weight, loss)} from the critic's features on real and fake; {} when weight is 0."""
     if not weight:
         return {}
     if "features" not in d_fake.extras or "features" not in d_real.extras:
         raise UserError(f"train.feature_matching_weight needs a critic that exposes intermediate features "
-                        f"(Verdict.extras['features']); the {head} head's does not: pass --set train.feature_matching_weight=0")
+                        f"(Verdict.extras['features']); the {head} head's does not: "
+                        "pass --set train.feature_matching_weight=0")
     return {"feature_matching": (weight, feature_matching_loss(d_real.extras["features"], d_fake.extras["features"]))}
 
 
