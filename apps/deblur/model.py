@@ -62,6 +62,12 @@ class DeblurLossConfig:
     vgg_weights: str = "imagenet"       # perceptual: the VGG19 weights, imagenet | PATH | random (offline experiments only)
 
 
+def zero_init(conv: nn.Conv2d) -> None:
+    """Zero a layer's weight and bias: the residual branch (or head) it ends adds nothing at the start."""
+    nn.init.zeros_(conv.weight)
+    nn.init.zeros_(conv.bias)
+
+
 class InvertedResidual(nn.Module):
     """MobileNetV2 block without norm: 1x1 expand -> ReLU -> 3x3 depthwise -> ReLU -> 1x1 project, + x."""
 
@@ -73,8 +79,8 @@ class InvertedResidual(nn.Module):
             nn.Conv2d(hidden, hidden, 3, padding=1, groups=hidden), nn.ReLU(inplace=True),
             nn.Conv2d(hidden, channels, 1),
         )
-        nn.init.zeros_(self.body[-1].weight)   # each block starts as the identity, so a deep norm-free body
-        nn.init.zeros_(self.body[-1].bias)     # trains at a high learning rate (SkipInit, De & Smith 2020)
+        zero_init(self.body[-1])   # each block starts as the identity, so a deep norm-free body
+                                   # trains at a high learning rate (SkipInit, De & Smith 2020)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.body(x)  # (B, C, h, w)
@@ -127,8 +133,7 @@ class FastDeblurGenerator(nn.Module):
                     self.add_module(f"refine{2 ** (i - 1)}",
                                     nn.Sequential(*[InvertedResidual(c, expansion) for _ in range(scale_blocks)]))
         self.head = nn.Conv2d(ch[0], 3, 3, padding=1)
-        nn.init.zeros_(self.head.weight)   # start as the identity: output = input
-        nn.init.zeros_(self.head.bias)
+        zero_init(self.head)   # start as the identity: output = input
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         skips = [self.stem(x)]                                     # (B, ch0, H, W)
@@ -166,8 +171,7 @@ class GatedBlock(nn.Module):
                                      SimpleGate(), nn.Conv2d(hidden // 2, channels, 1))
         self.channel = nn.Sequential(nn.Conv2d(channels, hidden, 1), SimpleGate(), nn.Conv2d(hidden // 2, channels, 1))
         for branch in (self.spatial, self.channel):
-            nn.init.zeros_(branch[-1].weight)
-            nn.init.zeros_(branch[-1].bias)
+            zero_init(branch[-1])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = x + self.spatial(x)
@@ -195,8 +199,7 @@ class NAFDeblurGenerator(nn.Module):
         self.ups = nn.ModuleList(nn.ConvTranspose2d(ch[i + 1], ch[i], 2, stride=2) for i in range(levels))
         self.decoders = nn.ModuleList(stack(ch[i], scale_blocks) for i in range(levels))
         self.head = nn.Conv2d(ch[0], 3, 3, padding=1)
-        nn.init.zeros_(self.head.weight)   # start as the identity: output = input
-        nn.init.zeros_(self.head.bias)
+        zero_init(self.head)   # start as the identity: output = input
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y, skips = self.stem(x), []                                  # (B, ch0, H, W)

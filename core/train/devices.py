@@ -91,6 +91,9 @@ class Precision:
         self.scaler.update()
 
 
+NHWC_DEVICES = ("cuda", "cpu")   # where `train.channels_last` is applied (measured faster on both)
+
+
 def place_module(module: nn.Module, device: torch.device, channels_last: bool) -> nn.Module:
     """Move `module` to `device`; NHWC weight layout on CUDA and CPU when `channels_last` (faster convs).
 
@@ -98,7 +101,7 @@ def place_module(module: nn.Module, device: torch.device, channels_last: bool) -
     2 threads) from 0.48 s to 0.30 s, and to 0.15 s with `train.amp=bf16` on an AVX512-BF16 CPU.
     """
     module = module.to(device)
-    if channels_last and device.type in ("cuda", "cpu"):
+    if channels_last and device.type in NHWC_DEVICES:
         module = module.to(memory_format=torch.channels_last)
     return module
 
@@ -106,7 +109,7 @@ def place_module(module: nn.Module, device: torch.device, channels_last: bool) -
 def place_tensor(x: torch.Tensor, device: torch.device, channels_last: bool) -> torch.Tensor:
     """Move a batch tensor to `device`; 4-D images go NHWC on CUDA and CPU when `channels_last`."""
     x = x.to(device, non_blocking=True)
-    if channels_last and device.type in ("cuda", "cpu") and x.dim() == 4:
+    if channels_last and device.type in NHWC_DEVICES and x.dim() == 4:
         x = x.contiguous(memory_format=torch.channels_last)
     return x
 
