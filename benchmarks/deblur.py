@@ -5,6 +5,7 @@
     python benchmarks/deblur.py memory  [--model deblur.onnx]
     python benchmarks/deblur.py data
     python benchmarks/deblur.py real    [--model deblur.onnx] [--against OLD.onnx] [--out docs/deblur_real.png]
+    python benchmarks/deblur.py reach   [--model deblur.onnx]   # choose its blur_reach_px for --blur-scale auto
 
 Each prints a table and writes benchmarks/results/deblur_<part>.json.
 """
@@ -144,11 +145,17 @@ def _best_unsharp(pairs: list) -> tuple[float, float]:
 
 def quality_split(model, split: str, photos: str = "held_out") -> dict:
     """One split's per-image PSNR/SSIM: blurred, best unsharp mask, Richardson-Lucy, the model at
-    pyramid levels 1 (full resolution, the default), 2 and 4 (`--blur-scale`)."""
+    pyramid levels 1 (full resolution, the default), 2 and 4 (`--blur-scale`), and at the level
+    `--blur-scale auto` picks with the model's reach (its card's `blur_reach_px`)."""
     from gan_app.apps.deblur.data import DeblurDataConfig, evaluation_pairs
     from gan_app.metrics.fidelity import psnr, ssim
+    from gan_app.paths import shipped_blur_estimator
+    from gan_app.runtime.blur_extent import estimate_radius, level_for
     from gan_app.runtime.pyramid import LEVELS, infer_at_level
 
+    reach, auto = _reach(model), shipped_blur_estimator().is_file()
+    if not auto:
+        print("note: no blur-extent estimator shipped, so no --blur-scale auto column")
     pairs = evaluation_pairs(DeblurDataConfig(), split=split, photos=photos)
     radius, amount = _best_unsharp(pairs)
     rows = []
@@ -159,17 +166,24 @@ def quality_split(model, split: str, photos: str = "held_out") -> dict:
             outs[f"model_level{level}"] = np.clip(infer_at_level(model, blurred.transpose(2, 0, 1), level), 0, 1
                                                   ).transpose(1, 2, 0)
         row = {"image": name}
+        if auto:
+            row["estimated_radius"] = estimate_radius(blurred.transpose(2, 0, 1))
+            row["auto_level"] = level_for(row["estimated_radius"], reach)
+            outs["model_auto"] = outs[f"model_level{row['auto_level']}"]
         for method, img in outs.items():
             row[f"{method}_psnr"], row[f"{method}_ssim"] = psnr(img, sharp), ssim(img, sharp)
         rows.append(row)
-    methods = ["blurred", "unsharp_mask", "richardson_lucy"] + [f"model_level{level}" for level in LEVELS]
+    methods = ["blurred", "unsharp_mask", "richardson_lucy"] + [f"model_level{level}" for level in LEVELS] + ["model_auto"] * auto
     mean = {f"{m}_{k}": float(np.mean([r[f"{m}_{k}"] for r in rows])) for m in methods for k in ("psnr", "ssim")}
-    print(f"\n== split {split} (unsharp mask at its best setting here: radius {radius:g}, amount {amount:g})")
+    print(f"\n== split {split} (unsharp mask at its best setting here: radius {radius:g}, amount {amount:g}; "
+          f"auto with reach {reach:g} px)")
     print_table(rows + [{"image": "MEAN", **mean}],
-                ["image"] + [f"{m}_psnr" for m in methods] + ["blurred_ssim", "model_level1_ssim"])
+                ["image"] + [f"{m}_psnr" for m in methods] + ["estimated_radius", "auto_level"] * auto
+                + ["blurred_ssim", "model_level1_ssim"])
     gains = {"psnr_gain": mean["model_level1_psnr"] - mean["blurred_psnr"],
              "ssim_gain": mean["model_level1_ssim"] - mean["blurred_ssim"],
              **{f"level{level}_psnr_gain": mean[f"model_level{level}_psnr"] - mean["blurred_psnr"] for level in LEVELS[1:]},
+             **({"auto_psnr_gain": mean["model_auto_psnr"] - mean["blurred_psnr"], "reach": reach} if auto else {}),
              "beats_best_classical_on_every_image": all(
                  r["model_level1_psnr"] > max(r["unsharp_mask_psnr"], r["richardson_lucy_psnr"]) for r in rows)}
     print({k: round(v, 3) if isinstance(v, float) else v for k, v in gains.items()})
@@ -200,6 +214,51 @@ def quality(model_path: str | None, splits: list[str], photos: str = "held_out")
     return result
 
 
+def _reach(model) -> float:
+    """The reach `--blur-scale auto` uses for `model`: its card's `blur_reach_px`, else the runtime's default."""
+    from gan_app.runtime.blur_extent import REACH
+    return float((model.card or {}).get("blur_reach_px", REACH))
+
+
+REACH_CANDIDATES = (2, 3, 4, 5, 6, 8, 10, 12, 16)
+
+
+def reach(model_path: str | None) -> dict:
+    """Choose a model's `blur_reach_px` on the calibration pairs (training photos, their own cameras), all three
+    splits pooled: the candidate whose auto levels give the best mean PSNR. Never the held-out benchmark."""
+    from gan_app.apps.deblur.data import DeblurDataConfig, evaluation_pairs
+    from gan_app.metrics.fidelity import psnr
+    from gan_app.runtime.blur_extent import estimate_radius, level_for
+    from gan_app.runtime.pyramid import LEVELS, infer_at_level
+    from gan_app.runtime.session import load_model
+
+    model = load_model(model_path or "deblur", threads=THREADS)
+    images = []                                     # (split, radius estimate, {level: PSNR})
+    for split in QUALITY_PROTOCOL:
+        for name, blurred, sharp in evaluation_pairs(DeblurDataConfig(), split=split, photos="calibration"):
+            chw = blurred.transpose(2, 0, 1)
+            scores = {level: psnr(np.clip(infer_at_level(model, chw, level), 0, 1).transpose(1, 2, 0), sharp)
+                      for level in LEVELS}
+            images.append((split, estimate_radius(chw), scores))
+    rows = []
+    for candidate in REACH_CANDIDATES:
+        row = {"reach_px": candidate}
+        for split in QUALITY_PROTOCOL:
+            chosen = [s[level_for(r, candidate)] - s[1] for sp, r, s in images if sp == split]
+            row[f"{split}_auto_minus_level1"] = float(np.mean(chosen))
+        row["pooled_auto_psnr"] = float(np.mean([s[level_for(r, candidate)] for _, r, s in images]))
+        rows.append(row)
+    best = max(rows, key=lambda r: r["pooled_auto_psnr"])
+    print(f"\n== reach for {model.path.name} on the calibration pairs (auto minus level 1, dB)")
+    print_table(rows, list(rows[0]))
+    print(f"best reach: {best['reach_px']} px")
+    result = {"model": str(model.path), "best_reach_px": best["reach_px"], "rows": rows,
+              "radius_estimates": [{"split": sp, "radius": r, **{f"level{k}_psnr": v for k, v in s.items()}}
+                                   for sp, r, s in images]}
+    write_json(f"deblur_reach_{model.path.stem}", result)
+    return result
+
+
 REAL_BLUR = [("clock_motion", "apps/deblur/assets/clock_motion.png"),
              ("licenseplate_motion", "/usr/share/doc/opencv-doc/examples/data/licenseplate_motion.jpg"),
              ("text_motion", "/usr/share/doc/opencv-doc/examples/data/text_motion.jpg")]
@@ -209,10 +268,13 @@ def real(model_path: str | None, against: str | None, out: str) -> dict:
     """Real motion-blurred photos (no ground truth) side by side: input | `against` | model at levels 1 and 2.
 
     Writes a PNG for the README (each photo scaled to 200 px high, labelled) and, per photo,
-    the mean absolute change and the gradient energy ratio output/input (how much sharper).
+    the mean absolute change and the gradient energy ratio output/input (how much sharper), and the
+    blur radius `--blur-scale auto` estimates with the level it would pick for the model.
     """
     from PIL import Image
 
+    from gan_app.paths import shipped_blur_estimator
+    from gan_app.runtime.blur_extent import estimate_radius, level_for
     from gan_app.runtime.pyramid import infer_at_level
     from gan_app.runtime.session import load_model
 
@@ -220,13 +282,17 @@ def real(model_path: str | None, against: str | None, out: str) -> dict:
     models = [("model", load_model(model_path or "deblur", threads=THREADS))]
     if against:
         models.insert(0, ("against", load_model(against, threads=THREADS)))
-    rows, strips = [], []
+    rows, strips, estimates = [], [], []
     for name, rel in REAL_BLUR:
         path = Path(rel) if Path(rel).is_absolute() else root / rel
         if not path.is_file():
             print(f"skip {name}: {path} missing (apt-get install -y opencv-doc)")
             continue
         image = np.asarray(Image.open(path).convert("RGB"), np.float32).transpose(2, 0, 1) / 255.0   # (3, H, W)
+        if shipped_blur_estimator().is_file():
+            radius = estimate_radius(image)
+            estimates.append({"photo": name, "size": f"{image.shape[2]}x{image.shape[1]}", "estimated_radius": radius,
+                              "auto_level": level_for(radius, _reach(models[-1][1]))})
         panels = [("input", image)]
         for label, model in models:
             levels = (1,) if label == "against" else (1, 2)
@@ -239,6 +305,8 @@ def real(model_path: str | None, against: str | None, out: str) -> dict:
                          "gradient_ratio": grad(img) / grad(image)})
         strips.append(_strip(panels))
     print_table(rows, ["photo", "output", "mean_abs_change", "gradient_ratio"])
+    if estimates:
+        print_table(estimates, list(estimates[0]))
     width = max(s.width for s in strips)
     sheet = Image.new("RGB", (width, sum(s.height for s in strips)), "white")
     y = 0
@@ -247,7 +315,7 @@ def real(model_path: str | None, against: str | None, out: str) -> dict:
         y += strip.height
     sheet.save(out, optimize=True)
     print(f"wrote {out}")
-    result = {"photos": [n for n, _ in REAL_BLUR], "rows": rows, "picture": out}
+    result = {"photos": [n for n, _ in REAL_BLUR], "rows": rows, "blur_estimates": estimates, "picture": out}
     write_json("deblur_real", result)
     return result
 
@@ -294,11 +362,11 @@ def memory(model_path: str | None) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("part", choices=["speed", "quality", "memory", "data", "real"])
+    parser.add_argument("part", choices=["speed", "quality", "memory", "data", "real", "reach"])
     parser.add_argument("--checkpoint", help="speed: time this trained fast checkpoint instead of a fresh one")
     parser.add_argument("--against", help="speed/real: also time/show this exported deblur .onnx (e.g. a previous release)")
     parser.add_argument("--out", default="docs/deblur_real.png", help="real: where the before|after picture goes")
-    parser.add_argument("--model", help="quality/memory: an exported deblur .onnx (default: shipped)")
+    parser.add_argument("--model", help="quality/memory/reach: an exported deblur .onnx (default: shipped)")
     parser.add_argument("--split", action="append", choices=list(QUALITY_PROTOCOL),
                         help="quality: evaluate only this split (repeatable; default: all three)")
     parser.add_argument("--photos", choices=["held_out", "calibration"], default="held_out",
@@ -307,7 +375,8 @@ def main() -> None:
     args = parser.parse_args()
     splits = args.split or list(QUALITY_PROTOCOL)
     {"speed": lambda: speed(args.checkpoint, args.against), "quality": lambda: quality(args.model, splits, args.photos),
-     "memory": lambda: memory(args.model), "data": data, "real": lambda: real(args.model, args.against, args.out)}[args.part]()
+     "memory": lambda: memory(args.model), "data": data, "real": lambda: real(args.model, args.against, args.out),
+     "reach": lambda: reach(args.model)}[args.part]()
 
 
 if __name__ == "__main__":

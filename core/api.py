@@ -26,7 +26,8 @@ from gan_app.errors import UserError
 from gan_app.limits import DEFAULT_MAX_PIXELS
 from gan_app.runtime.arrays import array_from_result, picture_from_array, picture_from_pil
 from gan_app.runtime.images import Picture, output_channels, output_dtype, to_channels, to_pillow
-from gan_app.runtime.pyramid import LEVELS, restore_scale_aware
+from gan_app.runtime.blur_extent import REACH, auto_level
+from gan_app.runtime.pyramid import AUTO, LEVELS, require_same_size, restore_scale_aware
 from gan_app.runtime.session import OnnxModel, is_model_path, load_model
 from gan_app.runtime.tiling import infer_image
 
@@ -67,13 +68,14 @@ class ImageModel:
     def __call__(self, image: Any, **options: Any) -> Any:
         return self.process(image, **options)
 
-    def process(self, image: Any, *, tile: int | None = None, blur_scale: int = 1,
+    def process(self, image: Any, *, tile: int | None = None, blur_scale: int | str = 1,
                 max_pixels: int = DEFAULT_MAX_PIXELS) -> Any:
         """The model's output for `image`, of the same kind (see `gan_app.runtime.arrays`).
 
         `image`: numpy (H, W) or (H, W, C) with C 1-4, uint8/uint16 (full range) or float in [0, 1];
         or a PIL image. `tile`: None automatic, 0 one run, N tiles of N px. `blur_scale` 1, 2 or 4:
-        run a same-size model at that pyramid level (see `gan_app.runtime.pyramid`). `max_pixels`
+        run a same-size model at that pyramid level (see `gan_app.runtime.pyramid`); "auto": at the level
+        the blur's estimated extent asks for (`gan_app.runtime.blur_extent`). `max_pixels`
         bounds the output size (H * scale * W * scale). Integer and PIL inputs are restored straight
         into integers (no float copy of the output is held).
         """
@@ -99,26 +101,37 @@ class ImageModel:
             raise UserError(f"the output would be {width}x{height} ({height * width / 1e6:.0f} MP), over the "
                             f"max_pixels limit {max_pixels}; raise it (--max-pixels) or pass a smaller input")
 
-    def restore(self, picture: Picture, *, tile: int | None = None, level: int = 1,
+    def restore(self, picture: Picture, *, tile: int | None = None, level: int | str = 1,
                 dtype: type | None = None) -> np.ndarray:
         """Model output for `picture` in the output's channels (C of `output_like(picture)`, see
         `images.output_channels`): float32 (H * scale, W * scale, C) in [0, 1] (unclipped), or with
         `dtype` np.uint8 / np.uint16 its clipped, rounded full-range integers, made band by band so
         memory is the integer image plus one band of tiles (`gan_app.runtime.tiling.assemble`).
 
-        `level` 2 or 4 runs a same-size model at that pyramid level (`gan_app.runtime.pyramid`).
+        `level` 2 or 4 runs a same-size model at that pyramid level (`gan_app.runtime.pyramid`), "auto" at the
+        level the blur's estimated extent asks for (`resolve_level`).
         """
-        if level not in LEVELS:
-            raise UserError(f"blur_scale (--blur-scale) must be one of {', '.join(map(str, LEVELS))}, got {level!r}")
         onnx = self.onnx
         if len(onnx.spec.inputs) != 1:
             kinds = ", ".join(f"{i.name} ({i.kind})" for i in onnx.spec.inputs)
             raise UserError(f"model {onnx.path.name} takes {kinds}, not just an image")
         pixels = to_channels(picture.pixels, onnx.image_channels()).transpose(2, 0, 1)  # (C_model, H, W)
+        level = self.resolve_level(pixels, level)
         options = dict(tile=tile, dtype=dtype, channels=output_channels(self.output_like(picture)))
         if level != 1:
             return restore_scale_aware(onnx, pixels, level, **options).transpose(1, 2, 0)
         return infer_image(onnx, pixels, **options).transpose(1, 2, 0)               # (H*s, W*s, C)
+
+    def resolve_level(self, pixels: np.ndarray, level: int | str) -> int:
+        """The pyramid level to run `pixels` (C, H, W) at: `level` itself (1, 2 or 4), or for "auto" the one
+        `gan_app.runtime.blur_extent` estimates from the image (same-size models only)."""
+        if level == AUTO:
+            require_same_size(self.onnx)
+            return auto_level(pixels, reach=float((self.onnx.card or {}).get("blur_reach_px", REACH)))
+        if level not in LEVELS:
+            raise UserError(f"blur_scale (--blur-scale) must be {AUTO} or one of {', '.join(map(str, LEVELS))}, "
+                            f"got {level!r}")
+        return level
 
     def output_like(self, picture: Picture) -> Picture:
         """The picture whose mode the output takes: the input's, except that a grey-in, colour-out

@@ -43,6 +43,15 @@ def shipped_model(name: str, variant: str = "v1") -> Path:
     return named[0] if named else default
 
 
+BLUR_ESTIMATOR_FILE = "blur-extent.estimator.onnx"   # the `.estimator` part keeps it out of `models_of`
+
+
+def shipped_blur_estimator() -> Path:
+    """Path of the blur-extent estimator behind `--blur-scale auto` (gan_app.runtime.blur_extent), shipped
+    beside the deblur models whose synthesis it was trained on (may not exist: callers check)."""
+    return weights_root() / "deblur" / BLUR_ESTIMATOR_FILE
+
+
 def shipped_classifier(head: str) -> Path:
     """Path of the domain classifier `head` ships to judge its samples: `<head>/classifier-v1.safetensors`
     (gan_app.metrics.domain_classifier; may not exist: callers check)."""

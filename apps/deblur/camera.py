@@ -135,6 +135,13 @@ def realistic_pair(window: torch.Tensor, top: int, left: int, photo_size: tuple[
     (the benchmark's "2x longer" split). Borders are reflect-padded: a training caller passes a
     window with `p.kernel_size(...) // 2` px of margin and crops it away.
     """
+    blurred, sharp, _ = realistic_shot(window, top, left, photo_size, p, rng, length_scale)
+    return blurred, sharp
+
+
+def realistic_shot(window: torch.Tensor, top: int, left: int, photo_size: tuple[int, int], p: CameraParams,
+                   rng: np.random.Generator, length_scale: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """`realistic_pair` plus the PSFs it blurred with: (blurred, sharp, (G*G, K, K) PSFs at the window's grid nodes)."""
     _, h, w = window.shape
     centre = complex((photo_size[1] - 1) / 2, (photo_size[0] - 1) / 2)
     far = max(abs(complex(x, y) - centre) for x in (left, left + w) for y in (top, top + h))
@@ -151,7 +158,7 @@ def realistic_pair(window: torch.Tensor, top: int, left: int, photo_size: tuple[
     std = torch.sqrt(shot * blurred.clamp(0, 1) + read * read)
     blurred = blurred + std * torch.from_numpy(rng.standard_normal(blurred.shape).astype(np.float32))
     blurred = linear_to_srgb(blurred.clamp(0, 1))[0]
-    return quantise_and_jpeg(blurred, p, rng), sharp
+    return quantise_and_jpeg(blurred, p, rng), sharp, psfs
 
 
 def quantise_and_jpeg(image: torch.Tensor, p: CameraParams, rng: np.random.Generator) -> torch.Tensor:

@@ -22,6 +22,8 @@ EPILOG = """Examples:
 
   gan-app deblur shaky_24mp.jpg --blur-scale 2  # long blur: deblur at half size, keep full-size detail
 
+  gan-app deblur shaky.jpg --blur-scale auto     # the level from a learned estimate of the blur's extent
+
   gan-app deblur clip.mp4 --start 10 --duration 5 --compare   # video (pip install 'gan-app[video]')
 """
 
@@ -107,7 +109,8 @@ def deblur_command(
     blur_scale: str = typer.Option(
         "1", "--blur-scale",
         help="Pyramid level to deblur at: 1 (full size; blur up to ~45 px), 2 or 4 for longer blur in big photos "
-             "(the model runs at 1/2 or 1/4 size and only its correction is scaled back, so full-size detail stays)."),
+             "(the model runs at 1/2 or 1/4 size and only its correction is scaled back, so full-size detail stays), "
+             "or auto (a learned estimate of the blur's extent picks the level; one level per clip)."),
     crf: int = CRF,
     codec: Optional[str] = CODEC,
     start: float = START,

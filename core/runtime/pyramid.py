@@ -8,9 +8,8 @@ downscaled by s (area average), and only its *correction* comes back up:
 
 which keeps every detail of the full-resolution input above the level's Nyquist frequency
 (nothing the input had is lost) and restores what lies below it. The level is the user's
-choice: two automatic estimates (self-consistency across levels, and the blur extent from the
-autocorrelation of directional derivatives) were measured and failed on realistic shake with
-noise and JPEG (docs/benchmarks.md, session 8), so none is offered as `auto`.
+choice, or `auto`: a learned estimate of the blur's extent picks it (`blur_extent.py`; two
+hand-made estimates failed on realistic shake with noise and JPEG, docs/benchmarks.md, session 8).
 
 Torch-free (numpy + Pillow); images are (C, H, W), uint8/uint16 (full range) or float in
 [0, 1]. The model must keep the size (scale 1). Memory stays bounded as in `tiling`: the
@@ -38,16 +37,21 @@ BAND_PIXELS = 1 << 21       # output pixels resized per band of rows
 _SUPPORT = {Image.BOX: 0.5, Image.BICUBIC: 2.0}   # Pillow's filter reach, in input pixels at scale 1
 
 
-def parse_level(value: str) -> int:
-    """`--blur-scale` text -> one of LEVELS; a UserError naming the choices otherwise."""
-    text = str(value).strip()
+AUTO = "auto"               # --blur-scale auto: the level comes from the blur's estimated extent (blur_extent.py)
+
+
+def parse_level(value: str) -> int | str:
+    """`--blur-scale` text -> one of LEVELS or AUTO; a UserError naming the choices otherwise."""
+    text = str(value).strip().lower()
+    if text == AUTO:
+        return AUTO
     if text not in {str(s) for s in LEVELS}:
         _bad_level(value)
     return int(text)
 
 
 def _bad_level(value) -> None:
-    raise UserError(f"--blur-scale must be one of {', '.join(map(str, LEVELS))}, got {value!r}")
+    raise UserError(f"--blur-scale must be {AUTO} or one of {', '.join(map(str, LEVELS))}, got {value!r}")
 
 
 def resize(image: np.ndarray, height: int, width: int, resample: int) -> np.ndarray:
@@ -111,9 +115,14 @@ def infer_at_level(model: OnnxModel, image: np.ndarray, level: int, *, tile: int
 def restore_scale_aware(model: OnnxModel, image: np.ndarray, level: int, *, tile: int | None = None,
                         dtype: type | None = None, channels: int | None = None) -> np.ndarray:
     """`image` (C, H, W) of any dtype restored at `level` (one of LEVELS): see `infer_at_level`."""
-    if model.spec.scale != 1:
-        raise UserError(f"model {model.path.name} changes the image size (scale {model.spec.scale}); "
-                        "--blur-scale works only with same-size models")
+    require_same_size(model)
     if level not in LEVELS:
         _bad_level(level)
     return infer_at_level(model, image, level, tile=tile, dtype=dtype, channels=channels)
+
+
+def require_same_size(model: OnnxModel) -> None:
+    """A UserError unless `model` keeps the image size: pyramid levels are for same-size models only."""
+    if model.spec.scale != 1:
+        raise UserError(f"model {model.path.name} changes the image size (scale {model.spec.scale}); "
+                        "--blur-scale works only with same-size models")

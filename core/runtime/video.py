@@ -29,6 +29,7 @@ import numpy as np
 from gan_app.errors import UserError
 from gan_app.runtime.files import atomic_output
 from gan_app.runtime.images import Picture, side_by_side
+from gan_app.runtime.pyramid import AUTO
 
 # Output container by extension (FFmpeg muxer names).
 VIDEO_SUFFIXES = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm", ".avi": "avi"}
@@ -110,7 +111,7 @@ def probe_size(path: Path) -> tuple[int, int]:
 
 
 def process_video(model: Any, source: Path, dest: Path, options: VideoOptions, *, tile: int | None = None,
-                  level: int = 1, overwrite: bool = False, compare: Path | None = None,
+                  level: int | str = 1, overwrite: bool = False, compare: Path | None = None,
                   progress: bool = True) -> Path:
     """`source` clip through `model` (a `gan_app.api.ImageModel`) into `dest`; `compare`: also a
     side-by-side input|output clip there. Returns `dest`."""
@@ -146,6 +147,8 @@ def _run(av, container, video, audio, model, writers, options, tile, level, sour
                 writers[0].audio_packet(item[1], options.start)
                 continue
             _, rgb, frame = item
+            if level == AUTO:   # one level for the whole clip, from its first frame: no flicker between levels
+                level = model.resolve_level(rgb.transpose(2, 0, 1), level)
             result = model.restore(Picture(rgb, None, "RGB"), tile=tile, level=level)   # (H*s, W*s, 3) float
             for writer in writers:
                 writer.frame(result, rgb, frame, count, options.start)

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from gan_app.apps.deblur.head import EXAMPLE
-from gan_app.paths import shipped_model
+from gan_app.paths import shipped_blur_estimator, shipped_model
 
 pytestmark = pytest.mark.skipif(not shipped_model("deblur").is_file(), reason="no shipped deblur weights")
 
@@ -56,11 +56,24 @@ def test_no_input_is_a_clear_error():
     assert res.returncode != 0 and "no input" in res.stderr
 
 
-@pytest.mark.parametrize("value", ["3", "auto", "-2"])
+@pytest.mark.parametrize("value", ["3", "automatic", "-2"])
 def test_bad_blur_scale_is_a_one_line_error(tmp_path, value):
     res = gan_app("deblur", "--example", "-o", str(tmp_path / "o.png"), "--blur-scale", value)
     assert res.returncode != 0 and len(res.stderr.strip().splitlines()) == 1
-    assert "--blur-scale must be one of 1, 2, 4" in res.stderr and not (tmp_path / "o.png").exists()
+    assert "--blur-scale must be auto or one of 1, 2, 4" in res.stderr and not (tmp_path / "o.png").exists()
+
+
+@pytest.mark.skipif(not shipped_blur_estimator().is_file(), reason="no shipped blur-extent estimator")
+def test_blur_scale_auto_runs_at_the_level_it_estimates(tmp_path):
+    from gan_app import load
+
+    grey = np.asarray(Image.open(EXAMPLE))
+    level = load("deblur").resolve_level(np.repeat(grey[None], 3, axis=0), "auto")
+    auto, fixed = tmp_path / "auto.png", tmp_path / "fixed.png"
+    res = gan_app("deblur", "--example", "-o", str(auto), "--blur-scale", "AUTO")
+    assert res.returncode == 0, res.stderr
+    assert gan_app("deblur", "--example", "-o", str(fixed), "--blur-scale", str(level)).returncode == 0
+    assert np.array_equal(np.asarray(Image.open(auto)), np.asarray(Image.open(fixed)))
 
 
 def test_blur_scale_two_deblurs_at_half_size_and_keeps_the_size(tmp_path):

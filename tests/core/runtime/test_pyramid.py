@@ -44,9 +44,9 @@ def test_the_full_resolution_detail_survives_a_coarse_level(steepener):
 
 
 def test_level_values_and_models_are_checked(exported, photo):
-    assert parse_level("2") == 2 and parse_level(" 4") == 4
-    for bad in ("3", "0", "-1", "auto", ""):
-        with pytest.raises(UserError, match="--blur-scale must be one of 1, 2, 4"):
+    assert parse_level("2") == 2 and parse_level(" 4") == 4 and parse_level("Auto") == "auto"
+    for bad in ("3", "0", "-1", "autox", ""):
+        with pytest.raises(UserError, match="--blur-scale must be auto or one of 1, 2, 4"):
             parse_level(bad)
     with pytest.raises(UserError, match="changes the image size"):
         restore_scale_aware(load_model(exported["sr"]), photo.transpose(2, 0, 1), 2)

@@ -92,6 +92,30 @@ def test_failures_leave_nothing_behind(conv, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]
 
 
+class _LevelRecorder:
+    """An ImageModel stand-in that records the levels asked of it; "auto" resolves to 2."""
+
+    scale = 1
+
+    def __init__(self, model):
+        self.model, self.resolved, self.levels = model, 0, []
+
+    def resolve_level(self, pixels, level):
+        self.resolved += 1
+        return 2 if level == "auto" else level
+
+    def restore(self, picture, **options):
+        self.levels.append(options["level"])
+        return self.model.restore(picture, **options)
+
+
+def test_auto_level_is_chosen_once_per_clip(conv, tmp_path):
+    recorder = _LevelRecorder(conv)
+    process_video(recorder, make_clip(tmp_path / "in.mp4"), tmp_path / "out.mp4", VideoOptions(), level="auto",
+                  progress=False)
+    assert recorder.resolved == 1 and len(recorder.levels) > 2 and set(recorder.levels) == {2}
+
+
 def test_bad_videos_and_options_are_one_line_errors(tmp_path, monkeypatch, capsys):
     from gan_app.apps.cli import main
 
