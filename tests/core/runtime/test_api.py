@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 import gan_app
 from gan_app.api import ImageModel
 from gan_app.errors import UserError
+from gan_app.paths import shipped_blur_estimator
 from gan_app.runtime.images import Picture
 from gan_app.runtime.batch import process_images
 
@@ -87,10 +88,20 @@ def test_bad_arrays_are_one_line_errors(conv, bad, message):
         conv(bad)
 
 
-def test_blur_scale_is_checked(conv, photo):
+def test_blur_scale_is_checked(conv, sr, photo):
     with pytest.raises(UserError, match="blur_scale"):
         conv(photo[:32, :32], blur_scale=3)
     assert conv(photo[:32, :32], blur_scale=2).shape == (32, 32, 3)
+    with pytest.raises(UserError, match="changes the image size"):
+        sr(photo[:32, :32], blur_scale="auto")
+
+
+@pytest.mark.skipif(not shipped_blur_estimator().is_file(), reason="no shipped blur-extent estimator")
+def test_blur_scale_auto_is_the_level_the_estimate_picks(conv, photo):
+    from gan_app.runtime.blur_extent import REACH, auto_level
+
+    level = auto_level(photo.transpose(2, 0, 1), reach=REACH)     # its card names no reach: the default
+    np.testing.assert_array_equal(conv(photo, blur_scale="auto"), conv(photo, blur_scale=level))
 
 
 def test_generators_of_the_shipped_heads(tmp_path):
