@@ -55,6 +55,8 @@ def recipe(name: str) -> RunConfig:
     if name == "naf":       # NAFNet-class U-Net from scratch on `shake`'s data: blocks at full and half resolution too
         run = recipe("shake")   # width 8 at full res, body of 8 at 1/16: 0.23 s at 1280x720 on 2 threads, as `shake`
         run.model = DeblurModelConfig(generator="naf", width=8, blocks=8, scale_blocks=1, levels=4)   # shake's loss
+        # Session 11's proxy: it trailed the fast U-Net by 0.19 dB (calibration realistic, step 2,000) and diverged
+        # at step 2,122 with bf16 at this lr, without gradient clipping or warm-up (docs/benchmarks.md).
         run.train.lr_g, run.train.steps, run.train.decay_start = 1e-3, 20_000, 10_000
         return run
     if name == "camera-gan":  # short adversarial stage after `camera` (Real-ESRGAN's order): RaSGAN PatchGAN critic
