@@ -151,7 +151,9 @@ def speed(model_path: str | None) -> dict:
         run = HEAD.recipe("pretrain")
         fast_path = tmp / "fast.onnx"
         export_generator(HEAD, run, HEAD.build(run.model)[0].eval(), fast_path)
-    ref_run = RunConfig("superres", SRModelConfig(generator="srresnet", width=64, blocks=16), HEAD.recipe("pretrain").data)
+    pretrain = HEAD.recipe("pretrain")
+    ref_run = RunConfig("superres", SRModelConfig(generator="srresnet", width=64, blocks=16), pretrain.data,
+                        loss=pretrain.loss)
     export_generator(HEAD, ref_run, HEAD.build(ref_run.model)[0].eval(), tmp / "srresnet.onnx")
     x = {"image": np.random.default_rng(0).random((1, 3, 180, 320), dtype=np.float32)}
     rows = []
