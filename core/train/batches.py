@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import threading
 from typing import Any
 
@@ -57,13 +58,15 @@ def leave_termination_to_the_main_process(worker_id: int) -> None:
     step, a traceback instead of the checkpoint. The loader still stops its workers itself (done event),
     and a worker whose main process died exits through PyTorch's parent watchdog. While the main process
     exits, a worker's multiprocessing resource-sharer thread may find its connection gone: that broken
-    pipe is expected at shutdown and is not printed as a traceback (any other thread error still is).
+    pipe is expected at shutdown and is not printed as a traceback (any other thread error still is). The sharer's
+    thread reports through `sys.excepthook`, other threads through `threading.excepthook`: both are quieted.
     """
     for sig in SIGNALS:
         signal.signal(sig, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):   # blocked since the fork (`_workers_start_deaf`): a pending one is dropped
         signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)
     threading.excepthook = _quiet_when_the_main_process_left
+    sys.excepthook = _quiet_sys_hook_when_the_main_process_left   # multiprocessing's resource sharer reports here
 
 
 @contextlib.contextmanager
@@ -84,9 +87,17 @@ def _workers_start_deaf():
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
+_GONE = (BrokenPipeError, ConnectionResetError, EOFError)   # what a worker sees when the main process has left
+
+
 def _quiet_when_the_main_process_left(args: threading.ExceptHookArgs) -> None:
-    if not issubclass(args.exc_type, (BrokenPipeError, ConnectionResetError, EOFError)):
+    if not issubclass(args.exc_type, _GONE):
         threading.__excepthook__(args)
+
+
+def _quiet_sys_hook_when_the_main_process_left(exc_type, exc, tb) -> None:
+    if not issubclass(exc_type, _GONE):
+        sys.__excepthook__(exc_type, exc, tb)
 
 
 class BatchStream:

@@ -54,3 +54,19 @@ def test_sigterm_makes_training_save_a_checkpoint(tmp_path, workers, whole_group
     assert "terminated by SIGTERM" in err and "Traceback" not in err, err
     saved = list(Path(out, "checkpoints").glob("*.safetensors"))
     assert saved and "continue with --resume" in err
+
+
+def test_a_worker_keeps_quiet_about_its_main_process_leaving_but_not_about_other_errors():
+    """multiprocessing's resource sharer reports through sys.excepthook, other threads through threading's."""
+    code = ("import sys, threading\n"
+            "from gan_app.train.batches import leave_termination_to_the_main_process\n"
+            "leave_termination_to_the_main_process(0)\n"
+            "sys.excepthook(ConnectionResetError, ConnectionResetError('peer left'), None)\n"
+            "sys.excepthook(ValueError, ValueError('a real error'), None)\n"
+            "def fail(exc):\n"
+            "    raise exc\n"
+            "for exc in (BrokenPipeError('pipe'), KeyError('a real thread error')):\n"
+            "    t = threading.Thread(target=fail, args=(exc,)); t.start(); t.join()\n")
+    err = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stderr
+    assert "a real error" in err and "a real thread error" in err
+    assert "peer left" not in err and "pipe" not in err
