@@ -150,10 +150,10 @@ def quality_split(model, split: str, photos: str = "held_out") -> dict:
     from gan_app.apps.deblur.data import DeblurDataConfig, evaluation_pairs
     from gan_app.metrics.fidelity import psnr, ssim
     from gan_app.paths import shipped_blur_estimator
-    from gan_app.runtime.blur_extent import estimate_radius, level_for
+    from gan_app.runtime.blur_extent import estimate_radius, level_for, model_reach
     from gan_app.runtime.pyramid import LEVELS, infer_at_level
 
-    reach, auto = _reach(model), shipped_blur_estimator().is_file()
+    reach, auto = model_reach(model), shipped_blur_estimator().is_file()
     if not auto:
         print("note: no blur-extent estimator shipped, so no --blur-scale auto column")
     pairs = evaluation_pairs(DeblurDataConfig(), split=split, photos=photos)
@@ -214,12 +214,6 @@ def quality(model_path: str | None, splits: list[str], photos: str = "held_out")
     return result
 
 
-def _reach(model) -> float:
-    """The reach `--blur-scale auto` uses for `model`: its card's `blur_reach_px`, else the runtime's default."""
-    from gan_app.runtime.blur_extent import REACH
-    return float((model.card or {}).get("blur_reach_px", REACH))
-
-
 REACH_CANDIDATES = (2, 3, 4, 5, 6, 8, 10, 12, 16)
 
 
@@ -274,7 +268,7 @@ def real(model_path: str | None, against: str | None, out: str) -> dict:
     from PIL import Image
 
     from gan_app.paths import shipped_blur_estimator
-    from gan_app.runtime.blur_extent import estimate_radius, level_for
+    from gan_app.runtime.blur_extent import estimate_radius, level_for, model_reach
     from gan_app.runtime.pyramid import infer_at_level
     from gan_app.runtime.session import load_model
 
@@ -292,7 +286,7 @@ def real(model_path: str | None, against: str | None, out: str) -> dict:
         if shipped_blur_estimator().is_file():
             radius = estimate_radius(image)
             estimates.append({"photo": name, "size": f"{image.shape[2]}x{image.shape[1]}", "estimated_radius": radius,
-                              "auto_level": level_for(radius, _reach(models[-1][1]))})
+                              "auto_level": level_for(radius, model_reach(models[-1][1]))})
         panels = [("input", image)]
         for label, model in models:
             levels = (1,) if label == "against" else (1, 2)

@@ -26,7 +26,7 @@ from gan_app.errors import UserError
 from gan_app.limits import DEFAULT_MAX_PIXELS
 from gan_app.runtime.arrays import array_from_result, picture_from_array, picture_from_pil
 from gan_app.runtime.images import Picture, output_channels, output_dtype, to_channels, to_pillow
-from gan_app.runtime.blur_extent import REACH, auto_level
+from gan_app.runtime.blur_extent import auto_level, model_reach
 from gan_app.runtime.pyramid import AUTO, LEVELS, require_same_size, restore_scale_aware
 from gan_app.runtime.session import OnnxModel, is_model_path, load_model
 from gan_app.runtime.tiling import infer_image
@@ -127,7 +127,7 @@ class ImageModel:
         `gan_app.runtime.blur_extent` estimates from the image (same-size models only)."""
         if level == AUTO:
             require_same_size(self.onnx)
-            return auto_level(pixels, reach=float((self.onnx.card or {}).get("blur_reach_px", REACH)))
+            return auto_level(pixels, reach=model_reach(self.onnx))
         if level not in LEVELS:
             raise UserError(f"blur_scale (--blur-scale) must be {AUTO} or one of {', '.join(map(str, LEVELS))}, "
                             f"got {level!r}")

@@ -84,9 +84,14 @@ def sample(photos: list[np.ndarray], rng: np.random.Generator) -> tuple[np.ndarr
     return (crop.numpy() * 255 + 0.5).astype(np.uint8), radius
 
 
+def estimator_photos() -> list[np.ndarray]:
+    """The training photos (wallpapers included) large enough for a crop plus the longest blur's margin."""
+    return [p for p in training_photos(wallpapers=True) if min(p.shape[:2]) >= 300]
+
+
 def make_set(count: int, seed: int, photos: list[np.ndarray] | None = None, log=None) -> tuple[np.ndarray, np.ndarray]:
     """`count` examples from `seed`'s stream: (N, 3, CROP, CROP) uint8 crops and (N,) float32 radii."""
-    photos = photos if photos is not None else [p for p in training_photos(wallpapers=True) if min(p.shape[:2]) >= 300]
+    photos = photos if photos is not None else estimator_photos()
     rng = np.random.default_rng(seed)
     crops = np.empty((count, 3, CROP, CROP), np.uint8)
     radii = np.empty(count, np.float32)
@@ -213,7 +218,7 @@ def main(argv: list[str] | None = None) -> None:
         with np.load(args.cache, allow_pickle=False) as cached:
             crops, radii, val_crops, val_radii = (cached[k] for k in ("crops", "radii", "val_crops", "val_radii"))
     else:
-        photos = [p for p in training_photos(wallpapers=True) if min(p.shape[:2]) >= 300]
+        photos = estimator_photos()
         crops, radii = make_set(args.samples, TRAIN_SEED, photos, log=lambda m: print(m, flush=True))
         val_crops, val_radii = make_set(args.validation, VALIDATION_SEED, photos)
         if args.cache:

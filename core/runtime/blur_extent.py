@@ -24,6 +24,7 @@ from gan_app.errors import UserError
 from gan_app.paths import shipped_blur_estimator
 from gan_app.runtime.images import to_unit
 from gan_app.runtime.pyramid import LEVELS, downscale
+from gan_app.runtime.session import OnnxModel
 
 CROPS = 8         # the most textured crops an estimate takes the median of
 TRUSTED = 6.0     # readings above this (px) are re-read at the next coarser scale (the estimator saturates ~8)
@@ -54,17 +55,27 @@ def textured_crops(image: np.ndarray, crop: int, count: int = CROPS) -> np.ndarr
     """The `count` crops of `image` (C, H, W) with the most luma contrast, from a grid of non-overlapping
     `crop` x `crop` windows: (N, 3, crop, crop) float32 in [0, 1] (grey images repeated to RGB).
     An image smaller than `crop` is reflect-padded to it."""
-    pixels = to_unit(image[:3] if image.shape[0] >= 3 else np.repeat(image[:1], 3, axis=0))   # (3, H, W)
-    _, h, w = pixels.shape
+    return _ranked_crops(image, crop, count)[0]
+
+
+def _ranked_crops(image: np.ndarray, crop: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """`textured_crops` and their contrasts (N,), highest first. Each window is converted to float on its
+    own, so a big photo costs its crops, not a float copy of the whole image."""
+    _, h, w = image.shape
     if h < crop or w < crop:
-        pixels = np.pad(pixels, ((0, 0), (0, max(0, crop - h)), (0, max(0, crop - w))), mode="reflect")
-        _, h, w = pixels.shape
+        image = np.pad(image, ((0, 0), (0, max(0, crop - h)), (0, max(0, crop - w))), mode="reflect")
+        _, h, w = image.shape
     ys = np.linspace(0, h - crop, max(1, h // crop)).astype(int)
     xs = np.linspace(0, w - crop, max(1, w // crop)).astype(int)
-    windows = [pixels[:, y:y + crop, x:x + crop] for y in ys for x in xs]
-    contrast = [float(np.std(win.mean(0))) for win in windows]
+    windows = [_rgb_unit(image[:, y:y + crop, x:x + crop]) for y in ys for x in xs]
+    contrast = np.array([float(np.std(win.mean(0))) for win in windows])
     best = np.argsort(contrast)[::-1][:count]
-    return np.stack([windows[i] for i in best]).astype(np.float32)
+    return np.stack([windows[i] for i in best]).astype(np.float32), contrast[best]
+
+
+def _rgb_unit(window: np.ndarray) -> np.ndarray:
+    """(C, h, w) of any dtype -> (3, h, w) float in [0, 1]: the first three channels, grey repeated."""
+    return to_unit(window[:3] if window.shape[0] >= 3 else np.repeat(window[:1], 3, axis=0))
 
 
 def estimate_radius(image: np.ndarray, estimator: str | None = None) -> float:
@@ -78,8 +89,8 @@ def estimate_radius(image: np.ndarray, estimator: str | None = None) -> float:
     23-33 px and lost 5-8 dB at level 4 on the calibration pairs) reads 0: nothing to gain from a coarser level.
     """
     session, crop, offset = load_estimator(estimator)
-    crops = textured_crops(image, crop)
-    if np.median([c.mean(0).std() for c in crops]) < FLAT:
+    crops, contrast = _ranked_crops(image, crop, CROPS)
+    if np.median(contrast) < FLAT:
         return 0.0
     scale, reading = 1, _median_reading(session, crops, offset)
     while reading > TRUSTED and min(image.shape[1:]) // (2 * scale) >= crop:
@@ -97,6 +108,11 @@ def _median_reading(session: ort.InferenceSession, crops: np.ndarray, offset: fl
 def level_for(radius: float, reach: float = REACH) -> int:
     """The finest of LEVELS at which `radius` / level <= `reach`; the coarsest when none is."""
     return next((level for level in LEVELS if radius / level <= reach), LEVELS[-1])
+
+
+def model_reach(model: OnnxModel) -> float:
+    """The RMS radius (px) `model` restores at full size: its card's `blur_reach_px`, else REACH."""
+    return float((model.card or {}).get("blur_reach_px", REACH))
 
 
 def auto_level(image: np.ndarray, reach: float = REACH, estimator: str | None = None) -> int:
