@@ -8,7 +8,8 @@
   the image is folded to 1/2**levels resolution with strided convs (channels doubling per
   level), processed by inverted residual blocks (depthwise 3x3 + pointwise, MobileNetV2),
   and unfolded with 2x2 stride-2 transposed convs (or, in models trained before that
-  option, pixel shuffle) plus skip connections from each scale. No normalisation layers, so
+  option, pixel shuffle; in GAN stages, checkerboard-free resize-convs) plus skip connections
+  from each scale. No normalisation layers, so
   tiled inference gives the same pixels as whole-image inference; blocks start as the
   identity instead. One more level quarters the body's pixels, so at the same cost its blocks
   get 2x the channels and 2x the receptive field (what large shake kernels need).
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from gan_app.nn.blocks import ResidualBlock
+from gan_app.nn.blocks import ResidualBlock, ResizeConvUpsample
 from gan_app.nn.patchgan import MultiScaleDiscriminator, PatchDiscriminator
 
 
@@ -45,6 +46,7 @@ class DeblurModelConfig:
     expansion: int = 2               # fast: inverted residual expansion factor; naf: gate expansion
     levels: int = 2                  # fast: stride-2 levels before the body (2: 1/4 res, 3: 1/8 res)
     upsample: str = "shuffle"        # fast: shuffle (1x1 conv + pixel shuffle) | transpose (2x2 stride-2 transposed conv)
+                                     # | resize (1x1 conv, nearest 2x, depthwise 3x3: no checkerboard, for GAN stages)
     scale_blocks: int = 0            # fast: inverted residual blocks after the fusion at each scale between body and full res;
                                      # naf: gated blocks at every finer scale, before the downsampling and after the fusion
     critic: str = "patchgan"         # patchgan (v1: WGAN-GP) | double_scale (v2: RaLSGAN, 2 scales)
@@ -93,9 +95,13 @@ def _upsampler(in_channels: int, out_channels: int, kind: str) -> nn.Module:
     has one bias per channel instead of per patch position. ONNX Runtime's CPU DepthToSpace
     (what pixel shuffle exports to) is slow: with `transpose` the default model takes 0.75x
     the time at 1280x720 (`benchmarks/deblur.py speed`), hence `transpose` for new models.
+    Both can draw a 2-px checkerboard (four independent phases), which an adversarial term rewards;
+    `resize` cannot (`ResizeConvUpsample`) and loads `transpose` weights, so GAN stages use it.
     """
     if kind == "transpose":
         return nn.ConvTranspose2d(in_channels, out_channels, 2, stride=2)
+    if kind == "resize":
+        return ResizeConvUpsample(in_channels, out_channels)
     return nn.Sequential(nn.Conv2d(in_channels, out_channels * 4, 1), nn.PixelShuffle(2))
 
 
@@ -114,8 +120,8 @@ class FastDeblurGenerator(nn.Module):
         super().__init__()
         if levels not in (2, 3, 4):
             raise ValueError(f"fast generator levels must be 2, 3 or 4, got {levels}")
-        if upsample not in ("shuffle", "transpose"):
-            raise ValueError(f"fast generator upsample must be shuffle or transpose, got {upsample!r}")
+        if upsample not in ("shuffle", "transpose", "resize"):
+            raise ValueError(f"fast generator upsample must be shuffle, transpose or resize, got {upsample!r}")
         self.levels = levels
         ch = [width // 2 * 2 ** i for i in range(levels + 1)]  # channels at 1, 1/2, 1/4 (, 1/8, 1/16)
         act = nn.LeakyReLU(0.2, inplace=True)

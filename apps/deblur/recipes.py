@@ -13,7 +13,7 @@ RECIPES = {   # name -> one line for `gan-app heads`
     "camera": "content-only stage on realistic camera shake (linear light, roll, noise, JPEG), 256 px crops, from pretrain",
     "shake": "content-only stage from camera: 2-45 px paths, a second refine block per scale: the shipped deblur-v1-camera",
     "naf": "NAFNet-class generator (gated blocks at every scale, full resolution included) from scratch on shake's data",
-    "camera-gan": "short RaSGAN stage after camera (Real-ESRGAN's order), a light PatchGAN critic",
+    "camera-gan": "short RaSGAN stage after shake (Real-ESRGAN's order), resize-conv upsampling, a light PatchGAN critic",
     "v2": "DeblurGAN-v2 objective: relativistic LSGAN with a global + local (double-scale) critic",
     "paper": "DeblurGAN v1 on GoPro, GPU: resnet9, perceptual x100, 5 critic steps, 300 epochs",
     "tiny": "seconds on CPU: the contract test",
@@ -59,9 +59,11 @@ def recipe(name: str) -> RunConfig:
         # at step 2,122 with bf16 at this lr, without gradient clipping or warm-up (docs/benchmarks.md).
         run.train.lr_g, run.train.steps, run.train.decay_start = 1e-3, 20_000, 10_000
         return run
-    if name == "camera-gan":  # short adversarial stage after `camera` (Real-ESRGAN's order): RaSGAN PatchGAN critic
-        run = recipe("camera")
-        run.model.d_width = 32                                       # a light critic: 2-core CPU budget
+    if name == "camera-gan":  # short adversarial stage after `shake` (Real-ESRGAN's order): RaSGAN PatchGAN critic
+        run = recipe("shake")   # start: --set train.init_from=weights/deblur/deblur-v1-camera.onnx
+        # Session 8 ran it on transposed-conv upsamplers and the critic rewarded their 2-px checkerboard as
+        # "detail": resize-convs cannot draw one and load the transposed convs' weights (their phase mean).
+        run.model.upsample, run.model.d_width = "resize", 32          # a light critic: 2-core CPU budget
         run.train.loss, run.train.adv_weight, run.train.gp_weight = "relativistic", 1.0, 0.0   # content:adv = 100:1 (DeblurGAN)
         run.train.lr_g = run.train.lr_d = 1e-4
         run.train.steps, run.train.decay_start, run.train.ckpt_every, run.train.ema_decay = 1_500, 750, 250, 0.99

@@ -37,6 +37,8 @@ class SRDataConfig:
     degradation: str = "bicubic"  # bicubic | realistic (Real-ESRGAN's second order) | photo (the same, milder ranges)
     epoch_size: int = 4096       # random crops per epoch (HR-only data)
     wallpapers: bool = False     # "photos" also takes the wallpaper photographs (core.data.photos.WALLPAPERS)
+    bicubic_share: float = 0.0   # realistic/photo: this share of items is plain bicubic instead (clean input is
+                                 # what users upscale too; without it the real model loses on it, session 12)
 
 
 def _seeded() -> tuple[torch.Generator, np.random.Generator]:
@@ -90,8 +92,16 @@ class HROnlyDataset(Dataset):
         photo = self.photos[int(torch.randint(0, len(self.photos), (1,), generator=gen))]
         y, x = _crop_at(photo, self.cfg.crop, gen)
         hr = np.ascontiguousarray(_flip_rotate(photo[y:y + self.cfg.crop, x:x + self.cfg.crop], gen))
-        lr = make_lr(hr, self.scale, self.cfg.degradation, rng)
+        lr = make_lr(hr, self.scale, self._degradation(rng), rng)
         return {"source": to_unit_tensor(lr), "target": to_unit_tensor(hr)}
+
+    def _degradation(self, rng: np.random.Generator) -> str:
+        """The configured degradation, or bicubic for a `bicubic_share` of the items (no draw without one,
+        so runs without a share keep their random stream)."""
+        share = self.cfg.bicubic_share
+        if share > 0 and self.cfg.degradation != "bicubic" and rng.uniform() < share:
+            return "bicubic"
+        return self.cfg.degradation
 
 
 class PairedSRDataset(Dataset):
@@ -123,6 +133,8 @@ def build_dataset(cfg: SRDataConfig, scale: int) -> Dataset:
         raise UserError(f"data.crop must be a multiple of the scale {scale} and at least {4 * scale}, got {cfg.crop}")
     if cfg.degradation not in DEGRADATIONS:
         raise UserError(f"unknown degradation {cfg.degradation!r}; use one of {', '.join(DEGRADATIONS)}")
+    if not 0.0 <= cfg.bicubic_share <= 1.0:
+        raise UserError(f"data.bicubic_share is the share of bicubic items, from 0 to 1; got {cfg.bicubic_share}")
     if cfg.path == "photos":
         return HROnlyDataset(training_photos(wallpapers=cfg.wallpapers), cfg, scale)   # held-out photos never enter training
     folder = data_folder(cfg.path, PAIR_FOLDERS, EXPECTS)

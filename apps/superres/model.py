@@ -7,7 +7,9 @@
   5x5 conv to the same 3 * scale**2 phases (`BicubicPhases`), so both share that shuffle.
   The sub-pixel conv starts at zero: an untrained model IS bicubic interpolation (zero is
   also a degenerate ICNR init: all sub-kernels equal, so no checkerboard at the start),
-  and training only has to learn the missing detail (VDSR's global residual idea).
+  and training only has to learn the missing detail (VDSR's global residual idea). Each
+  residual block starts as the identity too, so a deeper model can start from a shallower
+  one's weights (`train.init_from`) and compute the same function before it trains.
   Why not `F.interpolate(mode="bicubic")` in the graph: ONNX Runtime's cubic Resize
   alone takes ~0.25 s for 320x180 -> 1280x720 on 2 threads, half the speed budget.
 - `srresnet`: SRGAN's generator (Ledig et al. 2017): 9x9 stem + PReLU, `blocks` residual
@@ -107,6 +109,10 @@ class FastSR(nn.Module):
         self.bicubic = BicubicPhases(scale)
         self.stem = nn.Conv2d(3, width, 3, padding=1)
         self.body = nn.Sequential(*[ResidualBlock(width, norm="none", padding_mode="zeros") for _ in range(blocks)])
+        for block in self.body:   # each block starts as the identity (SkipInit), so a deeper model started from a
+            last = block.body[-1].conv          # shallower one's weights (`train.init_from`) computes the same function
+            nn.init.zeros_(last.weight)
+            nn.init.zeros_(last.bias)
         self.subpixel = nn.Conv2d(width, 3 * scale * scale, 3, padding=1)
         nn.init.zeros_(self.subpixel.weight)   # starts as exact bicubic interpolation
         nn.init.zeros_(self.subpixel.bias)

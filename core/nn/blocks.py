@@ -1,4 +1,4 @@
-"""Convolutional building blocks: conv-norm-act, residual, pixel-shuffle upsampler, separable conv.
+"""Convolutional building blocks: conv-norm-act, residual, pixel-shuffle and resize-conv upsamplers.
 
 Every block is fully convolutional (any H, W) and exports to ONNX in eval mode.
 """
@@ -133,3 +133,49 @@ class PixelShuffleUpsample(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x)
+
+
+class ResizeConvUpsample(nn.Module):
+    """2x upsampling free of the checkerboard (Odena et al. 2016's resize-conv), cheap on CPU.
+
+    1x1 conv (in -> out channels) at low resolution, nearest 2x, depthwise 3x3 at high resolution
+    (identity at init). The channel mix runs on a quarter of the pixels; the depthwise conv gives
+    each output pixel its own blend of neighbours. Unlike a 2x2 stride-2 transposed conv (one weight
+    per output phase), a flat input gives a flat output at every phase, so an adversarial term
+    cannot buy "detail" as a 2-px periodic pattern (what session 8's GAN stage did).
+
+    A 2x2 stride-2 transposed conv's weights load into it (`weight` (in, out, 2, 2), `bias` (out,)):
+    the 1x1 conv takes their mean over the four phases and the depthwise conv stays the identity,
+    the same function on input that is smooth at the low resolution, so a model trained with
+    transposed convs can start one with resize-convs (`train.init_from`) and fine-tune from there.
+    x (B, in, h, w) -> (B, out, 2h, 2w).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int):
+        super().__init__()
+        self.mix = nn.Conv2d(in_channels, out_channels, 1)
+        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+        self.smooth = nn.Conv2d(out_channels, out_channels, 3, padding=1, groups=out_channels)
+        with torch.no_grad():
+            self.smooth.weight.copy_(self._identity_kernel(out_channels))
+            self.smooth.bias.zero_()
+        self.register_load_state_dict_pre_hook(self._from_transposed_conv)
+
+    @staticmethod
+    def _identity_kernel(channels: int) -> torch.Tensor:
+        kernel = torch.zeros(channels, 1, 3, 3)
+        kernel[:, :, 1, 1] = 1.0
+        return kernel
+
+    def _from_transposed_conv(self, module, state_dict, prefix, *args) -> None:
+        weight = state_dict.get(prefix + "weight")
+        if weight is None or tuple(weight.shape) != (self.mix.in_channels, self.mix.out_channels, 2, 2):
+            return
+        state_dict.pop(prefix + "weight")
+        state_dict[prefix + "mix.weight"] = weight.mean(dim=(2, 3)).t()[:, :, None, None].contiguous()  # (out, in, 1, 1)
+        state_dict[prefix + "mix.bias"] = state_dict.pop(prefix + "bias")
+        state_dict[prefix + "smooth.weight"] = self._identity_kernel(self.mix.out_channels).to(weight.dtype)
+        state_dict[prefix + "smooth.bias"] = torch.zeros(self.mix.out_channels, dtype=weight.dtype)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.smooth(self.up(self.mix(x)))

@@ -103,7 +103,7 @@ def test_write_paired_set_on_a_full_disk_is_one_line_and_leaves_nothing(tmp_path
     assert not (tmp_path / "pairs").exists()
 
 
-@pytest.mark.parametrize("upsample", ["shuffle", "transpose"])
+@pytest.mark.parametrize("upsample", ["shuffle", "transpose", "resize"])
 @pytest.mark.parametrize("levels, side", [(2, (36, 44)), (3, (40, 48)), (4, (48, 64))])
 def test_fast_generator_starts_as_identity_and_keeps_shape(levels, side, upsample):
     g = build_generator(DeblurModelConfig(width=8, blocks=2, levels=levels, upsample=upsample))
@@ -131,7 +131,7 @@ def test_fast_generator_levels_set_body_resolution_and_size_multiple():
     assert size_multiple(DeblurModelConfig(generator="resnet9")) == 4
     with pytest.raises(ValueError, match="levels must be 2, 3 or 4"):
         build_generator(DeblurModelConfig(levels=5))
-    with pytest.raises(ValueError, match="upsample must be shuffle or transpose"):
+    with pytest.raises(ValueError, match="upsample must be shuffle, transpose or resize"):
         build_generator(DeblurModelConfig(upsample="bilinear"))
 
 
@@ -204,6 +204,30 @@ def test_init_from_an_exported_onnx_keeps_new_blocks_and_refuses_foreign_tensors
     (tmp_path / "bad.onnx").write_bytes(b"junk")
     with pytest.raises(UserError, match="not a readable ONNX model"):
         load_start_weights(tmp_path / "bad.onnx", grown, None)
+
+
+def test_a_resize_conv_model_starts_from_a_transposed_conv_export_and_tiles_without_seams(tmp_path):
+    """GAN stages swap the transposed-conv upsamplers for resize-convs: every exported tensor is used
+    (none missing, none foreign), the rest of the network is unchanged, and the model exports and tiles."""
+    from gan_app.export import export_generator
+    from gan_app.train.state import load_start_weights
+
+    source_cfg = DeblurModelConfig(width=8, blocks=1, levels=3, upsample="transpose", scale_blocks=1)
+    source = build_generator(source_cfg)
+    torch.manual_seed(0)
+    for param in source.parameters():
+        torch.nn.init.normal_(param, std=0.1)
+    run = HEAD.recipe("tiny")
+    run.model = source_cfg
+    export_generator(HEAD, run, source.eval(), tmp_path / "s.onnx")
+    cfg = dataclasses.replace(source_cfg, upsample="resize")
+    resized = build_generator(cfg)
+    load_start_weights(tmp_path / "s.onnx", resized, None)
+    same = [n for n, _ in source.named_parameters() if not n.startswith("up")]
+    assert all(torch.equal(dict(resized.named_parameters())[n], dict(source.named_parameters())[n]) for n in same)
+    x = torch.full((1, 3, 32, 40), 0.5)
+    assert float((resized(x) - x).abs().max()) > 1e-3             # the loaded weights act
+    _assert_exports_and_tiles_like_the_whole_image(resized, cfg, tmp_path)
 
 
 def test_shake_recipe_reproduces_the_opt_in_model_grown_from_camera_and_the_default():

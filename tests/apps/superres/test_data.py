@@ -82,11 +82,33 @@ def test_realistic_dataset_items(tmp_path):
     assert ds[0]["source"].shape == (3, 8, 8) and ds[0]["target"].shape == (3, 32, 32)
 
 
+def test_a_bicubic_share_mixes_clean_items_into_a_degraded_recipe_and_stays_seeded(tmp_path):
+    folder = str(_photos(tmp_path / "hr", n=3))
+    plain = build_dataset(SRDataConfig(path=folder, crop=32, degradation="photo", epoch_size=40), scale=4)
+    mixed = build_dataset(SRDataConfig(path=folder, crop=32, degradation="photo", epoch_size=40, bicubic_share=0.5),
+                          scale=4)
+
+    def is_bicubic(item):
+        return np.array_equal(_u8(item["source"]), bicubic_down(_u8(item["target"]), 4))
+
+    def items(ds):
+        torch.manual_seed(5)
+        return [ds[i] for i in range(40)]
+
+    assert not any(is_bicubic(item) for item in items(plain))      # the photo chain always degrades
+    clean = sum(is_bicubic(item) for item in items(mixed))
+    assert 10 <= clean <= 30                                        # about half (binomial 40 x 0.5)
+    again = items(mixed)
+    assert all(torch.equal(a["source"], b["source"]) for a, b in zip(items(mixed), again))   # seeded
+
+
 def test_bad_data_configs_are_user_errors(tmp_path):
     with pytest.raises(UserError, match="multiple of the scale"):
         build_dataset(SRDataConfig(crop=30), scale=4)
     with pytest.raises(UserError, match="degradation"):
         build_dataset(SRDataConfig(degradation="blurry"), scale=4)
+    with pytest.raises(UserError, match="bicubic_share .* from 0 to 1"):
+        build_dataset(SRDataConfig(degradation="photo", bicubic_share=1.5), scale=4)
     with pytest.raises(UserError, match="not a folder"):
         build_dataset(SRDataConfig(path=str(tmp_path / "missing")), scale=4)
 

@@ -50,3 +50,16 @@ def test_discriminator_gives_patch_logits_and_bad_configs_fail():
         build_generator(SRModelConfig(scale=5))
     with pytest.raises(ValueError, match="generator"):
         build_generator(SRModelConfig(generator="edsr"))
+
+
+def test_deeper_fast_model_started_from_a_shallower_one_computes_the_same_function():
+    from gan_app.checkpoint import load_module
+
+    shallow = build_generator(SRModelConfig(width=8, blocks=2))
+    for p in shallow.parameters():                                      # a "trained" model: every weight non-zero
+        torch.nn.init.normal_(p, std=0.1)
+    deep = build_generator(SRModelConfig(width=8, blocks=5))
+    kept = load_module("G", deep, {f"G.{k}": v for k, v in shallow.state_dict().items()}, allow_missing=True)
+    assert sorted({k.split(".")[1] for k in kept}) == ["2", "3", "4"]  # the grown blocks keep their initialisation
+    x = torch.rand(1, 3, 12, 10)
+    torch.testing.assert_close(deep.eval()(x), shallow.eval()(x), atol=1e-6, rtol=0)

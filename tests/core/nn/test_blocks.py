@@ -6,7 +6,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.export import Dim
 
-from gan_app.nn.blocks import ConvNormAct, PixelShuffleUpsample, ResidualBlock
+from gan_app.nn.blocks import ConvNormAct, PixelShuffleUpsample, ResidualBlock, ResizeConvUpsample
 
 
 def test_conv_norm_act_sizes_and_bias():
@@ -105,3 +105,50 @@ def test_blocks_export_to_onnx_with_dynamic_size(onnx_parity):
         _Stack(), {"x": torch.randn(2, 3, 8, 8)}, run_inputs={"x": torch.randn(1, 3, 10, 6)}, dynamic_shapes=dims
     )
     assert got[0].shape == (1, 2, 60, 36)
+
+
+def _phases(y):
+    """The four 2x2 output phases of (B, C, 2h, 2w), each (B, C, h, w)."""
+    return [y[..., a::2, b::2] for a in (0, 1) for b in (0, 1)]
+
+
+def test_resize_conv_draws_no_checkerboard_where_a_transposed_conv_does():
+    torch.manual_seed(0)
+    flat = torch.full((1, 6, 5, 7), 0.3)
+    transposed = nn.ConvTranspose2d(6, 4, 2, stride=2)
+    phases = _phases(transposed(flat))
+    assert (phases[0] - phases[3]).abs().max() > 1e-2            # one weight per phase: a 2-px pattern
+    resize = ResizeConvUpsample(6, 4)
+    for p in resize.parameters():                                # as if trained: every weight random
+        nn.init.normal_(p, std=0.3)
+    y = resize(flat)
+    assert y.shape == (1, 4, 10, 14)
+    inner = y[..., 2:-2, 2:-2]                                   # away from the zero padding
+    assert (inner - inner[..., :1, :1]).abs().max() < 1e-6       # flat in, flat out at every phase
+
+
+def test_resize_conv_loads_a_transposed_convs_weights_as_their_phase_mean():
+    torch.manual_seed(0)
+    transposed = nn.ConvTranspose2d(6, 4, 2, stride=2)
+    resize = ResizeConvUpsample(6, 4)
+    report = resize.load_state_dict(transposed.state_dict())      # strict: every tensor fits
+    assert not report.missing_keys and not report.unexpected_keys
+    flat = torch.full((1, 6, 5, 7), 0.3)
+    mean_of_phases = torch.stack(_phases(transposed(flat))).mean(0)           # (1, 4, 5, 7)
+    torch.testing.assert_close(resize(flat)[..., ::2, ::2], mean_of_phases, atol=1e-6, rtol=0)
+    x = torch.rand(1, 6, 5, 7)                                    # the depthwise conv starts as the identity:
+    torch.testing.assert_close(resize(x), F.interpolate(resize.mix(x), scale_factor=2, mode="nearest"))
+    own = ResizeConvUpsample(6, 4)
+    own.load_state_dict(resize.state_dict())                      # its own weights load unchanged
+    torch.testing.assert_close(own(x), resize(x))
+
+
+def test_resize_conv_exports_to_onnx_with_dynamic_size(onnx_parity):
+    torch.manual_seed(0)
+    block = ResizeConvUpsample(3, 2)
+    for p in block.parameters():
+        nn.init.normal_(p, std=0.3)
+    dims = {"x": {0: Dim.AUTO, 2: Dim.AUTO, 3: Dim.AUTO}}
+    got = onnx_parity(block, {"x": torch.randn(2, 3, 8, 8)}, run_inputs={"x": torch.randn(1, 3, 10, 6)},
+                      dynamic_shapes=dims)
+    assert got[0].shape == (1, 2, 20, 12)
