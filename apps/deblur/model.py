@@ -95,8 +95,8 @@ def _upsampler(in_channels: int, out_channels: int, kind: str) -> nn.Module:
     has one bias per channel instead of per patch position. ONNX Runtime's CPU DepthToSpace
     (what pixel shuffle exports to) is slow: with `transpose` the default model takes 0.75x
     the time at 1280x720 (`benchmarks/deblur.py speed`), hence `transpose` for new models.
-    Both can draw a 2-px checkerboard (four independent phases), which an adversarial term rewards;
-    `resize` cannot (`ResizeConvUpsample`) and loads `transpose` weights, so GAN stages use it.
+    Both can draw a 2-px checkerboard on flat areas (four independent phases), which an adversarial
+    term rewards; `resize` cannot (`ResizeConvUpsample`) and loads `transpose` weights, so GAN stages use it.
     """
     if kind == "transpose":
         return nn.ConvTranspose2d(in_channels, out_channels, 2, stride=2)

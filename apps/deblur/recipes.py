@@ -60,9 +60,10 @@ def recipe(name: str) -> RunConfig:
         run.train.lr_g, run.train.steps, run.train.decay_start = 1e-3, 20_000, 10_000
         return run
     if name == "camera-gan":  # short adversarial stage after `shake` (Real-ESRGAN's order): RaSGAN PatchGAN critic
-        run = recipe("shake")   # start: --set train.init_from=weights/deblur/deblur-v1-camera.onnx
-        # Session 8 ran it on transposed-conv upsamplers and the critic rewarded their 2-px checkerboard as
-        # "detail": resize-convs cannot draw one and load the transposed convs' weights (their phase mean).
+        run = recipe("shake")   # start (train.init_from): a `shake` run with upsample=resize (session 12), or the
+        # transposed-conv deblur-v1-camera.onnx itself, whose upsamplers load as their phase mean (-0.56 dB until retrained).
+        # Session 8 ran it on transposed convs and the critic rewarded their 2-px checkerboard on flat areas as
+        # "detail"; resize-convs cannot draw one (texture elsewhere remained, docs/benchmarks.md session 12).
         run.model.upsample, run.model.d_width = "resize", 32          # a light critic: 2-core CPU budget
         run.train.loss, run.train.adv_weight, run.train.gp_weight = "relativistic", 1.0, 0.0   # content:adv = 100:1 (DeblurGAN)
         run.train.lr_g = run.train.lr_d = 1e-4

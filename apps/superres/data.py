@@ -40,6 +40,11 @@ class SRDataConfig:
     bicubic_share: float = 0.0   # realistic/photo: this share of items is plain bicubic instead (clean input is
                                  # what users upscale too; without it the real model loses on it, session 12)
 
+    def mixed_bicubic_share(self) -> float:
+        """The share of items made by plain bicubic instead of the degradation: `bicubic_share`, or 0 when the
+        degradation is bicubic anyway."""
+        return 0.0 if self.degradation == "bicubic" else self.bicubic_share
+
 
 def _seeded() -> tuple[torch.Generator, np.random.Generator]:
     """Per-item generators drawn from torch's global stream (seeded by the engine per step)."""
@@ -98,8 +103,8 @@ class HROnlyDataset(Dataset):
     def _degradation(self, rng: np.random.Generator) -> str:
         """The configured degradation, or bicubic for a `bicubic_share` of the items (no draw without one,
         so runs without a share keep their random stream)."""
-        share = self.cfg.bicubic_share
-        if share > 0 and self.cfg.degradation != "bicubic" and rng.uniform() < share:
+        share = self.cfg.mixed_bicubic_share()
+        if share > 0 and rng.uniform() < share:
             return "bicubic"
         return self.cfg.degradation
 

@@ -51,7 +51,7 @@ class SuperResHead(Head):
             losses.append(f"{t.loss} adversarial x{t.adv_weight:g} (spectral-norm PatchGAN)")
         data = "offline photo set (shared/DATA.md), held-out photos excluded" if d.path == "photos" else d.path
         stage = "GAN fine-tuning" if t.adv_weight else "PSNR-oriented (content only)"
-        mix = f" ({d.bicubic_share:.0%} of items bicubic)" if d.bicubic_share and d.degradation != "bicubic" else ""
+        mix = f" ({d.mixed_bicubic_share():.0%} of items bicubic)" if d.mixed_bicubic_share() else ""
         return {"data": f"{data}; {d.degradation} degradation{mix} x{m.scale}, HR crops {d.crop}px, flips/rotations",
                 "losses": losses, "stage": stage, "init_from": t.init_from or None,
                 "generator": f"{m.generator} (width {m.width}, blocks {m.blocks})", "scale": m.scale}

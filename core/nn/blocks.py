@@ -141,8 +141,9 @@ class ResizeConvUpsample(nn.Module):
     1x1 conv (in -> out channels) at low resolution, nearest 2x, depthwise 3x3 at high resolution
     (identity at init). The channel mix runs on a quarter of the pixels; the depthwise conv gives
     each output pixel its own blend of neighbours. Unlike a 2x2 stride-2 transposed conv (one weight
-    per output phase), a flat input gives a flat output at every phase, so an adversarial term
-    cannot buy "detail" as a 2-px periodic pattern (what session 8's GAN stage did).
+    per output phase), a flat input gives a flat output at every phase: no checkerboard on smooth
+    areas (what session 8's deblur GAN stage drew). It does not stop a critic from inventing texture
+    where the input has some (session 12's stage still did, docs/benchmarks.md).
 
     A 2x2 stride-2 transposed conv's weights load into it (`weight` (in, out, 2, 2), `bias` (out,)):
     the 1x1 conv takes their mean over the four phases and the depthwise conv stays the identity,
