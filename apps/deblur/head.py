@@ -63,7 +63,8 @@ class DeblurHead(Head):
         loss = run.loss
         fn = content_loss(loss.content_loss, ("conv3_3",), loss.vgg_weights, (0.0, 1.0))
         return ImageToImageObjective(loss.content_loss, fn, loss.content_weight,
-                                     {"frequency_l1": (loss.fft_weight, frequency_l1_loss)})
+                                     {"frequency_l1": (loss.fft_weight, frequency_l1_loss)},
+                                     critic_sees_source=run.model.critic_sees_blurred)
 
     def evaluate(self, generator: Any, run: RunConfig, data: str | None) -> dict:
         from .evaluate import evaluate_generator
@@ -84,7 +85,8 @@ class DeblurHead(Head):
                      f"{d.camera_min_length:g}-{d.camera_max_length:g}px + roll <= {d.camera_max_roll:g} deg, shot/read noise, JPEG q85-95), "
                      f"{1 - d.realistic:.0%} " + synth)
         return {"data": f"{data}; crop {d.crop}; {synth}",
-                "losses": losses, "generator": m.generator, "critic": m.critic}
+                "losses": losses, "generator": m.generator,
+                "critic": m.critic + (" (conditional: sees the blurred input)" if m.critic_sees_blurred else "")}
 
     def inference_command(self):
         return deblur_command

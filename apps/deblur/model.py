@@ -31,6 +31,7 @@ from torch import nn
 
 from gan_app.nn.blocks import ResidualBlock, ResizeConvUpsample
 from gan_app.nn.patchgan import MultiScaleDiscriminator, PatchDiscriminator
+from gan_app.nn.unet_critic import UNetDiscriminator
 
 
 @dataclass
@@ -50,6 +51,8 @@ class DeblurModelConfig:
     scale_blocks: int = 0            # fast: inverted residual blocks after the fusion at each scale between body and full res;
                                      # naf: gated blocks at every finer scale, before the downsampling and after the fusion
     critic: str = "patchgan"         # patchgan (v1: WGAN-GP) | double_scale (v2: RaLSGAN, 2 scales)
+                                     # | unet (Real-ESRGAN's per-pixel spectral-norm critic; d_layers = its depth)
+    critic_sees_blurred: bool = False   # conditional critic (pix2pix): it judges (blurred, image) pairs
     d_width: int = 64
     d_layers: int = 3
 
@@ -258,9 +261,15 @@ def build_generator(cfg: DeblurModelConfig) -> nn.Module:
 
 
 def build_critic(cfg: DeblurModelConfig) -> nn.Module:
-    """v1: one 70x70 PatchGAN (no norm: WGAN-GP penalises per-sample gradients); v2: two scales."""
+    """v1: one 70x70 PatchGAN (no norm: WGAN-GP penalises per-sample gradients); v2: two scales; unet: per pixel.
+
+    With `critic_sees_blurred` it takes the blurred input and the image on 6 channels (the objective
+    concatenates them), so it can reject detail that the input does not support."""
+    channels = 6 if cfg.critic_sees_blurred else 3
     if cfg.critic == "patchgan":
-        return PatchDiscriminator(3, cfg.d_width, cfg.d_layers, norm="none")
+        return PatchDiscriminator(channels, cfg.d_width, cfg.d_layers, norm="none")
     if cfg.critic == "double_scale":
-        return MultiScaleDiscriminator(2, in_channels=3, base_width=cfg.d_width, n_layers=cfg.d_layers, norm="instance")
-    raise ValueError(f"unknown deblur critic {cfg.critic!r}; use patchgan or double_scale")
+        return MultiScaleDiscriminator(2, in_channels=channels, base_width=cfg.d_width, n_layers=cfg.d_layers, norm="instance")
+    if cfg.critic == "unet":
+        return UNetDiscriminator(channels, cfg.d_width, cfg.d_layers, spectral=True)
+    raise ValueError(f"unknown deblur critic {cfg.critic!r}; use patchgan, double_scale or unet")

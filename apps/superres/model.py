@@ -34,6 +34,7 @@ from torch import nn
 
 from gan_app.nn.blocks import PixelShuffleUpsample, ResidualBlock
 from gan_app.nn.patchgan import PatchDiscriminator
+from gan_app.nn.unet_critic import UNetDiscriminator
 
 SCALES = (2, 3, 4)
 GENERATORS = ("fast", "srresnet", "rrdb")
@@ -48,8 +49,9 @@ class SRModelConfig:
     width: int = 32                    # feature channels at low resolution (srresnet/rrdb: 64)
     blocks: int = 6                    # residual blocks (srresnet: 16; rrdb: RRDBs, 23 in ESRGAN)
     growth: int = 32                   # rrdb: dense-block growth channels
-    d_width: int = 64                  # patch discriminator base width
-    d_layers: int = 3
+    critic: str = "patchgan"           # patchgan (spectral norm) | unet (Real-ESRGAN's per-pixel SN critic)
+    d_width: int = 64                  # discriminator base width
+    d_layers: int = 3                  # patchgan: strided layers; unet: depth (stride-2 levels)
 
 
 @dataclass
@@ -209,6 +211,11 @@ def build_discriminator(cfg: SRModelConfig) -> nn.Module:
     """A spectrally normalised PatchGAN on HR images: patch logits for the relativistic game.
 
     ESRGAN uses a VGG-style global critic on 128px crops; a patch critic works on any crop
-    size and its logits average the same way in the relativistic loss.
+    size and its logits average the same way in the relativistic loss. `unet`: Real-ESRGAN's
+    critic, one logit per HR pixel.
     """
-    return PatchDiscriminator(3, cfg.d_width, cfg.d_layers, norm="none", spectral=True)
+    if cfg.critic == "patchgan":
+        return PatchDiscriminator(3, cfg.d_width, cfg.d_layers, norm="none", spectral=True)
+    if cfg.critic == "unet":
+        return UNetDiscriminator(3, cfg.d_width, cfg.d_layers, spectral=True)
+    raise ValueError(f"unknown super-resolution critic {cfg.critic!r}; use patchgan or unet")

@@ -13,6 +13,8 @@
   ranges (`degrade.PHOTO`) and 30% plain bicubic items, wallpaper photographs added, 16 blocks,
   started from an earlier real model or the PSNR model (`--set train.init_from=...`; new blocks
   start as the identity).
+- `real-gan`: Real-ESRGAN's second stage after `real`: L1 + relativistic x0.05 with a U-Net
+  spectral-norm critic (one logit per pixel), from a `real` model (`--set train.init_from=...`).
 - `paper`: ESRGAN's RRDBNet (23 blocks) on a DIV2K-style HR folder, GPU.
 - `tiny`: seconds on CPU, for tests.
 """
@@ -31,6 +33,7 @@ RECIPES = {   # name -> one line for `gan-app heads`
     "gan-l1": "GAN stage without VGG: L1 x1 + relativistic x0.02, a CPU-sized critic: the shipped superres-x4-gan",
     "realistic": "pretrain on Real-ESRGAN's second-order degradations (its own wide ranges)",
     "real": "the second-order chain (photo ranges) + 30% bicubic items, wallpaper photos, 16 blocks: superres-x4-real",
+    "real-gan": "Real-ESRGAN's short GAN stage after real: L1 + relativistic x0.05, U-Net spectral-norm critic",
     "paper": "ESRGAN's RRDBNet (23 blocks) on a DIV2K-style HR folder, GPU",
     "tiny": "seconds on CPU: the contract test",
 }
@@ -68,6 +71,14 @@ def recipe(name: str) -> RunConfig:
         # clean upscaling, which a run on the degraded chain alone unlearns (session 12: clean -0.16 -> +0.90 dB)
         run.model.blocks, run.data.bicubic_share = 16, 0.3
         run.train.lr_g, run.train.steps, run.train.decay_start = 2e-4, 6_000, 3_000   # 19 min with --set train.amp=bf16
+        return run
+    if name == "real-gan":  # Real-ESRGAN's order: a short GAN stage after `real` (--set train.init_from=its model)
+        run = recipe("real")
+        # Real-ESRGAN: L1 x1 + perceptual x1 + GAN x0.1 with a U-Net SN critic. Without VGG weights offline the
+        # perceptual anchor is missing, so the adversarial weight is halved; a 32-wide critic fits 2 CPU cores.
+        run.model.critic, run.model.d_width, run.model.d_layers = "unet", 32, 3
+        run.train.loss, run.train.adv_weight, run.train.lr_g, run.train.lr_d = "relativistic", 0.05, 1e-4, 1e-4
+        run.train.steps, run.train.decay_start, run.train.ema_decay = 2_000, 1_000, 0.99
         return run
     if name == "paper":
         return RunConfig("superres", SRModelConfig(generator="rrdb", width=64, blocks=23, growth=32),

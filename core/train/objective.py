@@ -111,10 +111,22 @@ class ImageToImageObjective(GanObjective):
     """Image-to-image heads (deblur, super-resolution, paired): adversarial + one weighted content term."""
 
     def __init__(self, content_name: str, content_fn: Any, content_weight: float,
-                 extra: dict[str, tuple[float, Any]] | None = None):
-        """`extra`: more weighted (pred, target) terms by name, e.g. {"frequency_l1": (10.0, fn)}; weight 0 drops one."""
+                 extra: dict[str, tuple[float, Any]] | None = None, critic_sees_source: bool = False):
+        """`extra`: more weighted (pred, target) terms by name, e.g. {"frequency_l1": (10.0, fn)}; weight 0 drops one.
+
+        `critic_sees_source`: pix2pix's conditional critic. It judges (source, image) concatenated on
+        channels, so it can only accept detail that fits the input; source and images must be the same size."""
         self.content_name, self.content_fn, self.content_weight = content_name, content_fn, content_weight
         self.extra = {name: term for name, term in (extra or {}).items() if term[0]}
+        self.critic_sees_source = critic_sees_source
+
+    def critic(self, discriminator: Any, batch: dict) -> Callable[[Any], Verdict]:
+        if not self.critic_sees_source:
+            return super().critic(discriminator, batch)
+        import torch
+
+        source = batch["source"]   # (B, C, H, W), the generator's input; no gradient flows into it
+        return lambda images: Verdict(discriminator(torch.cat([source, images], dim=1)))   # (B, C + C', H, W)
 
     def generator_terms(self, batch: dict, fake: Any, turn: Turn) -> dict[str, tuple[float, Any]]:
         terms = {self.content_name: (self.content_weight, self.content_fn(fake, batch["target"]))}

@@ -1,5 +1,7 @@
 """Super-resolution generators: exact bicubic start, shapes at every scale, the reference sizes."""
 
+import dataclasses
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -63,3 +65,16 @@ def test_deeper_fast_model_started_from_a_shallower_one_computes_the_same_functi
     assert sorted({k.split(".")[1] for k in kept}) == ["2", "3", "4"]  # the grown blocks keep their initialisation
     x = torch.rand(1, 3, 12, 10)
     torch.testing.assert_close(deep.eval()(x), shallow.eval()(x), atol=1e-6, rtol=0)
+
+
+def test_real_gan_recipe_is_the_real_model_with_a_per_pixel_unet_critic():
+    """Real-ESRGAN's second stage: the `real` generator and data, a relativistic game, one logit per HR pixel."""
+    from gan_app.apps.superres.head import HEAD
+
+    real, gan = HEAD.recipe("real"), HEAD.recipe("real-gan")
+    assert dataclasses.replace(gan.model, critic=real.model.critic, d_width=real.model.d_width) == real.model
+    assert gan.data == real.data and gan.train.loss == "relativistic" and gan.train.adv_weight > 0
+    critic = build_discriminator(dataclasses.replace(gan.model, d_width=4))
+    assert critic(torch.rand(2, 3, 48, 40)).shape == (2, 1, 48, 40)
+    with pytest.raises(ValueError, match="use patchgan or unet"):
+        build_discriminator(dataclasses.replace(gan.model, critic="global"))
