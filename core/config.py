@@ -42,8 +42,10 @@ class TrainConfig:
     lr_g: float = 2e-4
     lr_d: float = 2e-4               # TTUR: separate learning rates
     betas: tuple[float, float] = (0.5, 0.999)
-    lr_schedule: str = "constant"    # constant | linear (linear decay to 0 over decay_start..steps)
-    decay_start: int = 0             # step at which linear decay begins
+    lr_schedule: str = "constant"    # constant | linear | cosine (decay towards 0 over decay_start..steps)
+    decay_start: int = 0             # step at which the decay begins
+    warmup_steps: int = 0            # linear warm-up of both rates over the first steps (0 = off)
+    grad_clip: float = 0.0           # max global L2 norm of each player's gradients per step (0 = off)
     loss: str = "nonsaturating"      # adversarial game, see gan_app.losses.adversarial.GAMES
     label_smoothing: float = 1.0     # one-sided: positive target for real (1.0 = off)
     gp_weight: float = 0.0           # WGAN-GP gradient penalty weight
@@ -128,7 +130,7 @@ NAMED_RANGES: dict[str, Range] = {
         "embed_dim", "vocab_size", "max_tokens", "word_dim", "text_hidden", "text_dim", "proj_dim",
         "epoch_size", "size", "modes", "num_classes",
     ), POSITIVE),
-    **dict.fromkeys(("clip", "noise", "sigma", "radius"), NON_NEGATIVE),
+    **dict.fromkeys(("clip", "grad_clip", "noise", "sigma", "radius"), NON_NEGATIVE),
     **dict.fromkeys(("realistic", "dropout"), PROBABILITY),
     "ema_decay": Range(0.0, 1.0, hi_open=True),
     "betas": Range(0.0, 1.0, hi_open=True),           # each element

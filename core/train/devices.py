@@ -83,10 +83,17 @@ class Precision:
             return contextlib.nullcontext()
         return torch.autocast(self.device_type, dtype=self.dtype)
 
-    def step(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer) -> None:
-        """Backpropagate `loss` (scaled) into fresh gradients and step `optimizer` through the scaler."""
+    def step(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer, clip_norm: float = 0.0) -> None:
+        """Backpropagate `loss` (scaled) into fresh gradients and step `optimizer` through the scaler.
+
+        `clip_norm` > 0 rescales the optimizer's gradients to that global L2 norm at most (on the
+        unscaled gradients, so the bound means the same with and without fp16 loss scaling)."""
         optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
+        if clip_norm > 0:
+            self.scaler.unscale_(optimizer)
+            params = [p for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+            torch.nn.utils.clip_grad_norm_(params, clip_norm)
         self.scaler.step(optimizer)  # skipped when the unscaled gradients hold inf/NaN
         self.scaler.update()
 

@@ -104,8 +104,8 @@ def check_train_config(cfg: TrainConfig) -> None:
         problems.append(f"cpu_threads and num_workers must be between 0 and {max_threads()} (4x this machine's cores)")
     if cfg.optimizer not in OPTIMIZERS or cfg.lr_schedule not in SCHEDULES:
         problems.append(f"optimizer must be one of {OPTIMIZERS} and lr_schedule one of {SCHEDULES}")
-    if cfg.lr_schedule == "linear" and not 0 <= cfg.decay_start < cfg.steps:
-        problems.append(f"decay_start must be in [0, steps) for the linear schedule, got {cfg.decay_start}")
+    if cfg.lr_schedule in ("linear", "cosine") and not 0 <= cfg.decay_start < cfg.steps:
+        problems.append(f"decay_start must be in [0, steps) for the {cfg.lr_schedule} schedule, got {cfg.decay_start}")
     if not 0.0 <= cfg.ema_decay < 1.0:
         problems.append(f"ema_decay must be in [0, 1) (0 = off), got {cfg.ema_decay}")
     if min(cfg.adv_weight, cfg.gp_weight, cfg.r1_weight, cfg.clip, cfg.lr_g, cfg.lr_d, cfg.seed, cfg.cpu_threads) < 0:
@@ -231,7 +231,7 @@ class Trainer:
             if self.history is not None:
                 parts.update(self.history.term("D"))
         loss, logged = _combine("D", parts)
-        self.precision.step(loss, self.opt_d)
+        self.precision.step(loss, self.opt_d, cfg.grad_clip)
         if cfg.clip > 0:
             clip_weights_(self.D_raw, cfg.clip)
         if self.history is not None:
@@ -258,7 +258,7 @@ class Trainer:
             if self.history is not None:
                 parts.update(self.history.term("G"))
         loss, logged = _combine("G", parts)
-        self.precision.step(loss, self.opt_g)
+        self.precision.step(loss, self.opt_g, cfg.grad_clip)
         if self.history is not None:
             self.history.update("G")
         if self.ema is not None:

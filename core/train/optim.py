@@ -4,12 +4,18 @@ Adam (DCGAN/pix2pix defaults betas=(0.5, 0.999)) or RMSProp (the WGAN recipe: lr
 clip 0.01, n_critic 5), each player with its own learning rate (TTUR, Heusel et al.).
 
 The schedule is a pure function of the generator step, applied before every step, so
-resuming needs no scheduler state: `constant`, or `linear` (pix2pix/DeblurGAN) which holds
+resuming needs no scheduler state: `constant`, `linear` (pix2pix/DeblurGAN) which holds
 the base rate until `decay_start` and then decays linearly, reaching base/(steps -
-decay_start) on the last step (never exactly 0, so no step is wasted).
+decay_start) on the last step (never exactly 0, so no step is wasted), or `cosine`
+(NAFNet/Restormer) which decays along half a cosine over the same steps, to the same floor
+fraction 1/(steps - decay_start) of the base rate. `warmup_steps` > 0 multiplies any of them
+by (step + 1) / warmup_steps over the first steps: the norm-free gated `naf` deblur model
+diverged here at lr 1e-3 with neither warm-up nor `grad_clip` (docs/benchmarks.md, deblur session 11).
 """
 
 from __future__ import annotations
+
+import math
 
 from typing import Iterable
 
@@ -19,7 +25,7 @@ from gan_app.config import TrainConfig
 from gan_app.errors import UserError
 
 OPTIMIZERS = ("adam", "rmsprop")
-SCHEDULES = ("constant", "linear")
+SCHEDULES = ("constant", "linear", "cosine")
 
 
 def build_optimizer(params: Iterable[torch.nn.Parameter], lr: float, cfg: TrainConfig) -> torch.optim.Optimizer:
@@ -33,10 +39,15 @@ def build_optimizer(params: Iterable[torch.nn.Parameter], lr: float, cfg: TrainC
 
 def lr_factor(step: int, cfg: TrainConfig) -> float:
     """Multiplier of the base learning rates for (0-based) generator step `step`."""
+    warmup = min(1.0, (step + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0
     if cfg.lr_schedule == "constant" or step < cfg.decay_start:
-        return 1.0
+        return warmup
+    span = cfg.steps - cfg.decay_start
     if cfg.lr_schedule == "linear":
-        return (cfg.steps - step) / (cfg.steps - cfg.decay_start)
+        return warmup * (cfg.steps - step) / span
+    if cfg.lr_schedule == "cosine":
+        floor = 1.0 / span
+        return warmup * (floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * (step - cfg.decay_start) / span)))
     raise UserError(f"unknown lr_schedule {cfg.lr_schedule!r}; choose one of: {', '.join(SCHEDULES)}")
 
 

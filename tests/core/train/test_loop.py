@@ -177,6 +177,23 @@ def test_wgan_recipe_n_critic_and_clipping(tiny_run, tmp_path):
     assert meta["run"]["train"]["n_critic"] == 5
 
 
+def test_grad_clip_reaches_both_players_updates(tiny_run, tmp_path):
+    """A bound far under Adam's epsilon (1e-8) leaves both players where they started; without it they move ~lr.
+    (The same seed gives the same start; a run at lr 0 records it.)"""
+    def weights(out: str, **train) -> dict[str, torch.Tensor]:
+        tensors = read_checkpoint(fit(HEAD, tiny_run(steps=1, ema_decay=0.0, **train), tmp_path / out))[0]
+        return {k: t for k, t in tensors.items() if k[:2] in ("G.", "D.") and k.endswith("weight")}
+
+    start = weights("start", lr_g=0.0, lr_d=0.0)
+    free = weights("free", lr_g=1e-2, lr_d=1e-2)
+    clipped = weights("clipped", lr_g=1e-2, lr_d=1e-2, grad_clip=1e-14)
+    for player in ("G.", "D."):
+        names = [k for k in start if k.startswith(player)]
+        assert names
+        assert max((free[k] - start[k]).abs().max().item() for k in names) > 1e-3, player
+        assert max((clipped[k] - start[k]).abs().max().item() for k in names) < 1e-4, player
+
+
 def test_multiscale_logits_average_the_game(tiny_run, tmp_path):
     game = get_game("nonsaturating")
     r = [torch.randn(4, 1), torch.randn(4, 1, 3, 3)]
