@@ -43,12 +43,12 @@ class PairedHead(Head):
 
     def objective(self, run: RunConfig) -> Any:
         from gan_app.losses.content import content_loss
-
-        from .model import PairedObjective
+        from gan_app.train.objective import ImageToImageObjective
 
         loss = run.loss
         fn = content_loss(loss.content_loss, ("conv3_3",), loss.vgg_weights, (0.0, 1.0))
-        return PairedObjective(loss.content_loss, fn, loss.content_weight)
+        # pix2pix: D sees concat(A, B) or concat(A, G(A)), so it learns whether B is right for this A
+        return ImageToImageObjective(loss.content_loss, fn, loss.content_weight, critic_sees_source=True)
 
     def evaluate(self, generator: Any, run: RunConfig, data: str | None) -> dict:
         from .evaluate import evaluate_generator

@@ -2,19 +2,17 @@
 
 The generator takes and returns images in [0, 1] (the runtime's range) and works in
 [-1, 1] inside, as pix2pix does (tanh output). The discriminator judges the pair
-(A, B) concatenated on channels, so it learns whether B is right *for this A*.
+(A, B) concatenated on channels (core ImageToImageObjective with critic_sees_source), so it
+learns whether B is right *for this A*.
 """
 
 from __future__ import annotations
-
-from typing import Callable
 
 import torch
 from torch import nn
 
 from gan_app.nn.patchgan import PatchDiscriminator
 from gan_app.nn.unet import UNetGenerator
-from gan_app.train.objective import ImageToImageObjective, Verdict
 
 from .config import PairedModelConfig
 
@@ -36,11 +34,3 @@ def build(cfg: PairedModelConfig) -> tuple[nn.Module, nn.Module]:
         raise ValueError(f"in/out channels must be 1 or 3, got {cfg.in_channels}/{cfg.out_channels}")
     critic = PatchDiscriminator(cfg.in_channels + cfg.out_channels, cfg.d_width, cfg.d_layers, norm="instance")
     return PairedGenerator(cfg), critic
-
-
-class PairedObjective(ImageToImageObjective):
-    """pix2pix: D sees concat(A, B) or concat(A, G(A)); G adds weighted content loss to B."""
-
-    def critic(self, discriminator: nn.Module, batch: dict) -> Callable[[torch.Tensor], Verdict]:
-        source = batch["source"]  # (B, C_in, H, W)
-        return lambda images: Verdict(discriminator(torch.cat([source, images], dim=1)))  # logits (B, 1, H', W')

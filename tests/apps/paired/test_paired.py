@@ -16,7 +16,7 @@ from gan_app.apps.cli import build_app
 from gan_app.apps.paired.config import PairedDataConfig, PairedModelConfig
 from gan_app.apps.paired.data import build_dataset, photo_pair
 from gan_app.apps.paired.head import HEAD
-from gan_app.apps.paired.model import PairedObjective, build
+from gan_app.apps.paired.model import build
 from gan_app.data.photos import offline_photos
 from gan_app.errors import UserError
 from gan_app.discovery import check_model_name, discover_heads
@@ -99,7 +99,7 @@ def test_generator_maps_unit_range_and_discriminator_judges_the_pair():
     assert out.shape == (2, 3, 16, 24) and 0 <= out.min() and out.max() <= 1
     with pytest.raises(ValueError, match="multiples of 8"):
         g(torch.rand(1, 1, 12, 16))
-    objective = PairedObjective("l1", torch.nn.functional.l1_loss, 100.0)
+    objective = HEAD.objective(HEAD.recipe("tiny"))
     b = torch.rand(2, 3, 16, 16)
     logits = [objective.critic(d, {"source": torch.full((2, 1, 16, 16), v)})(b).logits for v in (0.0, 1.0)]
     assert d.in_channels == 4 and not torch.allclose(*logits)  # same B, other A: another verdict
