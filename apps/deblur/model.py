@@ -50,6 +50,7 @@ class DeblurModelConfig:
                                      # | resize (1x1 conv, nearest 2x, depthwise 3x3: no checkerboard, for GAN stages)
     scale_blocks: int = 0            # fast: inverted residual blocks after the fusion at each scale between body and full res;
                                      # naf: gated blocks at every finer scale, before the downsampling and after the fusion
+    full_blocks: int = 0             # fast: inverted residual blocks at full resolution after the last fusion (refine1)
     critic: str = "patchgan"         # patchgan (v1: WGAN-GP) | double_scale (v2: RaLSGAN, 2 scales)
                                      # | unet (Real-ESRGAN's per-pixel spectral-norm critic; d_layers = its depth)
     critic_sees_blurred: bool = False   # conditional critic (pix2pix): it judges (blurred, image) pairs
@@ -114,12 +115,13 @@ class FastDeblurGenerator(nn.Module):
     Channels are width/2 at full resolution and double per level. Module names of the two-level
     model (stem, down1, down2, body, up2, fuse2, up1, head) are kept by every depth, so its
     checkpoints load unchanged; a third level adds down3, up3 and fuse4. `scale_blocks` > 0 adds
-    refine{s} (identity-initialised blocks after each fusion at 1/s resolution, s < 2**levels), so a
+    refine{s} (identity-initialised blocks after each fusion at 1/s resolution, s < 2**levels; `full_blocks`
+    adds refine1 at full resolution), so a
     model without them can start a model with them (`train.init_from`) and compute the same function.
     """
 
     def __init__(self, width: int = 32, blocks: int = 8, expansion: int = 2, levels: int = 2,
-                 upsample: str = "shuffle", scale_blocks: int = 0):
+                 upsample: str = "shuffle", scale_blocks: int = 0, full_blocks: int = 0):
         super().__init__()
         if levels not in (2, 3, 4):
             raise ValueError(f"fast generator levels must be 2, 3 or 4, got {levels}")
@@ -141,6 +143,8 @@ class FastDeblurGenerator(nn.Module):
                 if scale_blocks:   # restoring edges needs work at the finer scales too (NAFNet's decoder)
                     self.add_module(f"refine{2 ** (i - 1)}",
                                     nn.Sequential(*[InvertedResidual(c, expansion) for _ in range(scale_blocks)]))
+        if full_blocks:   # where the finest edges are restored; identity-initialised, so older checkpoints start it
+            self.refine1 = nn.Sequential(*[InvertedResidual(ch[0], expansion) for _ in range(full_blocks)])
         self.head = nn.Conv2d(ch[0], 3, 3, padding=1)
         zero_init(self.head)   # start as the identity: output = input
 
@@ -155,6 +159,9 @@ class FastDeblurGenerator(nn.Module):
             if refine is not None:
                 y = refine(y)
         y = self.up1(y) + skips.pop()                              # (B, ch0, H, W)
+        refine = getattr(self, "refine1", None)
+        if refine is not None:
+            y = refine(y)
         return torch.clamp(x + self.head(y), 0.0, 1.0)
 
 
@@ -252,7 +259,8 @@ def size_multiple(cfg: DeblurModelConfig) -> int:
 
 def build_generator(cfg: DeblurModelConfig) -> nn.Module:
     if cfg.generator == "fast":
-        return FastDeblurGenerator(cfg.width, cfg.blocks, cfg.expansion, cfg.levels, cfg.upsample, cfg.scale_blocks)
+        return FastDeblurGenerator(cfg.width, cfg.blocks, cfg.expansion, cfg.levels, cfg.upsample, cfg.scale_blocks,
+                                   cfg.full_blocks)
     if cfg.generator == "naf":
         return NAFDeblurGenerator(cfg.width, cfg.blocks, cfg.scale_blocks, cfg.levels, cfg.expansion)
     if cfg.generator == "resnet9":

@@ -170,11 +170,11 @@ def _assert_exports_and_tiles_like_the_whole_image(g, cfg, tmp_path):
 
 
 def test_refine_blocks_start_as_identity_export_and_tile_without_seams(tmp_path):
-    """scale_blocks adds identity-initialised blocks at 1/4 and 1/2 res: the same function at init
-    (so a model without them can start it), trainable, exported to ONNX, tiled like the whole image."""
-    cfg = DeblurModelConfig(width=8, blocks=1, levels=3, upsample="transpose", scale_blocks=1)
+    """scale_blocks adds identity-initialised blocks at 1/4 and 1/2 res, full_blocks at full res: the same
+    function at init (so a model without them can start it), trainable, exported to ONNX, tiled like the whole image."""
+    cfg = DeblurModelConfig(width=8, blocks=1, levels=3, upsample="transpose", scale_blocks=1, full_blocks=1)
     g = build_generator(cfg)
-    assert {n.split(".")[0] for n, _ in g.named_parameters()} >= {"refine2", "refine4"}
+    assert {n.split(".")[0] for n, _ in g.named_parameters()} >= {"refine1", "refine2", "refine4"}
     x = torch.rand(1, 3, 64, 72)
     torch.testing.assert_close(g(x), x)
     torch.manual_seed(0)
@@ -194,10 +194,13 @@ def test_init_from_an_exported_onnx_keeps_new_blocks_and_refuses_foreign_tensors
     run = HEAD.recipe("tiny")
     run.model = small
     export_generator(HEAD, run, source.eval(), tmp_path / "s.onnx")
-    grown = build_generator(DeblurModelConfig(width=8, blocks=1, levels=3, upsample="transpose", scale_blocks=1))
+    grown = build_generator(DeblurModelConfig(width=8, blocks=3, levels=3, upsample="transpose", scale_blocks=1,
+                                              full_blocks=2))
     load_start_weights(tmp_path / "s.onnx", grown, None)
     x = torch.rand(1, 3, 32, 40)
     torch.testing.assert_close(grown(x), source(x))                 # same function: new blocks are identities
+    torch.nn.init.normal_(grown.refine1[1].body[-1].weight, std=0.1)
+    assert float((grown(x) - source(x)).abs().max()) > 1e-3        # and the full-resolution block is in the path
     with pytest.raises(UserError, match="do not fit"):
         load_start_weights(tmp_path / "s.onnx", build_generator(DeblurModelConfig(width=16, blocks=1, levels=3,
                                                                                   upsample="transpose")), None)
