@@ -115,9 +115,9 @@ class FastDeblurGenerator(nn.Module):
     Channels are width/2 at full resolution and double per level. Module names of the two-level
     model (stem, down1, down2, body, up2, fuse2, up1, head) are kept by every depth, so its
     checkpoints load unchanged; a third level adds down3, up3 and fuse4. `scale_blocks` > 0 adds
-    refine{s} (identity-initialised blocks after each fusion at 1/s resolution, s < 2**levels; `full_blocks`
-    adds refine1 at full resolution), so a
-    model without them can start a model with them (`train.init_from`) and compute the same function.
+    refine{s} (identity-initialised blocks after each fusion at 1/s resolution, s < 2**levels) and
+    `full_blocks` > 0 adds refine1 at full resolution, so a model without them can start a model with
+    them (`train.init_from`) and compute the same function.
     """
 
     def __init__(self, width: int = 32, blocks: int = 8, expansion: int = 2, levels: int = 2,
@@ -155,14 +155,14 @@ class FastDeblurGenerator(nn.Module):
         y = self.body(skips.pop())                                 # (B, ch_L, H/2**L, W/2**L)
         for i in range(self.levels, 1, -1):
             y = getattr(self, f"fuse{2 ** (i - 1)}")(getattr(self, f"up{i}")(y) + skips.pop())   # (B, ch, H/2**(i-1), ..)
-            refine = getattr(self, f"refine{2 ** (i - 1)}", None)
-            if refine is not None:
-                y = refine(y)
-        y = self.up1(y) + skips.pop()                              # (B, ch0, H, W)
-        refine = getattr(self, "refine1", None)
-        if refine is not None:
-            y = refine(y)
+            y = self._refined(y, 2 ** (i - 1))
+        y = self._refined(self.up1(y) + skips.pop(), 1)            # (B, ch0, H, W)
         return torch.clamp(x + self.head(y), 0.0, 1.0)
+
+    def _refined(self, y: torch.Tensor, s: int) -> torch.Tensor:
+        """y through refine{s}, the blocks at 1/s resolution, where the model has them; (B, C, h, w) both ways."""
+        refine = getattr(self, f"refine{s}", None)
+        return y if refine is None else refine(y)
 
 
 class SimpleGate(nn.Module):
