@@ -1,4 +1,4 @@
-"""Deblur recipes: `default` (CPU-friendly fast model), `pretrain`, `camera`, `shake` and `naf` (content only), `v2`, `paper`, `tiny`."""
+"""Deblur recipes: `default` (CPU-friendly fast model), `pretrain`, `camera`, `shake`, `mix` and `naf` (content only), `v2`, `paper`, `tiny`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ RECIPES = {   # name -> one line for `gan-app heads`
     "pretrain": "content loss only on synthetic sRGB shake, 96 px crops: the shipped deblur-v1 (~110 min on 2 cores)",
     "camera": "content-only stage on realistic camera shake (linear light, roll, noise, JPEG), 256 px crops, from pretrain",
     "shake": "content-only stage from camera: 2-45 px paths, a second refine block per scale: the shipped deblur-v1-camera",
+    "mix": "content-only stage from shake: half realistic camera shake, half sRGB shake/linear motion (one default for both)",
     "naf": "NAFNet-class generator (gated blocks at every scale, full resolution included) from scratch on shake's data",
     "camera-gan": "short RaSGAN stage after shake (Real-ESRGAN's order), resize-conv upsampling, a light PatchGAN critic",
     "v2": "DeblurGAN-v2 objective: relativistic LSGAN with a global + local (double-scale) critic",
@@ -51,6 +52,11 @@ def recipe(name: str) -> RunConfig:
         # Session 9 ran 8,000 steps (decay from 3,000) from `camera`; the shipped model is a second pass of this
         # recipe from that one: 10,000 steps, decay from 5,000, `--set train.amp=bf16` (77 min on 2 CPU cores).
         run.train.lr_g, run.train.steps, run.train.decay_start = 3e-4, 10_000, 5_000
+        return run
+    if name == "mix":       # content-only stage 4 from `shake` (deblur-v1-camera): one default model for both kinds of blur
+        run = recipe("shake")   # `shake` (30% sRGB) lost 0.7 dB to deblur-v1 on sRGB shake and darkened bright objects
+        run.data.realistic, run.data.blur, run.data.max_length = 0.5, "mix", 24.0   # sRGB half: 70% shake, 30% linear
+        run.train.steps, run.train.decay_start = 9_000, 4_000
         return run
     if name == "naf":       # NAFNet-class U-Net from scratch on `shake`'s data: blocks at full and half resolution too
         run = recipe("shake")   # width 8 at full res, body of 8 at 1/16: 0.23 s at 1280x720 on 2 threads, as `shake`
