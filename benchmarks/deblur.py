@@ -6,6 +6,7 @@
     python benchmarks/deblur.py data
     python benchmarks/deblur.py real    [--model deblur.onnx] [--against OLD.onnx] [--out docs/deblur_real.png]
     python benchmarks/deblur.py reach   [--model deblur.onnx]   # choose its blur_reach_px for --blur-scale auto
+    python benchmarks/deblur.py sharp   [--model deblur.onnx] [--against OLD.onnx]   # does it leave sharp photos alone?
 
 Each prints a table and writes benchmarks/results/deblur_<part>.json.
 """
@@ -314,6 +315,46 @@ def real(model_path: str | None, against: str | None, out: str) -> dict:
     return result
 
 
+def sharp(model_path: str | None, against: str | None, photos: str = "held_out") -> dict:
+    """Sharp photos in, the same photos out? Users run deblur on pictures that are not blurred too.
+
+    The quality protocol's centre crops, unblurred, as 8-bit PNG and as JPEG q90 (a phone's file). Per image and
+    model: PSNR of the output against its input (higher: the photo was left alone) and the 0.1th percentile of
+    output - input in 1/255 (how dark the worst patches were made: a model that mistakes bright objects for
+    blurred highlights darkens them).
+    """
+    import torch
+
+    from gan_app.apps.deblur.camera import jpeg
+    from gan_app.apps.deblur.data import DeblurDataConfig, evaluation_pairs
+    from gan_app.metrics.fidelity import psnr
+    from gan_app.runtime.pyramid import infer_at_level
+    from gan_app.runtime.session import load_model
+
+    models = [load_model(model_path or "deblur", threads=THREADS)]
+    if against:
+        models.append(load_model(against, threads=THREADS))
+    rng = np.random.default_rng(0)                       # only JPEG's (unused) randomness: quality is fixed at 90
+    rows = []
+    for name, _, sharp_img in evaluation_pairs(DeblurDataConfig(), split="uniform", photos=photos):
+        png = np.round(sharp_img * 255) / 255
+        phone = jpeg(torch.from_numpy(png.transpose(2, 0, 1).copy()), (90, 90), rng).numpy().transpose(1, 2, 0)
+        for kind, image in (("png", png), ("jpeg90", phone)):
+            row = {"image": name, "input": kind}
+            for model in models:
+                out = np.clip(infer_at_level(model, image.transpose(2, 0, 1).astype(np.float32), 1), 0, 1).transpose(1, 2, 0)
+                row[f"{model.path.stem}_psnr"] = psnr(out, image)
+                row[f"{model.path.stem}_darkest"] = float(np.percentile(out - image, 0.1) * 255)
+            rows.append(row)
+    columns = ["image", "input"] + [f"{m.path.stem}_{k}" for m in models for k in ("psnr", "darkest")]
+    mean = {c: float(np.mean([r[c] for r in rows])) for c in columns[2:]}
+    print(f"\n== sharp {photos} photos through the model (PSNR output vs input; darkest: 0.1th percentile of the change, /255)")
+    print_table(rows + [{"image": "MEAN", "input": "", **mean}], columns)
+    result = {"models": [str(m.path) for m in models], "photos": photos, "rows": rows, "mean": mean}
+    write_json(f"deblur_sharp_{models[0].path.stem}" + ("" if photos == "held_out" else "_calibration"), result)
+    return result
+
+
 def _strip(panels: list, height: int = 200):
     """A PIL image: (name, (3, H, W) [0, 1]) panels labelled and placed side by side at `height` px."""
     from PIL import Image, ImageDraw
@@ -356,21 +397,21 @@ def memory(model_path: str | None) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("part", choices=["speed", "quality", "memory", "data", "real", "reach"])
+    parser.add_argument("part", choices=["speed", "quality", "memory", "data", "real", "reach", "sharp"])
     parser.add_argument("--checkpoint", help="speed: time this trained fast checkpoint instead of a fresh one")
-    parser.add_argument("--against", help="speed/real: also time/show this exported deblur .onnx (e.g. a previous release)")
+    parser.add_argument("--against", help="speed/real/sharp: also time/show/score this exported deblur .onnx (e.g. a previous release)")
     parser.add_argument("--out", default="docs/deblur_real.png", help="real: where the before|after picture goes")
-    parser.add_argument("--model", help="quality/memory/reach: an exported deblur .onnx (default: shipped)")
+    parser.add_argument("--model", help="quality/memory/reach/sharp: an exported deblur .onnx (default: shipped)")
     parser.add_argument("--split", action="append", choices=list(QUALITY_PROTOCOL),
                         help="quality: evaluate only this split (repeatable; default: all three)")
     parser.add_argument("--photos", choices=["held_out", "calibration"], default="held_out",
-                        help="quality: held_out (the benchmark) or calibration (training photos, fresh cameras: "
+                        help="quality/sharp: held_out (the benchmark) or calibration (training photos, fresh cameras: "
                              "for choosing between proxy runs)")
     args = parser.parse_args()
     splits = args.split or list(QUALITY_PROTOCOL)
     {"speed": lambda: speed(args.checkpoint, args.against), "quality": lambda: quality(args.model, splits, args.photos),
      "memory": lambda: memory(args.model), "data": data, "real": lambda: real(args.model, args.against, args.out),
-     "reach": lambda: reach(args.model)}[args.part]()
+     "reach": lambda: reach(args.model), "sharp": lambda: sharp(args.model, args.against, args.photos)}[args.part]()
 
 
 if __name__ == "__main__":

@@ -247,6 +247,16 @@ def test_shake_recipe_reproduces_the_opt_in_model_grown_from_camera_and_the_defa
     assert camera.loss == dataclasses.replace(HEAD.recipe("pretrain").loss, fft_weight=camera.loss.fft_weight)
 
 
+def test_mix_recipe_continues_the_camera_model_with_half_srgb_blur():
+    """`mix` starts from deblur-v1-camera (`train.init_from`), so it keeps shake's architecture and loss
+    exactly; only the data changes: half realistic camera shake, half sRGB shake or linear motion."""
+    shake, mix = HEAD.recipe("shake"), HEAD.recipe("mix")
+    assert mix.model == shake.model and mix.loss == shake.loss
+    assert mix.data.realistic == 0.5 and mix.data.blur == "mix" and mix.data.max_length > shake.data.max_length
+    assert mix.data.max_length <= mix.data.kernel_size
+    assert mix.data.crop == shake.data.crop and mix.data.wallpapers
+
+
 def test_every_identity_initialised_block_starts_as_the_identity():
     """InvertedResidual blocks (body and refine) are the identity at init, not only the zero head."""
     import torch
