@@ -71,6 +71,7 @@ class TrainConfig:
     keep_last: int = 3
     eval_every: int = 0
     init_from: str = ""              # checkpoint whose G (and D, if it has one) start this run, e.g. after content pretraining
+    init_widen: bool = False         # init_from a narrower G (e.g. model.width 32 -> 48): start as its function (train/widen.py)
 
 
 @dataclass

@@ -161,7 +161,7 @@ class Trainer:
         self.G_raw = place_module(distributed.sync_batchnorm(g, env, device, cfg.sync_bn), device, cfg.channels_last)
         self.D_raw = place_module(distributed.sync_batchnorm(d, env, device, cfg.sync_bn), device, cfg.channels_last) if self.adversarial else None
         if cfg.init_from:
-            load_start_weights(cfg.init_from, self.G_raw, self.D_raw)
+            load_start_weights(cfg.init_from, self.G_raw, self.D_raw, widen=cfg.init_widen)
         elif not resume:
             head.prepare(run, self.G_raw, self.D_raw, dataset)
         self.ema = EMA(self.G_raw, cfg.ema_decay, cfg.ema_start) if cfg.ema_decay > 0 else None

@@ -31,6 +31,7 @@ from gan_app.config import RunConfig, to_dict
 from gan_app.errors import UserError
 from gan_app.stored import resume_changes
 from gan_app.train.seeding import RNG_SCHEME
+from gan_app.train.widen import widened_state
 
 
 def save_training(
@@ -111,7 +112,8 @@ def check_resume_meta(meta: dict, path: Path) -> None:
     require_header(meta, "optimizers", dict, path, why)
 
 
-def load_start_weights(path: str | Path, generator: nn.Module, discriminator: nn.Module | None) -> None:
+def load_start_weights(path: str | Path, generator: nn.Module, discriminator: nn.Module | None,
+                       widen: bool = False) -> None:
     """Start from another run's weights (`train.init_from`): G always, D when that run trained one.
 
     The typical use is GAN fine-tuning after D-less content pretraining (ESRGAN,
@@ -119,12 +121,16 @@ def load_start_weights(path: str | Path, generator: nn.Module, discriminator: nn
     (.safetensors) or an exported generator (.onnx, whose initializers keep the module names).
     A generator that grew modules the source lacks (e.g. identity-initialised blocks) keeps
     their initialisation, and the run says which; a tensor the model lacks or whose shape
-    differs is an error.
+    differs is an error, unless `widen` (`train.init_widen`): then a narrower generator's tensors are
+    embedded so that the wider model starts as the same function (gan_app.train.widen).
     """
     if str(path).endswith(".onnx"):
         tensors = {f"G.{k}": v for k, v in onnx_initializers(path).items()}
     else:
         tensors, _ = read_checkpoint(path)
+    if widen:
+        narrow = {k[2:]: v for k, v in tensors.items() if k.startswith("G.")}
+        tensors = {**tensors, **{f"G.{k}": v for k, v in widened_state(generator, narrow).items()}}
     kept = load_module("G", generator, tensors, allow_missing=True)
     if kept:
         print(f"init_from: {len(kept)} generator tensors not in {Path(path).name} keep their initialisation "
