@@ -1,9 +1,11 @@
 """Deblur datasets: real pairs (GoPro layout, blur/+sharp/ folders) or sharp photos + synthetic blur.
 
 Items are dicts {"source": blurred (3, S, S), "target": sharp (3, S, S)}, float32 in [0, 1].
-Synthetic pairs: colour jitter on the sharp crop (albumentations), then with probability
-`realistic` a camera's shake (camera.py: linear light, highlights, roll, shot/read noise, JPEG),
-otherwise one camera-shake or linear motion PSF in sRGB (blur.py) with Gaussian noise and JPEG.
+Synthetic pairs: colour jitter on the sharp crop (albumentations), then with probability `still`
+a camera held still (camera.py's pipeline with a path under 1 px and no roll: highlights, noise and
+JPEG but no blur, so a model learns to leave sharp edges alone), with probability `realistic` a
+camera's shake (camera.py: linear light, highlights, roll, shot/read noise, JPEG), otherwise one
+camera-shake or linear motion PSF in sRGB (blur.py) with Gaussian noise and JPEG.
 All randomness comes from torch's generator, so a seeded run (and its resume) is exact.
 """
 
@@ -46,10 +48,14 @@ class DeblurDataConfig:
     camera_min_length: float = 10.0   # realistic: shortest translation path, px
     camera_max_length: float = 45.0   # realistic: longest translation path, px
     camera_max_roll: float = 1.0      # realistic: largest roll swing, degrees
+    still: float = 0.0           # probability of a still camera: the realistic pipeline without blur (< 1 px path)
 
     def camera(self) -> CameraParams:
         return CameraParams(min_length=self.camera_min_length, max_length=self.camera_max_length,
                             max_roll_deg=self.camera_max_roll)
+
+    def still_camera(self) -> CameraParams:
+        return CameraParams(min_length=0.0, max_length=1.0, max_roll_deg=0.0)
 
 
 def _random_window(img: np.ndarray, size: int, gen: torch.Generator) -> tuple[int, int]:
@@ -94,7 +100,7 @@ class SyntheticBlurDataset(Dataset):
         # Context the blur needs around the crop: the sRGB kernel, or the camera's longest path plus the
         # roll's drift at the far corner of the largest photo.
         largest = max((np.hypot(*p.shape[:2]) / 2 for p in photos), default=0.0)
-        self.camera = cfg.camera()
+        self.camera, self.still = cfg.camera(), cfg.still_camera()
         margin = max(cfg.kernel_size, self.camera.kernel_size(largest) if cfg.realistic else 0) // 2
         self.photos = [p for p in photos if min(p.shape[:2]) >= cfg.crop + 2 * margin]
         if not self.photos:
@@ -114,7 +120,10 @@ class SyntheticBlurDataset(Dataset):
         y, x = _random_window(photo, s + 2 * m, gen)
         self.colour.set_random_seed(int(rng.integers(2**31)))
         sharp = to_unit_tensor(self.colour(image=photo[y:y + s + 2 * m, x:x + s + 2 * m])["image"])   # (3, S+2m, S+2m)
-        if rng.uniform() < self.cfg.realistic:
+        kind = rng.uniform()            # one draw picks the branch: still, then realistic, then sRGB
+        if kind < self.cfg.still:
+            blurred, sharp = realistic_pair(sharp, y, x, photo.shape[:2], self.still, rng)
+        elif kind < self.cfg.still + self.cfg.realistic:
             blurred, sharp = realistic_pair(sharp, y, x, photo.shape[:2], self.camera, rng)
         else:
             blurred = degrade(sharp, sample_psf(self.cfg, rng), self.cfg, rng)

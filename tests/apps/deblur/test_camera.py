@@ -79,6 +79,23 @@ def test_dataset_mixes_realistic_samples_with_margin_for_the_path(tmp_path):
     assert item["source"].shape == item["target"].shape == (3, 64, 64)
 
 
+def test_still_camera_samples_are_sharp_but_noisy_and_shake_samples_are_blurred():
+    """`data.still`: the camera pipeline without blur; its source differs from the target by noise and
+    JPEG only, far less than a shaken sample's (same photo, same crops)."""
+    rng = np.random.default_rng(0)
+    photos = [np.kron(rng.integers(0, 255, (25, 30, 3)), np.ones((8, 8, 1))).astype(np.uint8)]   # (200, 240, 3)
+
+    def error(**cfg):
+        torch.manual_seed(5)
+        ds = SyntheticBlurDataset(photos, DeblurDataConfig(crop=64, camera_min_length=15, camera_max_length=20,
+                                                           epoch_size=4, **cfg))
+        items = [ds[i] for i in range(4)]
+        return float(np.mean([(it["source"] - it["target"]).abs().mean() for it in items]))
+
+    still, shaken = error(still=1.0), error(realistic=1.0)
+    assert 0 < still < 0.5 * shaken
+
+
 def test_realistic_evaluation_splits_are_deterministic_and_long_is_blurrier():
     a = evaluation_pairs(DeblurDataConfig(), max_side=128, split="realistic")
     b = evaluation_pairs(DeblurDataConfig(), max_side=128, split="realistic")
