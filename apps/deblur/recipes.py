@@ -1,4 +1,4 @@
-"""Deblur recipes: `default` (CPU-friendly fast model), `pretrain`, `camera`, `shake`, `mix` and `naf` (content only), `v2`, `paper`, `tiny`."""
+"""Deblur recipes: `default` (CPU-friendly fast model), `pretrain`, `camera`, `shake`, `mix`, `srgb` and `naf` (content only), `v2`, `paper`, `tiny`."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ RECIPES = {   # name -> one line for `gan-app heads`
     "camera": "content-only stage on realistic camera shake (linear light, roll, noise, JPEG), 256 px crops, from pretrain",
     "shake": "content-only stage from camera: 2-45 px paths, a second refine block per scale: the shipped deblur-v1-camera",
     "mix": "content-only stage from shake: half realistic camera shake, half sRGB shake/linear motion (one default for both)",
+    "srgb": "content-only stage 2 from pretrain on sRGB shake/linear motion only, with camera's 256 px crops and wallpapers",
     "naf": "NAFNet-class generator (gated blocks at every scale, full resolution included) from scratch on shake's data",
     "camera-gan": "short RaSGAN stage after shake (Real-ESRGAN's order), resize-conv upsampling, a light PatchGAN critic",
     "v2": "DeblurGAN-v2 objective: relativistic LSGAN with a global + local (double-scale) critic",
@@ -57,6 +58,11 @@ def recipe(name: str) -> RunConfig:
         run = recipe("shake")   # `shake` (30% sRGB) lost 0.7 dB to deblur-v1 on sRGB shake and darkened bright objects
         run.data.realistic, run.data.blur, run.data.max_length = 0.5, "mix", 24.0   # sRGB half: 70% shake, 30% linear
         run.train.steps, run.train.decay_start = 9_000, 4_000
+        return run
+    if name == "srgb":      # stage 2 of the sRGB line (deblur-v1 is `pretrain`): camera's crops, data and loss, no camera
+        run = recipe("shake")   # shake's layout (identity blocks added to deblur-v1), so both lines share one architecture
+        run.data.realistic, run.data.blur = 0.0, "mix"               # the uniform split's blur (paths <= 20 px) + linear
+        run.train.lr_g, run.train.steps, run.train.decay_start = 5e-4, 6_000, 2_500
         return run
     if name == "naf":       # NAFNet-class U-Net from scratch on `shake`'s data: blocks at full and half resolution too
         run = recipe("shake")   # width 8 at full res, body of 8 at 1/16: 0.23 s at 1280x720 on 2 threads, as `shake`

@@ -257,6 +257,15 @@ def test_mix_recipe_continues_the_camera_model_with_half_srgb_blur():
     assert mix.data.crop == shake.data.crop and mix.data.wallpapers
 
 
+def test_srgb_recipe_gives_the_default_line_the_camera_layout_without_the_camera():
+    """`srgb` starts from deblur-v1 (`pretrain`) and grows it to shake's layout: only identity blocks are new."""
+    srgb, shake, pretrain = HEAD.recipe("srgb"), HEAD.recipe("shake"), HEAD.recipe("pretrain")
+    assert srgb.model == shake.model and srgb.loss == shake.loss
+    assert dataclasses.replace(srgb.model, scale_blocks=pretrain.model.scale_blocks) == pretrain.model
+    assert srgb.data.realistic == 0.0 and srgb.data.max_length == pretrain.data.max_length
+    assert srgb.data.crop == shake.data.crop > pretrain.data.crop
+
+
 def test_every_identity_initialised_block_starts_as_the_identity():
     """InvertedResidual blocks (body and refine) are the identity at init, not only the zero head."""
     import torch
