@@ -323,10 +323,8 @@ def sharp(model_path: str | None, against: str | None, photos: str = "held_out")
     output - input in 1/255 (how dark the worst patches were made: a model that mistakes bright objects for
     blurred highlights darkens them).
     """
-    import torch
-
     from gan_app.apps.deblur.camera import jpeg
-    from gan_app.apps.deblur.data import DeblurDataConfig, evaluation_pairs
+    from gan_app.apps.deblur.data import evaluation_crops
     from gan_app.metrics.fidelity import psnr
     from gan_app.runtime.pyramid import infer_at_level
     from gan_app.runtime.session import load_model
@@ -336,13 +334,11 @@ def sharp(model_path: str | None, against: str | None, photos: str = "held_out")
         models.append(load_model(against, threads=THREADS))
     rng = np.random.default_rng(0)                       # only JPEG's (unused) randomness: quality is fixed at 90
     rows = []
-    for name, _, sharp_img in evaluation_pairs(DeblurDataConfig(), split="uniform", photos=photos):
-        png = np.round(sharp_img * 255) / 255
-        phone = jpeg(torch.from_numpy(png.transpose(2, 0, 1).copy()), (90, 90), rng).numpy().transpose(1, 2, 0)
-        for kind, image in (("png", png), ("jpeg90", phone)):
-            row = {"image": name, "input": kind}
+    for name, png, _, _, _ in evaluation_crops(photos=photos):          # (3, h, w), 8-bit values already
+        for kind, chw in (("png", png.numpy()), ("jpeg90", jpeg(png, (90, 90), rng).numpy())):
+            row, image = {"image": name, "input": kind}, chw.transpose(1, 2, 0)
             for model in models:
-                out = np.clip(infer_at_level(model, image.transpose(2, 0, 1).astype(np.float32), 1), 0, 1).transpose(1, 2, 0)
+                out = np.clip(infer_at_level(model, chw, 1), 0, 1).transpose(1, 2, 0)
                 row[f"{model.path.stem}_psnr"] = psnr(out, image)
                 row[f"{model.path.stem}_darkest"] = float(np.percentile(out - image, 0.1) * 255)
             rows.append(row)

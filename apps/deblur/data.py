@@ -29,6 +29,7 @@ from .camera import CameraParams, jpeg, realistic_pair
 EVAL_KERNEL_SEED = 20_261_123   # evaluation kernels come from this stream only; training never uses it
 CALIBRATION_SEED = 20_261_202   # the calibration pairs' stream (training photos, for development decisions)
 CALIBRATION_PHOTOS = 12         # the first training photos that the calibration pairs use
+STILL_CAMERA = CameraParams(min_length=0.0, max_length=1.0, max_roll_deg=0.0)   # `data.still`: a path under 1 px
 
 
 @dataclass
@@ -53,9 +54,6 @@ class DeblurDataConfig:
     def camera(self) -> CameraParams:
         return CameraParams(min_length=self.camera_min_length, max_length=self.camera_max_length,
                             max_roll_deg=self.camera_max_roll)
-
-    def still_camera(self) -> CameraParams:
-        return CameraParams(min_length=0.0, max_length=1.0, max_roll_deg=0.0)
 
 
 def _random_window(img: np.ndarray, size: int, gen: torch.Generator) -> tuple[int, int]:
@@ -100,7 +98,7 @@ class SyntheticBlurDataset(Dataset):
         # Context the blur needs around the crop: the sRGB kernel, or the camera's longest path plus the
         # roll's drift at the far corner of the largest photo.
         largest = max((np.hypot(*p.shape[:2]) / 2 for p in photos), default=0.0)
-        self.camera, self.still = cfg.camera(), cfg.still_camera()
+        self.camera = cfg.camera()
         margin = max(cfg.kernel_size, self.camera.kernel_size(largest) if cfg.realistic else 0) // 2
         self.photos = [p for p in photos if min(p.shape[:2]) >= cfg.crop + 2 * margin]
         if not self.photos:
@@ -122,7 +120,7 @@ class SyntheticBlurDataset(Dataset):
         sharp = to_unit_tensor(self.colour(image=photo[y:y + s + 2 * m, x:x + s + 2 * m])["image"])   # (3, S+2m, S+2m)
         kind = rng.uniform()            # one draw picks the branch: still, then realistic, then sRGB
         if kind < self.cfg.still:
-            blurred, sharp = realistic_pair(sharp, y, x, photo.shape[:2], self.still, rng)
+            blurred, sharp = realistic_pair(sharp, y, x, photo.shape[:2], STILL_CAMERA, rng)
         elif kind < self.cfg.still + self.cfg.realistic:
             blurred, sharp = realistic_pair(sharp, y, x, photo.shape[:2], self.camera, rng)
         else:
@@ -169,6 +167,24 @@ def build_dataset(cfg: DeblurDataConfig, multiple: int = 4) -> Dataset:
 EVAL_SPLITS = ("uniform", "realistic", "realistic_long")
 
 
+def evaluation_crops(max_side: int = 512, photos: str = "held_out"
+                     ) -> list[tuple[str, torch.Tensor, int, int, tuple[int, int]]]:
+    """The evaluation photos, unblurred: [(name, sharp (3, h, w) in [0, 1], top, left, photo (H, W))].
+
+    `photos`: the held-out split, or "calibration" (the first CALIBRATION_PHOTOS training photos); each
+    centre-cropped to at most `max_side` and to a multiple of 4, where the crop lies in its photo beside it.
+    """
+    if photos not in ("held_out", "calibration"):
+        raise UserError(f"unknown evaluation photos {photos!r}; use held_out or calibration")
+    images = offline_photos("held_out") if photos == "held_out" else offline_photos("train")[:CALIBRATION_PHOTOS]
+    out = []
+    for name, img in images:
+        h, w = (min(s, max_side) // 4 * 4 for s in img.shape[:2])
+        y, x = (img.shape[0] - h) // 2, (img.shape[1] - w) // 2
+        out.append((name, to_unit_tensor(img[y:y + h, x:x + w]), y, x, img.shape[:2]))
+    return out
+
+
 def evaluation_pairs(cfg: DeblurDataConfig, max_side: int = 512, split: str = "uniform",
                      photos: str = "held_out") -> list[tuple[str, np.ndarray, np.ndarray]]:
     """Held-out photos blurred with held-out kernels: [(name, blurred, sharp)], (H, W, 3) float32.
@@ -183,21 +199,15 @@ def evaluation_pairs(cfg: DeblurDataConfig, max_side: int = 512, split: str = "u
     """
     if split not in EVAL_SPLITS:
         raise UserError(f"unknown evaluation split {split!r}; use one of {', '.join(EVAL_SPLITS)}")
-    if photos not in ("held_out", "calibration"):
-        raise UserError(f"unknown evaluation photos {photos!r}; use held_out or calibration")
     seed = EVAL_KERNEL_SEED if photos == "held_out" else CALIBRATION_SEED
     rng = np.random.default_rng(seed if split == "uniform" else seed + 1)
     camera = CameraParams(jpeg_prob=1.0, jpeg_quality=(90, 90))
-    images = offline_photos("held_out") if photos == "held_out" else offline_photos("train")[:CALIBRATION_PHOTOS]
     out = []
-    for name, img in images:
-        h, w = (min(s, max_side) // 4 * 4 for s in img.shape[:2])
-        y, x = (img.shape[0] - h) // 2, (img.shape[1] - w) // 2
-        sharp = to_unit_tensor(img[y:y + h, x:x + w])
+    for name, sharp, y, x, photo_size in evaluation_crops(max_side, photos):
         if split == "uniform":
             blurred = degrade(sharp, sample_psf(cfg, rng), DeblurDataConfig(**{**cfg.__dict__, "jpeg_prob": 0.0}), rng)
         else:
-            blurred, sharp = realistic_pair(sharp, y, x, img.shape[:2], camera, rng,
+            blurred, sharp = realistic_pair(sharp, y, x, photo_size, camera, rng,
                                             length_scale=2.0 if split == "realistic_long" else 1.0)
         out.append((name, blurred.permute(1, 2, 0).numpy(), sharp.permute(1, 2, 0).numpy()))
     return out
