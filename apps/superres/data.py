@@ -21,9 +21,9 @@ from gan_app.data.photos import offline_photos, training_photos
 from gan_app.data.ranges import to_unit_tensor
 from gan_app.errors import UserError
 
-from .degrade import PHOTO, bicubic_down, camera_down, realistic_down
+from .degrade import CAMERA_TRAIN, PHOTO, bicubic_down, camera_down, realistic_down
 
-DEGRADATIONS = ("bicubic", "realistic", "photo")
+DEGRADATIONS = ("bicubic", "realistic", "photo", "camera")
 PAIR_FOLDERS = ("lr", "hr")    # a paired --data folder: lr/ + hr/, files matched by name
 EXPECTS = "a folder of HR photos or one with lr/ and hr/"   # what --data takes, for the errors
 
@@ -35,6 +35,7 @@ class SRDataConfig:
     path: str = "photos"         # "photos" (offline set, train split), an HR-only folder, or a folder with lr/ + hr/
     crop: int = 128              # HR training crop, multiple of the scale
     degradation: str = "bicubic"  # bicubic | realistic (Real-ESRGAN's second order) | photo (the same, milder ranges)
+                                 # | camera (one pass: blur, random-filter resize, noise, JPEG; degrade.CAMERA_TRAIN)
     epoch_size: int = 4096       # random crops per epoch (HR-only data)
     wallpapers: bool = False     # "photos" also takes the wallpaper photographs (core.data.photos.WALLPAPERS)
     bicubic_share: float = 0.0   # realistic/photo: this share of items is plain bicubic instead (clean input is
@@ -77,6 +78,8 @@ def make_lr(hr: np.ndarray, scale: int, degradation: str, rng: np.random.Generat
         return realistic_down(hr, scale, rng)
     if degradation == "photo":
         return realistic_down(hr, scale, rng, PHOTO)
+    if degradation == "camera":
+        return camera_down(hr, scale, rng, CAMERA_TRAIN)
     raise UserError(f"unknown degradation {degradation!r}; use one of {', '.join(DEGRADATIONS)}")
 
 

@@ -13,6 +13,9 @@
   ranges (`degrade.PHOTO`) and 30% plain bicubic items, wallpaper photographs added, 16 blocks,
   started from an earlier real model or the PSNR model (`--set train.init_from=...`; new blocks
   start as the identity).
+- `real-camera`: `real` on one-pass camera pipelines (`degrade.CAMERA_TRAIN`: blur, random-filter
+  resize, sensor noise, JPEG, each range wider than the held-out split's) instead of the second-order
+  chain, from `superres-x4-real` (`--set train.init_from=...`).
 - `real-gan`: Real-ESRGAN's second stage after `real`: L1 + relativistic x0.05 with a U-Net
   spectral-norm critic (one logit per pixel), from a `real` model (`--set train.init_from=...`).
 - `paper`: ESRGAN's RRDBNet (23 blocks) on a DIV2K-style HR folder, GPU.
@@ -33,6 +36,7 @@ RECIPES = {   # name -> one line for `gan-app heads`
     "gan-l1": "GAN stage without VGG: L1 x1 + relativistic x0.02, a CPU-sized critic: the shipped superres-x4-gan",
     "realistic": "pretrain on Real-ESRGAN's second-order degradations (its own wide ranges)",
     "real": "the second-order chain (photo ranges) + 30% bicubic items, wallpaper photos, 16 blocks: superres-x4-real",
+    "real-camera": "real on one-pass camera pipelines (blur, random resize, noise, JPEG) instead of the second-order chain",
     "real-gan": "Real-ESRGAN's short GAN stage after real: L1 + relativistic x0.05, U-Net spectral-norm critic",
     "paper": "ESRGAN's RRDBNet (23 blocks) on a DIV2K-style HR folder, GPU",
     "tiny": "seconds on CPU: the contract test",
@@ -71,6 +75,10 @@ def recipe(name: str) -> RunConfig:
         # clean upscaling, which a run on the degraded chain alone unlearns (session 12: clean -0.16 -> +0.90 dB)
         run.model.blocks, run.data.bicubic_share = 16, 0.3
         run.train.lr_g, run.train.steps, run.train.decay_start = 2e-4, 6_000, 3_000   # 19 min with --set train.amp=bf16
+        return run
+    if name == "real-camera":   # phone and web photos went through one camera pipeline, not two (session 16)
+        run = recipe("real")
+        run.data.degradation = "camera"
         return run
     if name == "real-gan":  # Real-ESRGAN's order: a short GAN stage after `real` (--set train.init_from=its model)
         run = recipe("real")

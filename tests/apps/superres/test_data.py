@@ -150,3 +150,26 @@ def test_realworld_split_is_seeded_and_differs_from_bicubic():
     assert all(np.array_equal(r[1], g[1]) for r, g in zip(real, again))
     with pytest.raises(UserError, match="unknown evaluation split"):
         evaluation_pairs(4, split="jpeg")
+
+
+def test_camera_training_degradation_covers_the_held_out_ranges_is_seeded_and_degrades(tmp_path):
+    from gan_app.apps.superres.degrade import CAMERA_EVAL, CAMERA_TRAIN
+    from gan_app.apps.superres.head import HEAD
+
+    for name in ("sigma", "noise", "jpeg"):          # wider on both sides: the benchmark's box is inside, not the edge
+        (tl, th), (el, eh) = getattr(CAMERA_TRAIN, name), getattr(CAMERA_EVAL, name)
+        assert tl < el and th > eh, name
+    folder = str(_photos(tmp_path / "hr", n=3))
+    ds = build_dataset(SRDataConfig(path=folder, crop=32, degradation="camera", epoch_size=12), scale=4)
+
+    def items():
+        torch.manual_seed(9)
+        return [ds[i] for i in range(12)]
+
+    first, again = items(), items()
+    assert all(torch.equal(a["source"], b["source"]) for a, b in zip(first, again))             # seeded
+    assert all(item["source"].shape == (3, 8, 8) for item in first)
+    clean = [bicubic_down(_u8(item["target"]), 4).astype(np.float64) for item in first]
+    assert np.mean([np.abs(_u8(it["source"]) - c).mean() for it, c in zip(first, clean)]) > 1   # not bicubic
+    camera, real = HEAD.recipe("real-camera"), HEAD.recipe("real")
+    assert camera.model == real.model and camera.data.degradation == "camera" and camera.data.bicubic_share == 0.3
