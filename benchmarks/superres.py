@@ -2,13 +2,13 @@
 
     python benchmarks/superres.py quality [--scale 4] [--split bicubic|realworld] [--psnr-model X.onnx]
                                           [--gan-model Y.onnx] [--real-model Z.onnx] [--crops docs/superres_crops.png]
-    python benchmarks/superres.py speed   [--model X.onnx]
+    python benchmarks/superres.py speed   [--scale 4] [--model X.onnx]
 
 quality: PSNR/SSIM (RGB and Y, border crop = scale) and high-frequency energy ratio of
 bicubic, Lanczos, the PSNR, GAN and real-world models (the shipped ones by default; a
 missing one is left out), on `gan_app.apps.superres.data.evaluation_pairs` of the split
 (`bicubic`: clean bicubic LR; `realworld`: blur, random downscaling filter, noise, JPEG).
-speed: 320x180 -> 1280x720 at x4, ONNX Runtime, 2 threads, median of 5 runs, the fast
+speed: 320x180 -> 1280x720 at x4 (640x360 at --scale 2), ONNX Runtime, 2 threads, median of 5 runs, the fast
 model vs SRGAN's SRResNet (16 blocks, 64 filters) exported in the same run.
 Each prints a table and writes benchmarks/results/superres_<part>.json.
 """
@@ -137,8 +137,9 @@ def _detailed_crop(hr: np.ndarray, side: int, scale: int) -> tuple[int, int]:
     return where
 
 
-def speed(model_path: str | None) -> dict:
-    """The fast model (shipped x4 PSNR by default) vs a fresh SRResNet(16, 64), same input, same run."""
+def speed(model_path: str | None, scale: int = 4) -> dict:
+    """The fast model (shipped PSNR model of `scale` by default) vs a fresh SRResNet(16, 64) of that scale, the same
+    input (1280x720 / scale), the same run."""
     from gan_app.apps.superres.head import HEAD
     from gan_app.apps.superres.model import SRModelConfig
     from gan_app.config import RunConfig
@@ -146,29 +147,32 @@ def speed(model_path: str | None) -> dict:
     from gan_app.runtime.session import load_model
 
     tmp = Path(tempfile.mkdtemp())
-    fast_path = Path(model_path) if model_path else _shipped("psnr", 4)
+    fast_path = Path(model_path) if model_path else _shipped("psnr", scale)
     if fast_path is None:
         run = HEAD.recipe("pretrain")
+        run.model.scale = scale
         fast_path = tmp / "fast.onnx"
         export_generator(HEAD, run, HEAD.build(run.model)[0].eval(), fast_path)
     pretrain = HEAD.recipe("pretrain")
-    ref_run = RunConfig("superres", SRModelConfig(generator="srresnet", width=64, blocks=16), pretrain.data,
+    ref_run = RunConfig("superres", SRModelConfig(generator="srresnet", width=64, blocks=16, scale=scale), pretrain.data,
                         loss=pretrain.loss)
     export_generator(HEAD, ref_run, HEAD.build(ref_run.model)[0].eval(), tmp / "srresnet.onnx")
-    x = {"image": np.random.default_rng(0).random((1, 3, 180, 320), dtype=np.float32)}
+    x = {"image": np.random.default_rng(0).random((1, 3, 720 // scale, 1280 // scale), dtype=np.float32)}
     rows = []
     for name, path in (("fast", fast_path), ("srresnet_16x64", tmp / "srresnet.onnx")):
         model = load_model(path, threads=THREADS)
         out = model.run(x)
+        if out.shape[2:] != (720, 1280):
+            raise SystemExit(f"{path} is not an x{scale} model (it made {out.shape[3]}x{out.shape[2]}); pass --scale")
         seconds = median_seconds(lambda: model.run(x), repeats=5)
         rows.append({"model": name, "file": str(path), "output": "x".join(map(str, out.shape[2:][::-1])), "onnxruntime_s": seconds})
     ratio = rows[1]["onnxruntime_s"] / rows[0]["onnxruntime_s"]
     print_table(rows, ["model", "output", "onnxruntime_s"])
     print(f"fast: {rows[0]['onnxruntime_s']:.3f} s (bar 0.5 s), {ratio:.1f}x faster than SRResNet (bar 5.5x)")
-    result = {"input": "320x180 RGB -> 1280x720 (x4)", "threads": THREADS, "rows": rows, "speedup_vs_srresnet": ratio,
+    result = {"input": f"{1280 // scale}x{720 // scale} RGB -> 1280x720 (x{scale})", "threads": THREADS, "rows": rows, "speedup_vs_srresnet": ratio,
               "load_average_1min": os.getloadavg()[0], "cpu_count": os.cpu_count(),   # other jobs slow both models
               "meets_time_bar": rows[0]["onnxruntime_s"] <= 0.5, "meets_ratio_bar": ratio >= 5.5}
-    write_json("superres_speed", result)
+    write_json("superres_speed" if scale == 4 else f"superres_speed_x{scale}", result)
     return result
 
 
@@ -186,7 +190,7 @@ def main() -> None:
     if args.part == "quality":
         quality(args.scale, args.psnr_model, args.gan_model, args.crops, args.split, args.real_model)
     else:
-        speed(args.model)
+        speed(args.model, args.scale)
 
 
 if __name__ == "__main__":

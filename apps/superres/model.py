@@ -9,7 +9,9 @@
   also a degenerate ICNR init: all sub-kernels equal, so no checkerboard at the start),
   and training only has to learn the missing detail (VDSR's global residual idea). Each
   residual block starts as the identity too, so a deeper model can start from a shallower
-  one's weights (`train.init_from`) and compute the same function before it trains.
+  one's weights (`train.init_from`) and compute the same function before it trains; a model
+  of another scale loads too (`subpixel_for_scale`: an x2 net from an x4 one starts as its
+  residual box-downscaled), so the body learnt at one scale starts the other.
   Why not `F.interpolate(mode="bicubic")` in the graph: ONNX Runtime's cubic Resize
   alone takes ~0.25 s for 320x180 -> 1280x720 on 2 threads, half the speed budget.
 - `srresnet`: SRGAN's generator (Ledig et al. 2017): 9x9 stem + PReLU, `blocks` residual
@@ -103,6 +105,30 @@ class BicubicPhases(nn.Module):
         return F.conv2d(padded, self.kernel, groups=3)                               # (B, 3*s*s, h, w)
 
 
+def subpixel_for_scale(tensor: torch.Tensor, scale: int) -> torch.Tensor | None:
+    """A sub-pixel conv weight or bias (3 * S * S, ...) of a model of scale S, as (3 * s * s, ...) for `scale` s.
+
+    Pixel shuffle puts channel c * S * S + i * S + j at row offset i, column offset j of each output block.
+    S a multiple of s: each s-phase is the mean of the (S/s)^2 S-phases it covers, so the residual comes out
+    box-downscaled; s a multiple of S: each S-phase is repeated over the s-phases it covers (the residual
+    nearest-upsampled). None when neither divides the other.
+    """
+    rest = tuple(tensor.shape[1:])
+    source = round((tensor.shape[0] / 3) ** 0.5)
+    if 3 * source * source != tensor.shape[0]:
+        return None
+    phases = tensor.reshape(3, source, source, *rest)
+    if source % scale == 0:
+        k = source // scale
+        phases = phases.reshape(3, scale, k, scale, k, *rest).mean(dim=(2, 4))
+    elif scale % source == 0:
+        k = scale // source
+        phases = phases.repeat_interleave(k, dim=1).repeat_interleave(k, dim=2)
+    else:
+        return None
+    return phases.reshape(3 * scale * scale, *rest)
+
+
 class FastSR(nn.Module):
     """Bicubic upsample + a residual predicted at low resolution, both through one pixel shuffle."""
 
@@ -119,6 +145,19 @@ class FastSR(nn.Module):
         nn.init.zeros_(self.subpixel.weight)   # starts as exact bicubic interpolation
         nn.init.zeros_(self.subpixel.bias)
         self.shuffle = nn.PixelShuffle(scale)
+        self.scale = scale
+        self.register_load_state_dict_pre_hook(self._subpixel_of_another_scale)
+
+    def _subpixel_of_another_scale(self, module, state_dict, prefix, *args) -> None:
+        """Loading a state of another scale (`train.init_from` an x4 model into an x2 run): its sub-pixel conv is
+        converted by `subpixel_for_scale`; every other tensor is scale-free. Other mismatches stay errors."""
+        for name in ("subpixel.weight", "subpixel.bias"):
+            key = prefix + name
+            tensor = state_dict.get(key)
+            if tensor is not None and tensor.shape[0] != 3 * self.scale ** 2 and tensor.shape[0] % 3 == 0:
+                converted = subpixel_for_scale(tensor, self.scale)
+                if converted is not None:
+                    state_dict[key] = converted
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         feats = self.stem(x)                                   # (B, C, h, w)

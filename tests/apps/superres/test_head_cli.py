@@ -121,7 +121,7 @@ def test_bad_file_is_a_one_line_error_without_output(trained, tmp_path):
 
 
 def test_auto_gives_lossy_files_the_real_world_model(tmp_path):
-    """`--model auto` (the default): JPEG/WebP inputs go to superres-x4-real, PNG to the PSNR model."""
+    """`--model auto` (the default): JPEG/WebP inputs go to the real-world model of the scale, PNG to the PSNR model."""
     import numpy as np
     from PIL import Image
 
@@ -137,6 +137,12 @@ def test_auto_gives_lossy_files_the_real_world_model(tmp_path):
     np.testing.assert_array_equal(png, gan_app.load("superres-x4-psnr")(pixels))
     real = gan_app.load("superres-x4-real")(decoded).astype(int)
     assert np.abs(jpg.astype(int) - real).mean() < np.abs(jpg.astype(int) - gan_app.load("superres-x4-psnr")(decoded)).mean()
+    result = _upscale(str(tmp_path / "a.png"), str(tmp_path / "b.jpg"), "--scale", "2")   # x2 has its real model too
+    assert result.exit_code == 0, result.output
+    png, jpg = (np.asarray(Image.open(tmp_path / n)) for n in ("a_x2.png", "b_x2.jpg"))
+    np.testing.assert_array_equal(png, gan_app.load("superres-x2-psnr")(pixels))
+    real = gan_app.load("superres-x2-real")(decoded).astype(int)
+    assert np.abs(jpg.astype(int) - real).mean() < np.abs(jpg.astype(int) - gan_app.load("superres-x2-psnr")(decoded)).mean()
 
 
 def test_auto_plans_mixed_inputs_as_one_run(tmp_path):

@@ -78,3 +78,29 @@ def test_real_gan_recipe_is_the_real_model_with_a_per_pixel_unet_critic():
     assert critic(torch.rand(2, 3, 48, 40)).shape == (2, 1, 48, 40)
     with pytest.raises(ValueError, match="use patchgan or unet"):
         build_discriminator(dataclasses.replace(gan.model, critic="global"))
+
+
+def _residual(net, x):
+    """FastSR's learnt part alone: the shuffled sub-pixel output, without the bicubic phases. (B, 3, sh, sw)"""
+    feats = net.stem(x)
+    return net.shuffle(net.subpixel(feats + net.body(feats)))
+
+
+def test_a_fast_model_of_another_scale_loads_with_its_residual_box_downscaled_or_nearest_upsampled():
+    """`train.init_from` an x4 model into an x2 run (and back): the body is scale-free, the sub-pixel phases convert."""
+    torch.manual_seed(0)
+    x4 = build_generator(SRModelConfig(scale=4, width=8, blocks=2))
+    for p in x4.parameters():
+        torch.nn.init.normal_(p, std=0.1)          # a trained-looking state (a fresh one has a zero sub-pixel conv)
+    x2 = build_generator(SRModelConfig(scale=2, width=8, blocks=2))
+    x2.load_state_dict(x4.state_dict())
+    x = torch.rand(1, 3, 10, 12)
+    with torch.no_grad():
+        torch.testing.assert_close(_residual(x2, x), F.avg_pool2d(_residual(x4, x), 2), atol=1e-6, rtol=0)
+        back = build_generator(SRModelConfig(scale=4, width=8, blocks=2))
+        back.load_state_dict(x2.state_dict())
+        torch.testing.assert_close(_residual(back, x), F.interpolate(_residual(x2, x), scale_factor=2, mode="nearest"),
+                                   atol=1e-6, rtol=0)
+    x3 = build_generator(SRModelConfig(scale=3, width=8, blocks=2))
+    with pytest.raises(RuntimeError, match="size mismatch"):   # 4 and 3: no phase maps onto the other
+        x3.load_state_dict(x4.state_dict())

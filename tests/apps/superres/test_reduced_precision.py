@@ -1,4 +1,4 @@
-"""The shipped real-world x4 model's fp16 and int8 variants: finite, never black, close to fp32 on real photos.
+"""The shipped real-world models' (x4 and x2) fp16 and int8 variants: finite, never black, close to fp32 on real photos.
 
 Real-ESRGAN's fp16 exports are known to give black or NaN images where activations overflow half
 precision (bright, saturated areas); int8 dynamic quantization can clip. These run the variants that
@@ -30,9 +30,10 @@ def _crops() -> list[np.ndarray]:
     return crops
 
 
+@pytest.mark.parametrize("scale", [4, 2])
 @pytest.mark.parametrize("kind", VARIANTS)
-def test_shipped_real_world_model_variants_are_finite_and_close_to_fp32(tmp_path, kind):
-    src = weights_root() / "superres" / "superres-x4-real.onnx"
+def test_shipped_real_world_model_variants_are_finite_and_close_to_fp32(tmp_path, kind, scale):
+    src = weights_root() / "superres" / f"superres-x{scale}-real.onnx"
     dst = tmp_path / f"real.{kind}.onnx"
     import onnx
 
@@ -45,7 +46,7 @@ def test_shipped_real_world_model_variants_are_finite_and_close_to_fp32(tmp_path
     for crop in _crops():
         ref = fp32.run(None, {name: crop})[0]
         out = variant.run(None, {name: crop})[0]
-        assert out.shape == ref.shape == (1, 3, 256, 256)
+        assert out.shape == ref.shape == (1, 3, 64 * scale, 64 * scale)
         assert np.isfinite(out).all()
         assert abs(float(out.mean()) - float(ref.mean())) < 0.02          # not black, not washed out
         assert psnr(np.clip(out[0], 0, 1).transpose(1, 2, 0), np.clip(ref[0], 0, 1).transpose(1, 2, 0)) > floor
