@@ -145,17 +145,16 @@ class FastSR(nn.Module):
         nn.init.zeros_(self.subpixel.weight)   # starts as exact bicubic interpolation
         nn.init.zeros_(self.subpixel.bias)
         self.shuffle = nn.PixelShuffle(scale)
-        self.scale = scale
         self.register_load_state_dict_pre_hook(self._subpixel_of_another_scale)
 
     def _subpixel_of_another_scale(self, module, state_dict, prefix, *args) -> None:
         """Loading a state of another scale (`train.init_from` an x4 model into an x2 run): its sub-pixel conv is
         converted by `subpixel_for_scale`; every other tensor is scale-free. Other mismatches stay errors."""
-        for name in ("subpixel.weight", "subpixel.bias"):
-            key = prefix + name
+        scale = self.shuffle.upscale_factor
+        for key in (prefix + "subpixel.weight", prefix + "subpixel.bias"):
             tensor = state_dict.get(key)
-            if tensor is not None and tensor.shape[0] != 3 * self.scale ** 2 and tensor.shape[0] % 3 == 0:
-                converted = subpixel_for_scale(tensor, self.scale)
+            if tensor is not None and tensor.shape[0] != 3 * scale * scale:
+                converted = subpixel_for_scale(tensor, scale)
                 if converted is not None:
                     state_dict[key] = converted
 
