@@ -62,7 +62,7 @@ class DeblurModelConfig:
 class DeblurLossConfig:
     """The generator's content terms, added to the adversarial one (`train.adv_weight`)."""
 
-    content_loss: str = "charbonnier"   # charbonnier | l1 | perceptual (VGG19 conv3_3, needs ImageNet weights)
+    content_loss: str = "charbonnier"   # charbonnier | l1 | l2 | psnr (NAFNet's) | perceptual (VGG19 conv3_3, needs ImageNet weights)
     content_weight: float = 100.0       # DeblurGAN v1 uses 100 x content + 1 x adversarial
     fft_weight: float = 0.0             # frequency L1 (MIMO-UNet's FFT term), e.g. 10 = 0.1 x the content weight
     vgg_weights: str = "imagenet"       # perceptual: the VGG19 weights, imagenet | PATH | random (offline experiments only)

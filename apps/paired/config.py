@@ -34,7 +34,7 @@ class PairedModelConfig:
 class PairedLossConfig:
     """The generator's content term, added to the adversarial one (`train.adv_weight`)."""
 
-    content_loss: str = "l1"        # l1 | charbonnier | l2 | perceptual (VGG19, needs ImageNet weights)
+    content_loss: str = "l1"        # l1 | charbonnier | l2 | psnr (NAFNet's) | perceptual (VGG19, needs ImageNet weights)
     content_weight: float = 100.0   # pix2pix: lambda_L1 = 100
     vgg_weights: str = "imagenet"   # perceptual: the VGG19 weights, imagenet | PATH | random (offline experiments only)
 

@@ -45,6 +45,8 @@ class SuperResHead(Head):
     def card_info(self, run: RunConfig) -> dict:
         m, d, t, loss = run.model, run.data, run.train, run.loss
         losses = [f"l1 x{loss.l1_weight:g}"] if loss.l1_weight else []
+        if loss.psnr_weight:
+            losses.append(f"psnr (minus per-image PSNR) x{loss.psnr_weight:g}")
         if loss.perceptual_weight:
             losses.append(f"perceptual VGG19 conv5_4 ({loss.vgg_weights}) x{loss.perceptual_weight:g}")
         if t.adv_weight:

@@ -61,6 +61,7 @@ class SRLossConfig:
     """The generator's content terms (ESRGAN's), added to the adversarial one (`train.adv_weight`)."""
 
     l1_weight: float = 1.0             # pixel L1 content term
+    psnr_weight: float = 0.0           # minus the per-image PSNR (NAFNet's loss); ~0.0013 gives L1 x1's gradient norm
     perceptual_weight: float = 0.0     # VGG19 conv5_4 term (ESRGAN: 1.0 with L1 x0.01); needs ImageNet weights
     vgg_weights: str = "imagenet"      # the perceptual term's VGG19 weights: imagenet | PATH | random (offline experiments only)
 

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from ..errors import UserError
 
-CONTENT_LOSSES = ("charbonnier", "l1", "l2", "perceptual")
+CONTENT_LOSSES = ("charbonnier", "l1", "l2", "psnr", "perceptual")
 
 
 def content_loss(kind: str, perceptual_layers=("conv3_3",), vgg_weights: str = "imagenet",
@@ -28,6 +28,9 @@ def content_loss(kind: str, perceptual_layers=("conv3_3",), vgg_weights: str = "
         return F.l1_loss
     if kind == "l2":
         return F.mse_loss
+    if kind == "psnr":
+        from .pixel import psnr_loss
+        return psnr_loss
     if kind == "perceptual":
         from .perceptual import VGGPerceptualLoss
         weights = None if vgg_weights == "random" else vgg_weights

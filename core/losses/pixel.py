@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor
 
@@ -32,3 +34,18 @@ def frequency_l1_loss(pred: Tensor, target: Tensor) -> Tensor:
         raise ValueError(f"pred and target shapes differ: {tuple(pred.shape)} vs {tuple(target.shape)}")
     diff = torch.fft.rfft2(pred.float() - target.float(), norm="ortho")    # (B, C, H, W // 2 + 1) complex
     return torch.view_as_real(diff).abs().mean()
+
+
+def psnr_loss(pred: Tensor, target: Tensor, eps: float = 1e-8) -> Tensor:
+    """Minus the mean per-image PSNR in dB for a peak of 1: (10 / ln 10) x mean_b log(MSE_b + eps).
+
+    NAFNet's training loss. Benchmarks here report the mean of per-image PSNR, which this
+    optimises directly: an MSE (mean, not median, of what the input allows, unlike L1) whose
+    per-image weight is 1 / MSE_b, so a well-restored image counts as much as a hard one.
+    Images (B, C, H, W) in [0, 1]; the result is fp32 and negative for any error under 1.
+    """
+    if pred.shape != target.shape:
+        raise ValueError(f"pred and target shapes differ: {tuple(pred.shape)} vs {tuple(target.shape)}")
+    wide = torch.promote_types(pred.dtype, torch.float32)
+    mse = (pred.to(wide) - target.to(wide)).pow(2).flatten(1).mean(1)      # (B,)
+    return (10.0 / math.log(10.0)) * torch.log(mse + eps).mean()

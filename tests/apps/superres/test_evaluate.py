@@ -45,3 +45,15 @@ def test_objective_terms_follow_the_config():
     fake = torch.full((1, 3, 8, 8), 0.25)
     terms = SRObjective(SRLossConfig(l1_weight=2.0)).generator_terms(batch, fake, Turn(None))
     assert list(terms) == ["l1"] and terms["l1"][0] == 2.0 and float(terms["l1"][1]) == pytest.approx(0.25)
+    # NAFNet's PSNR loss instead of L1: MSE 0.0625 is 12.04 dB, so the term is -12.04
+    terms = SRObjective(SRLossConfig(l1_weight=0.0, psnr_weight=0.5)).generator_terms(batch, fake, Turn(None))
+    assert list(terms) == ["psnr"] and terms["psnr"][0] == 0.5
+    assert float(terms["psnr"][1]) == pytest.approx(10 * np.log10(0.0625), rel=1e-4)
+
+
+def test_card_names_the_psnr_loss_when_it_was_used():
+    from gan_app.apps.superres.head import HEAD
+    from gan_app.config import apply_overrides
+
+    run = apply_overrides(HEAD.recipe("real-camera"), ["loss.l1_weight=0", "loss.psnr_weight=0.0013"])
+    assert HEAD.card_info(run)["losses"] == ["psnr (minus per-image PSNR) x0.0013"]
