@@ -12,6 +12,7 @@ from typing import Callable, List, Optional
 import typer
 
 from gan_app.apps.help_text import verbatim
+from gan_app.apps.image_options import ENSEMBLE
 from gan_app.apps.video_options import CODEC, CRF, DURATION, START, video_options
 from gan_app.limits import DEFAULT_MAX_PIXELS
 
@@ -91,6 +92,7 @@ def register_run(app: typer.Typer) -> None:
         compare: bool = typer.Option(False, "--compare", help="Also write <output>_compare.png, before|after."),
         threads: Optional[int] = typer.Option(None, "--threads", help="ONNX Runtime CPU threads (default: all cores)."),
         max_pixels: int = typer.Option(DEFAULT_MAX_PIXELS, "--max-pixels", help="Largest output allowed, in pixels."),
+        ensemble: str = ENSEMBLE,
         crf: int = CRF,
         codec: Optional[str] = CODEC,
         start: float = START,
@@ -102,8 +104,10 @@ def register_run(app: typer.Typer) -> None:
         from gan_app.discovery import discover_heads, head_name
         from gan_app.head import Head
         from gan_app.runtime.batch import process_images
+        from gan_app.runtime.ensemble import parse_ensemble
         from gan_app.runtime.session import load_model
 
+        transforms = parse_ensemble(ensemble)
         head = head_name(head)
         onnx_model = load_model(resolve(model or head, head), threads=threads)
         if onnx_model.head != head:
@@ -113,7 +117,7 @@ def register_run(app: typer.Typer) -> None:
             raise UserError(f"head {head!r} takes {kinds}, not just an image; use {_own_command(head)}")
         entry = discover_heads().get(head)
         suffix = ((entry.load() if entry is not None else None) or Head).output_suffix.format(scale=onnx_model.spec.scale)
-        for path in process_images(ImageModel(onnx_model), inputs, output, suffix=suffix, overwrite=overwrite, tile=tile,
+        for path in process_images(ImageModel(onnx_model, transforms), inputs, output, suffix=suffix, overwrite=overwrite, tile=tile,
                                    compare=compare, max_pixels=max_pixels, video=video_options(crf, codec, start, duration)):
             typer.echo(str(path))
 

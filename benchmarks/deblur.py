@@ -200,17 +200,21 @@ QUALITY_PROTOCOL = {
 }
 
 
-def quality(model_path: str | None, splits: list[str], photos: str = "held_out") -> dict:
+def quality(model_path: str | None, splits: list[str], photos: str = "held_out", ensemble: int = 1) -> dict:
     """PSNR/SSIM on held-out photos x held-out cameras, per split; RGB, [0, 1], full image.
 
     `photos="calibration"`: training photos with their own camera stream instead, for choosing between
-    proxy runs without spending the held-out benchmark (its figures are not quality claims)."""
+    proxy runs without spending the held-out benchmark (its figures are not quality claims).
+    `ensemble` > 1: every model column is the self-ensemble over that many flips/transposes (`--ensemble`)."""
+    from gan_app.runtime.ensemble import ensembled
     from gan_app.runtime.session import load_model
 
-    model = load_model(model_path or "deblur", threads=THREADS)
-    result = {"model": str(model.path), "photos": photos, "protocol": {s: QUALITY_PROTOCOL[s] for s in splits},
+    model = ensembled(load_model(model_path or "deblur", threads=THREADS), ensemble)
+    result = {"model": str(model.path), "ensemble": ensemble, "photos": photos,
+              "protocol": {s: QUALITY_PROTOCOL[s] for s in splits},
               "splits": {split: quality_split(model, split, photos) for split in splits}}
     name = "deblur_quality" if model_path is None else f"deblur_quality_{Path(model_path).stem}"
+    name += f"_ens{ensemble}" if ensemble > 1 else ""
     write_json(name if photos == "held_out" else f"{name}_calibration", result)
     return result
 
@@ -403,9 +407,11 @@ def main() -> None:
     parser.add_argument("--photos", choices=["held_out", "calibration"], default="held_out",
                         help="quality/sharp: held_out (the benchmark) or calibration (training photos, fresh cameras: "
                              "for choosing between proxy runs)")
+    parser.add_argument("--ensemble", type=int, choices=[1, 2, 4, 8], default=1,
+                        help="quality: self-ensemble every model run over this many flips/transposes (gan-app's --ensemble)")
     args = parser.parse_args()
     splits = args.split or list(QUALITY_PROTOCOL)
-    {"speed": lambda: speed(args.checkpoint, args.against), "quality": lambda: quality(args.model, splits, args.photos),
+    {"speed": lambda: speed(args.checkpoint, args.against), "quality": lambda: quality(args.model, splits, args.photos, args.ensemble),
      "memory": lambda: memory(args.model), "data": data, "real": lambda: real(args.model, args.against, args.out),
      "reach": lambda: reach(args.model), "sharp": lambda: sharp(args.model, args.against, args.photos)}[args.part]()
 

@@ -38,11 +38,14 @@ def _shipped(model: str, scale: int) -> Path | None:
     return path if path.is_file() else None
 
 
-def _methods(scale: int, psnr_model: str | None, gan_model: str | None, real_model: str | None = None) -> dict:
-    """name -> function (LR (h, w, 3) float) -> SR (h*s, w*s, 3) float in [0, 1]."""
+def _methods(scale: int, psnr_model: str | None, gan_model: str | None, real_model: str | None = None,
+             ensemble: int = 1) -> dict:
+    """name -> function (LR (h, w, 3) float) -> SR (h*s, w*s, 3) float in [0, 1]; `ensemble` > 1 adds, after each
+    model, `<name>_ens<N>`: the same model self-ensembled over N flips/transposes (gan-app's `--ensemble`)."""
     from PIL import Image
 
     from gan_app.apps.superres.evaluate import upscale_pil
+    from gan_app.runtime.ensemble import ensembled
     from gan_app.runtime.session import load_model
     from gan_app.runtime.tiling import infer_image
 
@@ -52,16 +55,18 @@ def _methods(scale: int, psnr_model: str | None, gan_model: str | None, real_mod
         path = Path(given) if given else _shipped(name.removesuffix("_model"), scale)
         if path is not None:
             model = load_model(path, threads=THREADS)
-            methods[name] = lambda lr, m=model: np.clip(infer_image(m, lr.transpose(2, 0, 1)).transpose(1, 2, 0), 0, 1)
+            variants = {name: model} | ({f"{name}_ens{ensemble}": ensembled(model, ensemble)} if ensemble > 1 else {})
+            for key, m in variants.items():
+                methods[key] = lambda lr, m=m: np.clip(infer_image(m, lr.transpose(2, 0, 1)).transpose(1, 2, 0), 0, 1)
     return methods
 
 
 def quality(scale: int, psnr_model: str | None, gan_model: str | None, crops: str | None,
-            split: str = "bicubic", real_model: str | None = None) -> dict:
+            split: str = "bicubic", real_model: str | None = None, ensemble: int = 1) -> dict:
     from gan_app.apps.superres.data import evaluation_pairs
     from gan_app.apps.superres.evaluate import PROTOCOL, score
 
-    methods = _methods(scale, psnr_model, gan_model, real_model)
+    methods = _methods(scale, psnr_model, gan_model, real_model, ensemble)
     rows, outputs = [], []
     for name, lr, hr in evaluation_pairs(scale, split=split):
         row, outs = {"image": name}, {}
@@ -79,6 +84,8 @@ def quality(scale: int, psnr_model: str | None, gan_model: str | None, crops: st
         summary["psnr_model_gain_y_db"] = mean["psnr_model_psnr_y"] - mean["bicubic_psnr_y"]
     if "real_model" in methods:
         summary["real_model_gain_db"] = mean["real_model_psnr"] - mean["bicubic_psnr"]
+    for method in (m for m in methods if "_ens" in m):
+        summary[f"{method}_gain_db"] = mean[f"{method}_psnr"] - mean["bicubic_psnr"]
     if "gan_model" in methods and "psnr_model" in methods:
         summary["gan_hf_closer_to_ground_truth"] = abs(mean["gan_model_hf_ratio"] - 1) < abs(mean["psnr_model_hf_ratio"] - 1)
     print(summary)
@@ -86,9 +93,10 @@ def quality(scale: int, psnr_model: str | None, gan_model: str | None, crops: st
         crop_grid(outputs, scale, Path(crops))
     paths = {"psnr_model": psnr_model, "gan_model": gan_model, "real_model": real_model}
     result = {"protocol": PROTOCOL, "split": split, "scale": scale,
-              "models": {m: str(_model_path(m, scale, paths[m])) for m in methods if m.endswith("_model")},
+              "models": {m: str(_model_path(m, scale, paths[m])) for m in methods if m.endswith("_model")}, "ensemble": ensemble,
               "table": table, "rows": rows, **summary}
-    write_json(f"superres_quality_x{scale}" + ("" if split == "bicubic" else f"_{split}"), result)
+    write_json(f"superres_quality_x{scale}" + ("" if split == "bicubic" else f"_{split}")
+               + (f"_ens{ensemble}" if ensemble > 1 else ""), result)
     return result
 
 
@@ -186,9 +194,11 @@ def main() -> None:
     parser.add_argument("--real-model", help="quality: a real-world .onnx (default: shipped superres-x4-real, if any)")
     parser.add_argument("--crops", help="quality: also write the crop grid PNG here (e.g. docs/superres_crops.png)")
     parser.add_argument("--model", help="speed: the fast .onnx to time (default: shipped x4 PSNR model)")
+    parser.add_argument("--ensemble", type=int, choices=[1, 2, 4, 8], default=1,
+                        help="quality: also score each model self-ensembled over this many flips/transposes")
     args = parser.parse_args()
     if args.part == "quality":
-        quality(args.scale, args.psnr_model, args.gan_model, args.crops, args.split, args.real_model)
+        quality(args.scale, args.psnr_model, args.gan_model, args.crops, args.split, args.real_model, args.ensemble)
     else:
         speed(args.model, args.scale)
 

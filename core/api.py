@@ -4,6 +4,7 @@
     deblur = gan_app.load("deblur")                 # a head, a named/user model or an .onnx path
     sharp = deblur(photo)                           # numpy (H, W, C) uint8/uint16/float or a PIL image
     sharp = deblur.process(photo, tile=512, blur_scale=2)
+    sharper = deblur.with_ensemble(8)(photo)        # averaged over 8 flips/transposes: 8x the time
     faces = gan_app.load("conditional").generate(class_="Sneaker", n=8, seed=3)
 
 This is the one inference path: `gan-app deblur|upscale|run` and the video path call the same
@@ -27,6 +28,7 @@ from gan_app.limits import DEFAULT_MAX_PIXELS
 from gan_app.runtime.arrays import array_from_result, picture_from_array, picture_from_pil
 from gan_app.runtime.images import Picture, output_channels, output_dtype, to_channels, to_pillow
 from gan_app.runtime.blur_extent import auto_level, model_reach
+from gan_app.runtime.ensemble import ensembled, parse_ensemble
 from gan_app.runtime.pyramid import AUTO, LEVELS, require_same_size, restore_scale_aware
 from gan_app.runtime.session import OnnxModel, is_model_path, load_model
 from gan_app.runtime.tiling import infer_image
@@ -36,14 +38,20 @@ class ImageModel:
     """An image-to-image model (deblur, super-resolution, a paired translation) on ONNX Runtime.
 
     `model(image)` is `model.process(image)`. `onnx` is the underlying `OnnxModel` (its `spec`
-    says scale, size multiple and value range; `card` is the model card).
+    says scale, size multiple and value range; `card` is the model card). `ensemble` (1, 2, 4 or 8):
+    every output is the mean over that many flips/transposes of the input (`gan_app.runtime.ensemble`).
     """
 
-    def __init__(self, onnx: OnnxModel):
+    def __init__(self, onnx: OnnxModel, ensemble: int = 1):
         if onnx.image_input() is None:
             raise UserError(f"model {onnx.path.name} (head {onnx.head}) does not take an image; "
                             f"use gan_app.load({onnx.head!r}).generate(...) or the head's own command")
         self.onnx = onnx
+        self.ensemble = parse_ensemble(ensemble)
+
+    def with_ensemble(self, ensemble: int) -> "ImageModel":
+        """The same model self-ensembled over `ensemble` (1, 2, 4 or 8) transforms: that many runs per image."""
+        return ImageModel(self.onnx, ensemble)
 
     @property
     def head(self) -> str:
@@ -63,7 +71,8 @@ class ImageModel:
         self.onnx.require_head(head, kind)
 
     def __repr__(self) -> str:
-        return f"ImageModel({self.path.name!r}, head={self.head!r}, scale={self.scale})"
+        extra = f", ensemble={self.ensemble}" if self.ensemble > 1 else ""
+        return f"ImageModel({self.path.name!r}, head={self.head!r}, scale={self.scale}{extra})"
 
     def __call__(self, image: Any, **options: Any) -> Any:
         return self.process(image, **options)
@@ -118,9 +127,10 @@ class ImageModel:
         pixels = to_channels(picture.pixels, onnx.image_channels()).transpose(2, 0, 1)  # (C_model, H, W)
         level = self.resolve_level(pixels, level)
         options = dict(tile=tile, dtype=dtype, channels=output_channels(self.output_like(picture)))
+        runner = ensembled(onnx, self.ensemble)
         if level != 1:
-            return restore_scale_aware(onnx, pixels, level, **options).transpose(1, 2, 0)
-        return infer_image(onnx, pixels, **options).transpose(1, 2, 0)               # (H*s, W*s, C)
+            return restore_scale_aware(runner, pixels, level, **options).transpose(1, 2, 0)
+        return infer_image(runner, pixels, **options).transpose(1, 2, 0)             # (H*s, W*s, C)
 
     def resolve_level(self, pixels: np.ndarray, level: int | str) -> int:
         """The pyramid level to run `pixels` (C, H, W) at: `level` itself (1, 2 or 4), or for "auto" the one
@@ -195,10 +205,10 @@ def load(name_or_path: str | Path = "deblur", *, threads: int | None = None,
 
 
 def load_image(name_or_path: str | Path, *, threads: int | None = None, providers: list[str] | None = None,
-               head: str | None = None, kind: str | None = None) -> ImageModel:
+               head: str | None = None, kind: str | None = None, ensemble: int = 1) -> ImageModel:
     """An `ImageModel` (what the CLI's image verbs use); `head` set: refuse another head's model
-    (`kind` names the task in the message, e.g. "deblur")."""
-    image_model = ImageModel(load_model(resolve(name_or_path, head), threads=threads, providers=providers))
+    (`kind` names the task in the message, e.g. "deblur"); `ensemble`: see `ImageModel`."""
+    image_model = ImageModel(load_model(resolve(name_or_path, head), threads=threads, providers=providers), ensemble)
     if head is not None:
         image_model.require_head(head, kind or head)
     return image_model

@@ -9,6 +9,7 @@ import typer
 
 from gan_app.config import RunConfig
 from gan_app.limits import DEFAULT_MAX_PIXELS
+from gan_app.apps.image_options import ENSEMBLE
 from gan_app.apps.video_options import CODEC, CRF, DURATION, START, video_options
 from gan_app.head import GraphInput, GraphSpec, Head
 
@@ -113,6 +114,7 @@ def deblur_command(
         help="Pyramid level to deblur at: 1 (full size; blur up to ~45 px), 2 or 4 for longer blur in big photos "
              "(the model runs at 1/2 or 1/4 size and only its correction is scaled back, so full-size detail stays), "
              "or auto (a learned estimate of the blur's extent picks the level; one level per clip)."),
+    ensemble: str = ENSEMBLE,
     crf: int = CRF,
     codec: Optional[str] = CODEC,
     start: float = START,
@@ -121,17 +123,18 @@ def deblur_command(
     """Deblur photos with the shipped model (ONNX Runtime, no torch needed)."""
     from gan_app.errors import UserError
     from gan_app.runtime.batch import process_images
+    from gan_app.runtime.ensemble import parse_ensemble
     from gan_app.runtime.pyramid import parse_level
     from gan_app.api import load_image
 
-    level = parse_level(blur_scale)
+    level, transforms = parse_level(blur_scale), parse_ensemble(ensemble)
     if example:
         inputs = [str(EXAMPLE)]
         output = output or Path("clock_motion_deblurred.png")
     if not inputs:
         raise UserError("no input given; pass image files, folders or globs (or --example)")
 
-    deblurrer = load_image(model or "deblur", threads=threads, head="deblur", kind="deblur")
+    deblurrer = load_image(model or "deblur", threads=threads, head="deblur", kind="deblur", ensemble=transforms)
     for path in process_images(deblurrer, inputs, output, suffix=HEAD.output_suffix, overwrite=overwrite, tile=tile,
                                compare=compare, level=level, max_pixels=max_pixels,
                                video=video_options(crf, codec, start, duration)):

@@ -13,6 +13,7 @@ from typing import List, Optional
 
 import typer
 
+from gan_app.apps.image_options import ENSEMBLE
 from gan_app.apps.video_options import CODEC, CRF, DURATION, START, video_options
 from gan_app.limits import DEFAULT_MAX_PIXELS
 
@@ -42,8 +43,9 @@ def shipped_name(model: str, scale: int) -> str:
     return f"x{scale}-{model}"
 
 
-def resolve_model(model: str, scale: int | None, threads: int | None):
-    """(ImageModel, scale): a shipped `psnr`/`gan` model at `scale` (default 4), or an .onnx path."""
+def resolve_model(model: str, scale: int | None, threads: int | None, ensemble: int | str = 1):
+    """(ImageModel, scale): a shipped `psnr`/`gan` model at `scale` (default 4), or an .onnx path;
+    `ensemble`: flips/transposes averaged (`ImageModel`)."""
     from gan_app.errors import UserError
     from gan_app.paths import shipped_model
     from gan_app.api import load_image, resolve
@@ -58,7 +60,7 @@ def resolve_model(model: str, scale: int | None, threads: int | None):
                             f"{', '.join(present) or 'none'}; pass --scale/--model accordingly or --model FILE.onnx")
     else:
         path = Path(resolve(model, "superres"))   # a FILE.onnx or a model name (`gan-app models`), e.g. x2-psnr
-    upscaler = load_image(path, threads=threads, head="superres", kind="super-resolution")
+    upscaler = load_image(path, threads=threads, head="superres", kind="super-resolution", ensemble=ensemble)
     if scale is not None and upscaler.scale != scale:
         raise UserError(f"{path.name} upscales x{upscaler.scale}, not x{scale}; pass --scale {upscaler.scale} or another model")
     return upscaler, upscaler.scale
@@ -74,6 +76,7 @@ def upscale_command(
     compare: bool = typer.Option(False, "--compare", help="Also write a side-by-side bicubic|model PNG."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files."),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for ONNX Runtime."),
+    ensemble: str = ENSEMBLE,
     crf: int = CRF,
     codec: Optional[str] = CODEC,
     start: float = START,
@@ -82,6 +85,7 @@ def upscale_command(
     """Upscale photos x2 or x4 with a super-resolution model (ONNX Runtime, no torch needed)."""
     from gan_app.errors import UserError
     from gan_app.runtime.batch import process_images
+    from gan_app.runtime.ensemble import parse_ensemble
 
     from .head import HEAD
 
@@ -89,17 +93,18 @@ def upscale_command(
         raise UserError("no input given; pass image files, folders or globs")
     if scale is not None and scale not in (2, 4):
         raise UserError(f"--scale must be 2 or 4 (the shipped models), got {scale}; a --model FILE brings its own scale")
+    transforms = parse_ensemble(ensemble)        # checked before auto's lazy loads
     if model == "auto":
-        upscaler, factor = auto_models(scale, threads), scale or 4
+        upscaler, factor = auto_models(scale, threads, transforms), scale or 4
     else:
-        upscaler, factor = resolve_model(model, scale, threads)
+        upscaler, factor = resolve_model(model, scale, threads, transforms)
     for path in process_images(upscaler, inputs, output, suffix=HEAD.output_suffix.format(scale=factor),
                                overwrite=overwrite, tile=tile, compare=compare, max_pixels=max_pixels,
                                video=video_options(crf, codec, start, duration)):
         typer.echo(str(path))
 
 
-def auto_models(scale: int | None, threads: int | None):
+def auto_models(scale: int | None, threads: int | None, ensemble: int = 1):
     """`--model auto`: input file -> its ImageModel by the AUTO rule (lossy files and clips to the
     real-world model when it is shipped at that scale, else psnr), each loaded once, on first use."""
     from gan_app.paths import shipped_model
@@ -113,7 +118,7 @@ def auto_models(scale: int | None, threads: int | None):
     def model_for(path: Path):
         kind = "lossy" if path.suffix.lower() in LOSSY_SUFFIXES + tuple(VIDEO_SUFFIXES) else "lossless"
         if names[kind] not in loaded:
-            loaded[names[kind]] = resolve_model(names[kind], wanted, threads)[0]
+            loaded[names[kind]] = resolve_model(names[kind], wanted, threads, ensemble)[0]
         return loaded[names[kind]]
 
     return model_for
