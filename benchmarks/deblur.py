@@ -263,8 +263,9 @@ REAL_BLUR = [("clock_motion", "apps/deblur/assets/clock_motion.png"),
              ("text_motion", "/usr/share/doc/opencv-doc/examples/data/text_motion.jpg")]
 
 
-def real(model_path: str | None, against: str | None, out: str) -> dict:
-    """Real motion-blurred photos (no ground truth) side by side: input | `against` | model at levels 1 and 2.
+def real(model_path: str | None, against: str | None, out: str, ensemble: int = 1) -> dict:
+    """Real motion-blurred photos (no ground truth) side by side: input | `against` | model at levels 1 and 2
+    (self-ensembled over `ensemble` flips/transposes when > 1, as `--ensemble` does).
 
     Writes a PNG for the README (each photo scaled to 200 px high, labelled) and, per photo,
     the mean absolute change and the gradient energy ratio output/input (how much sharper), and the
@@ -277,8 +278,10 @@ def real(model_path: str | None, against: str | None, out: str) -> dict:
     from gan_app.runtime.pyramid import infer_at_level
     from gan_app.runtime.session import load_model
 
+    from gan_app.runtime.ensemble import ensembled
+
     root = Path(__file__).resolve().parents[1]
-    models = [("model", load_model(model_path or "deblur", threads=THREADS))]
+    models = [("model", ensembled(load_model(model_path or "deblur", threads=THREADS), ensemble))]
     if against:
         models.insert(0, ("against", load_model(against, threads=THREADS)))
     rows, strips, estimates = [], [], []
@@ -296,7 +299,8 @@ def real(model_path: str | None, against: str | None, out: str) -> dict:
         for label, model in models:
             levels = (1,) if label == "against" else (1, 2)
             for level in levels:
-                tag = f"{Path(model.path).stem}" + (f", --blur-scale {level}" if label == "model" else "")
+                tag = f"{Path(model.path).stem}" + (f", --ensemble {ensemble}" if label == "model" and ensemble > 1 else "")
+                tag += f", --blur-scale {level}" if label == "model" else ""
                 panels.append((tag, np.clip(infer_at_level(model, image, level), 0, 1)))
         grad = lambda x: float(np.abs(np.diff(x.mean(0), axis=1)).mean() + np.abs(np.diff(x.mean(0), axis=0)).mean())  # noqa: E731
         for tag, img in panels[1:]:
@@ -315,43 +319,46 @@ def real(model_path: str | None, against: str | None, out: str) -> dict:
     sheet.save(out, optimize=True)
     print(f"wrote {out}")
     result = {"photos": [n for n, _ in REAL_BLUR], "rows": rows, "blur_estimates": estimates, "picture": out}
-    write_json("deblur_real", result)
+    write_json("deblur_real" + (f"_ens{ensemble}" if ensemble > 1 else ""), result)
     return result
 
 
-def sharp(model_path: str | None, against: str | None, photos: str = "held_out") -> dict:
+def sharp(model_path: str | None, against: str | None, photos: str = "held_out", ensemble: int = 1) -> dict:
     """Sharp photos in, the same photos out? Users run deblur on pictures that are not blurred too.
 
     The quality protocol's centre crops, unblurred, as 8-bit PNG and as JPEG q90 (a phone's file). Per image and
     model: PSNR of the output against its input (higher: the photo was left alone) and the 0.1th percentile of
     output - input in 1/255 (how dark the worst patches were made: a model that mistakes bright objects for
-    blurred highlights darkens them).
+    blurred highlights darkens them). `ensemble` > 1: the model (not `against`) self-ensembled, labelled `_ens<N>`.
     """
     from gan_app.apps.deblur.camera import jpeg
     from gan_app.apps.deblur.data import evaluation_crops
     from gan_app.metrics.fidelity import psnr
     from gan_app.runtime.pyramid import infer_at_level
+    from gan_app.runtime.ensemble import ensembled
     from gan_app.runtime.session import load_model
 
-    models = [load_model(model_path or "deblur", threads=THREADS)]
+    first = load_model(model_path or "deblur", threads=THREADS)
+    models = [(first.path.stem + (f"_ens{ensemble}" if ensemble > 1 else ""), ensembled(first, ensemble))]
     if against:
-        models.append(load_model(against, threads=THREADS))
+        other = load_model(against, threads=THREADS)
+        models.append((other.path.stem, other))
     rng = np.random.default_rng(0)                       # only JPEG's (unused) randomness: quality is fixed at 90
     rows = []
     for name, png, _, _, _ in evaluation_crops(photos=photos):          # (3, h, w), 8-bit values already
         for kind, chw in (("png", png.numpy()), ("jpeg90", jpeg(png, (90, 90), rng).numpy())):
             row, image = {"image": name, "input": kind}, chw.transpose(1, 2, 0)
-            for model in models:
+            for label, model in models:
                 out = np.clip(infer_at_level(model, chw, 1), 0, 1).transpose(1, 2, 0)
-                row[f"{model.path.stem}_psnr"] = psnr(out, image)
-                row[f"{model.path.stem}_darkest"] = float(np.percentile(out - image, 0.1) * 255)
+                row[f"{label}_psnr"] = psnr(out, image)
+                row[f"{label}_darkest"] = float(np.percentile(out - image, 0.1) * 255)
             rows.append(row)
-    columns = ["image", "input"] + [f"{m.path.stem}_{k}" for m in models for k in ("psnr", "darkest")]
+    columns = ["image", "input"] + [f"{label}_{k}" for label, _ in models for k in ("psnr", "darkest")]
     mean = {c: float(np.mean([r[c] for r in rows])) for c in columns[2:]}
     print(f"\n== sharp {photos} photos through the model (PSNR output vs input; darkest: 0.1th percentile of the change, /255)")
     print_table(rows + [{"image": "MEAN", "input": "", **mean}], columns)
-    result = {"models": [str(m.path) for m in models], "photos": photos, "rows": rows, "mean": mean}
-    write_json(f"deblur_sharp_{models[0].path.stem}" + ("" if photos == "held_out" else "_calibration"), result)
+    result = {"models": [str(m.path) for _, m in models], "ensemble": ensemble, "photos": photos, "rows": rows, "mean": mean}
+    write_json(f"deblur_sharp_{models[0][0]}" + ("" if photos == "held_out" else "_calibration"), result)
     return result
 
 
@@ -408,12 +415,12 @@ def main() -> None:
                         help="quality/sharp: held_out (the benchmark) or calibration (training photos, fresh cameras: "
                              "for choosing between proxy runs)")
     parser.add_argument("--ensemble", type=int, choices=[1, 2, 4, 8], default=1,
-                        help="quality: self-ensemble every model run over this many flips/transposes (gan-app's --ensemble)")
+                        help="quality/real/sharp: self-ensemble the model over this many flips/transposes (gan-app's --ensemble)")
     args = parser.parse_args()
     splits = args.split or list(QUALITY_PROTOCOL)
     {"speed": lambda: speed(args.checkpoint, args.against), "quality": lambda: quality(args.model, splits, args.photos, args.ensemble),
-     "memory": lambda: memory(args.model), "data": data, "real": lambda: real(args.model, args.against, args.out),
-     "reach": lambda: reach(args.model), "sharp": lambda: sharp(args.model, args.against, args.photos)}[args.part]()
+     "memory": lambda: memory(args.model), "data": data, "real": lambda: real(args.model, args.against, args.out, args.ensemble),
+     "reach": lambda: reach(args.model), "sharp": lambda: sharp(args.model, args.against, args.photos, args.ensemble)}[args.part]()
 
 
 if __name__ == "__main__":
