@@ -78,7 +78,8 @@ class DeblurHead(Head):
             losses.append(f"{run.train.loss} x{run.train.adv_weight:g}" + (f" + GP x{run.train.gp_weight:g}" if run.train.gp_weight else ""))
         data = ("offline photo set (shared/DATA.md), held-out photos excluded" if d.path == "photos" else d.path)
         if d.path == "photos" and d.wallpapers:
-            data += " + 27 wallpaper photographs (plasma-workspace-wallpapers, lomiri-wallpapers) at 1/2, 1/3, 1/4 size"
+            from gan_app.data.photos import wallpaper_description
+            data += f" + {wallpaper_description()}"
         synth = (f"synthetic {d.blur} blur in sRGB (kernel {d.kernel_size}px, length <= {d.max_length:g}px), "
                  f"noise <= {d.noise:g}, JPEG p={d.jpeg_prob:g}")
         if d.realistic:

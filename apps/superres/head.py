@@ -52,6 +52,9 @@ class SuperResHead(Head):
         if t.adv_weight:
             losses.append(f"{t.loss} adversarial x{t.adv_weight:g} (spectral-norm PatchGAN)")
         data = "offline photo set (shared/DATA.md), held-out photos excluded" if d.path == "photos" else d.path
+        if d.path == "photos" and d.wallpapers:
+            from gan_app.data.photos import wallpaper_description
+            data += f" + {wallpaper_description()}"
         stage = "GAN fine-tuning" if t.adv_weight else "PSNR-oriented (content only)"
         mix = f" ({d.mixed_bicubic_share():.0%} of items bicubic)" if d.mixed_bicubic_share() else ""
         return {"data": f"{data}; {d.degradation} degradation{mix} x{m.scale}, HR crops {d.crop}px, flips/rotations",

@@ -50,6 +50,13 @@ WALLPAPERS = (
 WALLPAPER_SCALES = (2, 3, 4)   # downscaling factors: a clean, sharp ground truth at three scales per photo
 
 
+def wallpaper_description() -> str:
+    """What `wallpaper_photos` adds to a training set, in words, for model cards."""
+    packages = ", ".join(sorted({package for package, _, _ in WALLPAPERS}))
+    sizes = ", ".join(f"1/{f}" for f in WALLPAPER_SCALES)
+    return f"{len(WALLPAPERS)} wallpaper photographs ({packages}) at {sizes} size"
+
+
 def _largest_image(path: Path) -> Path | None:
     """`path` itself if it is a file, else the largest image under a plasma wallpaper folder."""
     if path.is_file():
