@@ -42,3 +42,8 @@ def write_json(name: str, data: dict) -> Path:
     path.write_text(json.dumps(data, indent=2))
     print(f"wrote {path}")
     return path
+
+
+def ensemble_suffix(ensemble: int) -> str:
+    """`_ens<N>` for results and labels of a self-ensembled model (`--ensemble N`), nothing for a single run."""
+    return f"_ens{ensemble}" if ensemble > 1 else ""

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import median_seconds, print_table, write_json  # noqa: E402
+from _common import ensemble_suffix, median_seconds, print_table, write_json  # noqa: E402
 
 THREADS = 2
 
@@ -214,7 +214,7 @@ def quality(model_path: str | None, splits: list[str], photos: str = "held_out",
               "protocol": {s: QUALITY_PROTOCOL[s] for s in splits},
               "splits": {split: quality_split(model, split, photos) for split in splits}}
     name = "deblur_quality" if model_path is None else f"deblur_quality_{Path(model_path).stem}"
-    name += f"_ens{ensemble}" if ensemble > 1 else ""
+    name += ensemble_suffix(ensemble)
     write_json(name if photos == "held_out" else f"{name}_calibration", result)
     return result
 
@@ -275,10 +275,9 @@ def real(model_path: str | None, against: str | None, out: str, ensemble: int = 
 
     from gan_app.paths import shipped_blur_estimator
     from gan_app.runtime.blur_extent import estimate_radius, level_for, model_reach
+    from gan_app.runtime.ensemble import ensembled
     from gan_app.runtime.pyramid import infer_at_level
     from gan_app.runtime.session import load_model
-
-    from gan_app.runtime.ensemble import ensembled
 
     root = Path(__file__).resolve().parents[1]
     models = [("model", ensembled(load_model(model_path or "deblur", threads=THREADS), ensemble))]
@@ -319,7 +318,7 @@ def real(model_path: str | None, against: str | None, out: str, ensemble: int = 
     sheet.save(out, optimize=True)
     print(f"wrote {out}")
     result = {"photos": [n for n, _ in REAL_BLUR], "rows": rows, "blur_estimates": estimates, "picture": out}
-    write_json("deblur_real" + (f"_ens{ensemble}" if ensemble > 1 else ""), result)
+    write_json("deblur_real" + ensemble_suffix(ensemble), result)
     return result
 
 
@@ -334,12 +333,12 @@ def sharp(model_path: str | None, against: str | None, photos: str = "held_out",
     from gan_app.apps.deblur.camera import jpeg
     from gan_app.apps.deblur.data import evaluation_crops
     from gan_app.metrics.fidelity import psnr
-    from gan_app.runtime.pyramid import infer_at_level
     from gan_app.runtime.ensemble import ensembled
+    from gan_app.runtime.pyramid import infer_at_level
     from gan_app.runtime.session import load_model
 
     first = load_model(model_path or "deblur", threads=THREADS)
-    models = [(first.path.stem + (f"_ens{ensemble}" if ensemble > 1 else ""), ensembled(first, ensemble))]
+    models = [(first.path.stem + ensemble_suffix(ensemble), ensembled(first, ensemble))]
     if against:
         other = load_model(against, threads=THREADS)
         models.append((other.path.stem, other))

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import median_seconds, print_table, write_json  # noqa: E402
+from _common import ensemble_suffix, median_seconds, print_table, write_json  # noqa: E402
 
 THREADS = 2
 METRICS = ("psnr", "ssim", "psnr_y", "ssim_y", "hf_ratio")
@@ -55,7 +55,7 @@ def _methods(scale: int, psnr_model: str | None, gan_model: str | None, real_mod
         path = Path(given) if given else _shipped(name.removesuffix("_model"), scale)
         if path is not None:
             model = load_model(path, threads=THREADS)
-            variants = {name: model} | ({f"{name}_ens{ensemble}": ensembled(model, ensemble)} if ensemble > 1 else {})
+            variants = {name: model} | ({name + ensemble_suffix(ensemble): ensembled(model, ensemble)} if ensemble > 1 else {})
             for key, m in variants.items():
                 methods[key] = lambda lr, m=m: np.clip(infer_image(m, lr.transpose(2, 0, 1)).transpose(1, 2, 0), 0, 1)
     return methods
@@ -96,7 +96,7 @@ def quality(scale: int, psnr_model: str | None, gan_model: str | None, crops: st
               "models": {m: str(_model_path(m, scale, paths[m])) for m in methods if m.endswith("_model")}, "ensemble": ensemble,
               "table": table, "rows": rows, **summary}
     write_json(f"superres_quality_x{scale}" + ("" if split == "bicubic" else f"_{split}")
-               + (f"_ens{ensemble}" if ensemble > 1 else ""), result)
+               + ensemble_suffix(ensemble), result)
     return result
 
 

@@ -48,6 +48,7 @@ class ImageModel:
                             f"use gan_app.load({onnx.head!r}).generate(...) or the head's own command")
         self.onnx = onnx
         self.ensemble = parse_ensemble(ensemble)
+        self.runner = ensembled(onnx, self.ensemble)   # what every restore runs: `onnx` itself for 1
 
     def with_ensemble(self, ensemble: int) -> "ImageModel":
         """The same model self-ensembled over `ensemble` (1, 2, 4 or 8) transforms: that many runs per image."""
@@ -127,10 +128,9 @@ class ImageModel:
         pixels = to_channels(picture.pixels, onnx.image_channels()).transpose(2, 0, 1)  # (C_model, H, W)
         level = self.resolve_level(pixels, level)
         options = dict(tile=tile, dtype=dtype, channels=output_channels(self.output_like(picture)))
-        runner = ensembled(onnx, self.ensemble)
         if level != 1:
-            return restore_scale_aware(runner, pixels, level, **options).transpose(1, 2, 0)
-        return infer_image(runner, pixels, **options).transpose(1, 2, 0)             # (H*s, W*s, C)
+            return restore_scale_aware(self.runner, pixels, level, **options).transpose(1, 2, 0)
+        return infer_image(self.runner, pixels, **options).transpose(1, 2, 0)        # (H*s, W*s, C)
 
     def resolve_level(self, pixels: np.ndarray, level: int | str) -> int:
         """The pyramid level to run `pixels` (C, H, W) at: `level` itself (1, 2 or 4), or for "auto" the one

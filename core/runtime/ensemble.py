@@ -75,8 +75,7 @@ class EnsembledModel(OnnxModel):
 def ensembled(model: OnnxModel, transforms: int) -> OnnxModel:
     """`model` itself for 1, else an `EnsembledModel` over the first `transforms` transforms (one of CHOICES).
     Needs a model with one image input (fully convolutional, as every image-to-image head's is)."""
-    if transforms not in CHOICES:
-        parse_ensemble(transforms)
+    transforms = parse_ensemble(transforms)
     if transforms == 1:
         return model
     if model.image_input() is None:

@@ -34,8 +34,8 @@ def test_the_first_n_transforms_are_a_group(n):
 
 
 def test_ensemble_is_the_mean_of_the_transformed_runs(exported, photo):
-    """A real (not equivariant) conv net: ensemble N equals the hand-made mean over N transformed runs, and differs
-    from one run; on a tiled, non-square image the ensembled model still goes through the tiler unchanged."""
+    """A real (not equivariant) conv net on a non-square batch: ensemble N equals the hand-made mean over N transformed
+    runs, and differs from one run."""
     model = load_model(exported["conv"], threads=1)
     name = model.image_input()
     batch = (photo[None, :16, :24].transpose(0, 3, 1, 2).astype(np.float32) / 127.5 - 1.0)   # (1, 3, 16, 24)
