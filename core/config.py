@@ -72,6 +72,9 @@ class TrainConfig:
     eval_every: int = 0
     init_from: str = ""              # checkpoint whose G (and D, if it has one) start this run, e.g. after content pretraining
     init_widen: bool = False         # init_from a narrower G (e.g. model.width 32 -> 48): start as its function (train/widen.py)
+    teacher: str = ""                # distillation (train/teacher.py): a trained G of this head (checkpoint or .onnx), frozen;
+    teacher_ensemble: int = 4        # its output averaged over this many flips/transposes (1, 2, 4, 8) is a second target
+    teacher_share: float = 0.5       # weight of the teacher's target in the content terms (the ground truth's: 1 - it)
 
 
 @dataclass
@@ -137,7 +140,7 @@ NAMED_RANGES: dict[str, Range] = {
     "betas": Range(0.0, 1.0, hi_open=True),           # each element
     "label_smoothing": Range(0.0, 1.0, lo_open=True),
 }
-SUFFIX_RANGES = (("_weight", NON_NEGATIVE), ("_prob", PROBABILITY), ("_length", NON_NEGATIVE),
+SUFFIX_RANGES = (("_weight", NON_NEGATIVE), ("_prob", PROBABILITY), ("_share", PROBABILITY), ("_length", NON_NEGATIVE),
                  ("_roll", NON_NEGATIVE))
 PREFIX_RANGES = (("lr_", NON_NEGATIVE),)
 NONEMPTY = frozenset({"path"})   # str fields `--set` may not make "" (a recipe may leave them empty for --data)

@@ -7,7 +7,8 @@ generator step, top to bottom:
     D step(s): n_critic fresh batches, each: G forward, the head's critic (D bound to the batch)
       judges real and fake, D loss = game + penalties + head terms (handed those verdicts)
     freeze D; G step: the frozen critic judges the fake, adv_weight * game.g_loss + the head's
-      weighted terms (handed that verdict); EMA update
+      weighted terms (handed that verdict; with `train.teacher`, the head's terms also against a frozen
+      teacher's self-ensembled output, gan_app.train.teacher); EMA update
     optional in both steps (train.feature_matching_weight, train.historical_averaging_weight):
       the Salimans et al. terms of `gan_app.train.salimans`
     check every term is finite; log, sample, evaluate, checkpoint on schedule (rank 0)
@@ -45,6 +46,7 @@ from gan_app.train.optim import OPTIMIZERS, SCHEDULES, build_optimizer, lr_facto
 from gan_app.train.salimans import History, feature_matching_term
 from gan_app.train.seeding import seed_all, seed_step
 from gan_app.train.state import load_start_weights, restore_training, save_training
+from gan_app.train.teacher import DISTILL_PREFIX, Teacher, load_teacher_generator
 
 
 class TrainingDiverged(UserError):
@@ -164,6 +166,8 @@ class Trainer:
             load_start_weights(cfg.init_from, self.G_raw, self.D_raw, widen=cfg.init_widen)
         elif not resume:
             head.prepare(run, self.G_raw, self.D_raw, dataset)
+        self.teacher = Teacher(place_module(load_teacher_generator(cfg.teacher, head), device, cfg.channels_last),
+                               cfg.teacher_ensemble) if cfg.teacher else None
         self.ema = EMA(self.G_raw, cfg.ema_decay, cfg.ema_start) if cfg.ema_decay > 0 else None
         weight = cfg.historical_averaging_weight
         self.history = History(weight, {"G": self.G_raw, "D": self.D_raw}) if weight > 0 else None
@@ -254,7 +258,7 @@ class Trainer:
                 parts["adv"] = (cfg.adv_weight, _scales(self.game.g_loss, d_fake.logits, real_logits))
                 parts.update(feature_matching_term(cfg.feature_matching_weight, d_real, d_fake, self.run.head))
                 turn = Turn(self.G, critic, d_real, d_fake)
-            parts.update(obj.generator_terms(batch, fake, turn))
+            parts.update(self.content_terms(batch, fake, turn))
             if self.history is not None:
                 parts.update(self.history.term("G"))
         loss, logged = _combine("G", parts)
@@ -264,6 +268,23 @@ class Trainer:
         if self.ema is not None:
             self.ema.update(self.step)
         return logged
+
+    def content_terms(self, batch: dict, fake: torch.Tensor, turn: Turn) -> dict[str, tuple[float, torch.Tensor]]:
+        """The head's generator terms; with a teacher (train/teacher.py), each against the ground truth weighted
+        1 - `teacher_share` and against the teacher's output weighted `teacher_share` (as `distill/<name>`)."""
+        terms = self.obj.generator_terms(batch, fake, turn)
+        if self.teacher is None:
+            return terms
+        if "target" not in batch:
+            raise UserError(f"train.teacher needs a paired head (batches with a target image); {self.run.head} has none")
+        taught = self.obj.generate(self.teacher, batch)
+        if taught.shape != fake.shape:
+            raise UserError(f"train.teacher makes {tuple(taught.shape[1:])} images where this run's generator makes "
+                            f"{tuple(fake.shape[1:])}; pass a teacher of the same scale and channels")
+        share = self.cfg.teacher_share
+        distilled = self.obj.generator_terms({**batch, "target": taught.to(fake.dtype)}, fake, turn)
+        return ({name: ((1 - share) * w, t) for name, (w, t) in terms.items()}
+                | {DISTILL_PREFIX + name: (share * w, t) for name, (w, t) in distilled.items()})
 
     # --- the run -------------------------------------------------------------------------
 
