@@ -308,13 +308,22 @@ def _card(
         "conditioning": spec.extra,
         "model_config": to_dict(run.model),
         "loss_config": to_dict(run.loss),
-        "training": {"steps": step, **head.card_info(run)},
+        "training": {"steps": step, **head.card_info(run), **_distillation(run)},
         "metrics": metrics,
         "source_checkpoint": {"file": checkpoint.name, "sha256": source_sha} if checkpoint else None,
         "export": {"opset": OPSET, "exporter": "torch.onnx TorchScript (dynamo=False)", "torch": torch.__version__,
                    "onnxruntime": onnxruntime.__version__, "parity": parity},
         "variants": variants,
     }
+
+
+def _distillation(run: RunConfig) -> dict:
+    """The card's word on `train.teacher` (gan_app.train.teacher), for every head; {} when the run had none."""
+    t = run.train
+    if not t.teacher:
+        return {}
+    return {"distillation": f"teacher {Path(t.teacher).name} averaged over {t.teacher_ensemble} flips/transposes, "
+                            f"{t.teacher_share:.0%} of each content term against it, the rest against the ground truth"}
 
 
 def _write_json(path: Path, data: dict, stack: contextlib.ExitStack) -> None:

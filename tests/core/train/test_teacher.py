@@ -89,6 +89,13 @@ def test_engine_weighs_each_content_term_between_ground_truth_and_teacher(tmp_pa
                    for name, w in weights.items() if w)
     assert float(terms["G/total"]) == pytest.approx(expected, rel=1e-5)
 
+    from gan_app.export import export_checkpoint
+
+    distilled = fit(DEBLUR, run, tmp_path / "distilled")
+    card = export_checkpoint("deblur", distilled, tmp_path / "d.onnx")
+    assert card["training"]["distillation"].startswith(f"teacher {start.name} averaged over 1 flips")
+    assert "distillation" not in export_checkpoint("deblur", start, tmp_path / "s.onnx")["training"]
+
     mirrored = _deblur_run("train.adv_weight=0", "train.ema_decay=0", f"train.init_from={start}",
                            f"train.teacher={start}", "train.teacher_ensemble=4")
     trainer = Trainer(DEBLUR, mirrored, tmp_path / "mirrored", distributed.DistEnv(), torch.device("cpu"))
