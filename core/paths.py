@@ -1,7 +1,7 @@
 """One resolver for shipped weights, user models and caches; nothing is relative to the working directory.
 
-Shipped weights live in the `gan_app.weights` package (`weights/<head>/<head>-v1.onnx`
-in the repository). `GAN_APP_WEIGHTS` points the resolver at another folder with the
+Shipped weights live in the `gan_app.weights` package (`weights/<head>/<head>-v<N>.onnx`
+in the repository; the newest version is the head's default). `GAN_APP_WEIGHTS` points the resolver at another folder with the
 same layout, e.g. a team's own model store.
 
 User models are what `gan-app export HEAD --checkpoint CKPT` writes when no `-o` is given:
@@ -14,6 +14,7 @@ A user model of a name takes precedence over the shipped weights of that name.
 from __future__ import annotations
 
 import os
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -23,24 +24,30 @@ CLASSIFIER_FILE = "classifier-v1.safetensors"   # a head's shipped domain classi
 
 
 def weights_root() -> Path:
-    """The folder that holds `<head>/<head>-v1.onnx` files."""
+    """The folder that holds `<head>/<head>-v<N>.onnx` files."""
     override = os.environ.get(WEIGHTS_ENV)
     if override:
         return Path(override).expanduser()
     return Path(str(resources.files("gan_app.weights")))
 
 
-def shipped_model(name: str, variant: str = "v1") -> Path:
+def shipped_model(name: str, variant: str | None = None) -> Path:
     """Path of a shipped ONNX model (may not exist: callers check).
 
-    `name` is a head (`deblur` -> `deblur/deblur-v1.onnx`) or the full name of one of the
-    models a head ships (`superres-x4-gan` -> `superres/superres-x4-gan.onnx`).
+    `name` is a head (`deblur` -> its newest version, `deblur/deblur-v2.onnx` when both `-v1` and `-v2`
+    are shipped: a better default replaces none of the files users may name) or the full name of one of
+    the models a head ships (`deblur-v1`, `superres-x4-gan` -> `superres/superres-x4-gan.onnx`).
+    With `variant`, the head's file of that name: (`superres`, `x4-gan`) -> `superres/superres-x4-gan.onnx`.
     """
-    default = weights_root() / name / f"{name}-{variant}.onnx"
-    if default.is_file():
-        return default
+    if variant is not None:
+        return weights_root() / name / f"{name}-{variant}.onnx"
+    pattern = re.compile(rf"{re.escape(name)}-v(\d+)")
+    versions = [(int(m.group(1)), p) for p in (weights_root() / name).glob(f"{name}-v*.onnx")
+                if (m := pattern.fullmatch(p.stem))]
+    if versions:
+        return max(versions)[1]
     named = sorted(weights_root().glob(f"*/{name}.onnx"))
-    return named[0] if named else default
+    return named[0] if named else weights_root() / name / f"{name}-v1.onnx"
 
 
 BLUR_ESTIMATOR_FILE = "blur-extent.estimator.onnx"   # the `.estimator` part keeps it out of `models_of`

@@ -13,7 +13,8 @@ RECIPES = {   # name -> one line for `gan-app heads`
     "camera": "content-only stage on realistic camera shake (linear light, roll, noise, JPEG), 256 px crops, from pretrain",
     "shake": "content-only stage from camera: 2-45 px paths, a second refine block per scale: the shipped deblur-v1-camera",
     "mix": "content-only stage from shake: half realistic camera shake, half sRGB shake/linear motion (one default for both)",
-    "srgb": "content-only stage 2 from pretrain on sRGB shake/linear motion only, with camera's 256 px crops and wallpapers",
+    "srgb": "content-only stage 2 from pretrain on sRGB shake/linear motion only, with camera's 256 px crops and wallpapers "
+            "(+ train.teacher=deblur-v1: the shipped deblur-v2)",
     "naf": "NAFNet-class generator (gated blocks at every scale, full resolution included) from scratch on shake's data",
     "camera-gan": "short RaSGAN stage after shake (Real-ESRGAN's order), resize-conv upsampling, a light PatchGAN critic",
     "v2": "DeblurGAN-v2 objective: relativistic LSGAN with a global + local (double-scale) critic",

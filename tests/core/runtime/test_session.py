@@ -46,6 +46,20 @@ def test_load_by_head_name_from_the_weights_folder(exported, tmp_path, monkeypat
         load_model("other")
 
 
+def test_the_newest_shipped_version_is_the_heads_default_and_older_ones_keep_their_names(exported, tmp_path, monkeypatch):
+    from gan_app.paths import find_head_model
+
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    for stem in ("tiny-v1", "tiny-v2", "tiny-v10", "tiny-v1-camera", "tiny-vx"):
+        shutil.copy(exported["conv"], folder / f"{stem}.onnx")
+    monkeypatch.setenv("GAN_APP_WEIGHTS", str(tmp_path))
+    assert load_model("tiny").path == folder / "tiny-v10.onnx"        # by number, not by name order
+    assert load_model("tiny-v1").path == folder / "tiny-v1.onnx"
+    assert find_head_model("tiny", "camera") == folder / "tiny-v1-camera.onnx"
+    assert find_head_model("tiny", "v2") == folder / "tiny-v2.onnx"
+
+
 def test_wrong_files_fail_with_one_line(exported, tmp_path):
     with pytest.raises(UserError, match="does not exist"):
         load_model(tmp_path / "missing.onnx")
