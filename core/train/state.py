@@ -13,6 +13,7 @@ import json
 import sys
 
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -125,7 +126,7 @@ def load_start_weights(path: str | Path, generator: nn.Module, discriminator: nn
     embedded so that the wider model starts as the same function (gan_app.train.widen).
     """
     if str(path).endswith(".onnx"):
-        tensors = {f"G.{k}": v for k, v in onnx_initializers(path).items()}
+        tensors = {f"G.{k}": v for k, v in onnx_initializers(read_onnx(path)).items()}
     else:
         tensors, _ = read_checkpoint(path)
     if widen:
@@ -139,13 +140,19 @@ def load_start_weights(path: str | Path, generator: nn.Module, discriminator: nn
         load_module("D", discriminator, tensors)
 
 
-def onnx_initializers(path: str | Path) -> dict[str, torch.Tensor]:
-    """Named weights of an exported ONNX generator (onnx.numpy_helper: plain arrays, nothing executed)."""
+def read_onnx(path: str | Path) -> Any:
+    """The exported ONNX model at `path`, parsed (an onnx ModelProto: nothing executed); a one-line UserError
+    when the file is not one."""
     import onnx
-    from onnx import numpy_helper
 
     try:
-        model = onnx.load(str(path))
+        return onnx.load(str(path))
     except Exception as exc:   # onnx raises DecodeError, OSError...: all mean "not a readable model"
         raise UserError(f"{path}: not a readable ONNX model ({type(exc).__name__}); pass a .safetensors or .onnx") from None
+
+
+def onnx_initializers(model: Any) -> dict[str, torch.Tensor]:
+    """Named weights of a parsed ONNX generator (`read_onnx`; onnx.numpy_helper: plain arrays)."""
+    from onnx import numpy_helper
+
     return {t.name: torch.from_numpy(numpy_helper.to_array(t).copy()) for t in model.graph.initializer}

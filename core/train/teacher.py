@@ -66,23 +66,17 @@ def load_teacher_generator(path: str | Path, head: Any) -> nn.Module:
 
 
 def _onnx_generator(path: Path, head: Any) -> nn.Module:
-    import onnx
-    from onnx import numpy_helper
-
     from gan_app.runtime.metadata import decode_metadata
     from gan_app.stored import split_model
+    from gan_app.train.state import onnx_initializers, read_onnx
 
-    try:
-        model = onnx.load(str(path))
-    except Exception as exc:   # onnx raises DecodeError, OSError...: all mean "not a readable model"
-        raise UserError(f"train.teacher: {path} is not a readable ONNX model ({type(exc).__name__})") from None
+    model = read_onnx(path)
     _, meta = decode_metadata({p.key: p.value for p in model.metadata_props}, str(path))
     if meta["head"] != head.name:
         raise UserError(f"train.teacher: {path} is a {meta['head']} model, not {head.name}; pass one of this head")
     fields, _ = split_model(meta["model_config"], head.model_config_cls(), head.loss_config_cls())
     generator, _ = head.build(from_dict(head.model_config_cls(), fields, f"{path.name}: model_config"))
-    tensors = {f"G.{t.name}": torch.from_numpy(numpy_helper.to_array(t).copy()) for t in model.graph.initializer}
-    load_module("G", generator, tensors)
+    load_module("G", generator, {f"G.{name}": t for name, t in onnx_initializers(model).items()})
     return generator
 
 
