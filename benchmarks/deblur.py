@@ -144,29 +144,32 @@ def _best_unsharp(pairs: list) -> tuple[float, float]:
     return max(UNSHARP_GRID, key=lambda ra: np.mean([psnr(_unsharp(b, *ra), s) for _, b, s in pairs]))
 
 
-def quality_split(model, split: str, photos: str = "held_out") -> dict:
+def quality_split(model_for, split: str, photos: str = "held_out") -> dict:
     """One split's per-image PSNR/SSIM: blurred, best unsharp mask, Richardson-Lucy, the model at
     pyramid levels 1 (full resolution, the default), 2 and 4 (`--blur-scale`), and at the level
-    `--blur-scale auto` picks with the model's reach (its card's `blur_reach_px`)."""
+    `--blur-scale auto` picks with the model's reach (its card's `blur_reach_px`). `model_for`: blurred
+    image (H, W, 3) -> the ONNX runner for it (one model, or `--model auto`'s choice: column `model_name`)."""
     from gan_app.apps.deblur.data import DeblurDataConfig, evaluation_pairs
     from gan_app.metrics.fidelity import psnr, ssim
     from gan_app.paths import shipped_blur_estimator
     from gan_app.runtime.blur_extent import estimate_radius, level_for, model_reach
     from gan_app.runtime.pyramid import LEVELS, infer_at_level
 
-    reach, auto = model_reach(model), shipped_blur_estimator().is_file()
+    auto = shipped_blur_estimator().is_file()
     if not auto:
         print("note: no blur-extent estimator shipped, so no --blur-scale auto column")
     pairs = evaluation_pairs(DeblurDataConfig(), split=split, photos=photos)
     radius, amount = _best_unsharp(pairs)
     rows = []
     for name, blurred, sharp in pairs:
+        model = model_for(blurred)
+        reach = model_reach(model)
         outs = {"blurred": blurred, "unsharp_mask": _unsharp(blurred, radius, amount),
                 "richardson_lucy": _richardson_lucy(blurred)}
         for level in LEVELS:
             outs[f"model_level{level}"] = np.clip(infer_at_level(model, blurred.transpose(2, 0, 1), level), 0, 1
                                                   ).transpose(1, 2, 0)
-        row = {"image": name}
+        row = {"image": name, "model_name": model.path.stem}
         if auto:
             row["estimated_radius"] = estimate_radius(blurred.transpose(2, 0, 1))
             row["auto_level"] = level_for(row["estimated_radius"], reach)
@@ -177,14 +180,14 @@ def quality_split(model, split: str, photos: str = "held_out") -> dict:
     methods = ["blurred", "unsharp_mask", "richardson_lucy"] + [f"model_level{level}" for level in LEVELS] + ["model_auto"] * auto
     mean = {f"{m}_{k}": float(np.mean([r[f"{m}_{k}"] for r in rows])) for m in methods for k in ("psnr", "ssim")}
     print(f"\n== split {split} (unsharp mask at its best setting here: radius {radius:g}, amount {amount:g}; "
-          f"auto with reach {reach:g} px)")
+          f"auto with each model's reach)")
     print_table(rows + [{"image": "MEAN", **mean}],
-                ["image"] + [f"{m}_psnr" for m in methods] + ["estimated_radius", "auto_level"] * auto
+                ["image", "model_name"] + [f"{m}_psnr" for m in methods] + ["estimated_radius", "auto_level"] * auto
                 + ["blurred_ssim", "model_level1_ssim"])
     gains = {"psnr_gain": mean["model_level1_psnr"] - mean["blurred_psnr"],
              "ssim_gain": mean["model_level1_ssim"] - mean["blurred_ssim"],
              **{f"level{level}_psnr_gain": mean[f"model_level{level}_psnr"] - mean["blurred_psnr"] for level in LEVELS[1:]},
-             **({"auto_psnr_gain": mean["model_auto_psnr"] - mean["blurred_psnr"], "reach": reach} if auto else {}),
+             **({"auto_psnr_gain": mean["model_auto_psnr"] - mean["blurred_psnr"]} if auto else {}),
              "beats_best_classical_on_every_image": all(
                  r["model_level1_psnr"] > max(r["unsharp_mask_psnr"], r["richardson_lucy_psnr"]) for r in rows)}
     print({k: round(v, 3) if isinstance(v, float) else v for k, v in gains.items()})
@@ -205,14 +208,21 @@ def quality(model_path: str | None, splits: list[str], photos: str = "held_out",
 
     `photos="calibration"`: training photos with their own camera stream instead, for choosing between
     proxy runs without spending the held-out benchmark (its figures are not quality claims).
-    `ensemble` > 1: every model column is the self-ensemble over that many flips/transposes (`--ensemble`)."""
+    `ensemble` > 1: every model column is the self-ensemble over that many flips/transposes (`--ensemble`).
+    `model_path` "auto": per image the model `gan-app deblur --model auto` picks (`gan_app.api.RoutedImageModel`)."""
+    from gan_app.api import routed
     from gan_app.runtime.ensemble import ensembled
     from gan_app.runtime.session import load_model
 
-    model = ensembled(load_model(model_path or "deblur", threads=THREADS), ensemble)
-    result = {"model": str(model.path), "ensemble": ensemble, "photos": photos,
+    if model_path == "auto":
+        router = routed("deblur", threads=THREADS, ensemble=ensemble)
+        model_for, described = (lambda blurred: router.pick(blurred).runner), f"auto: {router!r}"
+    else:
+        model = ensembled(load_model(model_path or "deblur", threads=THREADS), ensemble)
+        model_for, described = (lambda blurred: model), str(model.path)
+    result = {"model": described, "ensemble": ensemble, "photos": photos,
               "protocol": {s: QUALITY_PROTOCOL[s] for s in splits},
-              "splits": {split: quality_split(model, split, photos) for split in splits}}
+              "splits": {split: quality_split(model_for, split, photos) for split in splits}}
     name = "deblur_quality" if model_path is None else f"deblur_quality_{Path(model_path).stem}"
     name += ensemble_suffix(ensemble)
     write_json(name if photos == "held_out" else f"{name}_calibration", result)

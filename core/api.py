@@ -5,6 +5,7 @@
     sharp = deblur(photo)                           # numpy (H, W, C) uint8/uint16/float or a PIL image
     sharp = deblur.process(photo, tile=512, blur_scale=2)
     sharper = deblur.with_ensemble(8)(photo)        # averaged over 8 flips/transposes: 8x the time
+    v2 = gan_app.load("deblur-v2")                  # one model for every image (the head routes JPEGs otherwise)
     faces = gan_app.load("conditional").generate(class_="Sneaker", n=8, seed=3)
 
 This is the one inference path: `gan-app deblur|upscale|run` and the video path call the same
@@ -132,6 +133,11 @@ class ImageModel:
             return restore_scale_aware(self.runner, pixels, level, **options).transpose(1, 2, 0)
         return infer_image(self.runner, pixels, **options).transpose(1, 2, 0)        # (H*s, W*s, C)
 
+    def for_clip(self, first_frame: np.ndarray) -> "ImageModel":
+        """The model to run on every frame of a clip whose first frame is `first_frame` (H, W, C): this one
+        (a `RoutedImageModel` decides once per clip, so a clip never switches models between frames)."""
+        return self
+
     def resolve_level(self, pixels: np.ndarray, level: int | str) -> int:
         """The pyramid level to run `pixels` (C, H, W) at: `level` itself (1, 2 or 4), or for "auto" the one
         `gan_app.runtime.blur_extent` estimates from the image (same-size models only)."""
@@ -151,6 +157,69 @@ class ImageModel:
             return picture
         mode = "RGBA" if picture.alpha is not None else "RGB"
         return dataclasses.replace(picture, mode=mode, icc_profile=None)  # a grey ICC profile does not describe colour
+
+
+class RoutedImageModel(ImageModel):
+    """A head's models behind one object: each image goes to the one its head's `route` picks from the
+    pixels (deblur: JPEG-compressed photos to the camera-shake model, others to the default;
+    `Head.routed_models`). What `gan_app.load(head)` and the verb's default `--model auto` run, so the CLI
+    and a program get the same pixels. It reads as the default model (`onnx`, `path`, `scale`); every
+    routed model shares its head, scale and channels. The other models load on first use.
+    """
+
+    def __init__(self, head: Any, default: OnnxModel, paths: dict[str, Path], *, threads: int | None = None,
+                 providers: list[str] | None = None, ensemble: int = 1, loaded: dict | None = None):
+        super().__init__(default, ensemble)
+        self.head_object, self.paths, self.threads, self.providers = head, paths, threads, providers
+        self.loaded: dict[str, OnnxModel] = loaded if loaded is not None else {}
+
+    def __repr__(self) -> str:
+        extra = f", ensemble={self.ensemble}" if self.ensemble > 1 else ""
+        return f"RoutedImageModel({self.path.name!r}, routed={sorted(self.paths)}{extra})"
+
+    def with_ensemble(self, ensemble: int) -> "RoutedImageModel":
+        return RoutedImageModel(self.head_object, self.onnx, self.paths, threads=self.threads,
+                                providers=self.providers, ensemble=ensemble, loaded=self.loaded)
+
+    def pick(self, pixels: np.ndarray) -> ImageModel:
+        """The model for an image `pixels` (H, W, C): the routed one its head names, else the default."""
+        name = self.head_object.route(pixels)
+        if name is None or name not in self.paths:
+            return ImageModel(self.onnx, self.ensemble)
+        if name not in self.loaded:
+            self.loaded[name] = load_model(self.paths[name], threads=self.threads, providers=self.providers)
+        return ImageModel(self.loaded[name], self.ensemble)
+
+    def for_clip(self, first_frame: np.ndarray) -> ImageModel:
+        return self.pick(first_frame)
+
+    def restore(self, picture: Picture, *, tile: int | None = None, level: int | str = 1,
+                dtype: type | None = None) -> np.ndarray:
+        """`ImageModel.restore` by the model `pick` chooses for `picture`."""
+        return self.pick(picture.pixels).restore(picture, tile=tile, level=level, dtype=dtype)
+
+
+def routed(name: str | Path, *, threads: int | None = None, providers: list[str] | None = None,
+           ensemble: int = 1) -> RoutedImageModel | None:
+    """The `RoutedImageModel` that `name` means: a head (or its verb) that routes between shipped or user
+    models, or `HEAD-auto`; None for anything else (a model name, a path, a head with one model). Routed
+    models that are not installed are left out; with none left, None (the head's default alone)."""
+    from gan_app.head import discover_heads, head_name
+    from gan_app.paths import find_model
+
+    text = str(name)
+    if isinstance(name, Path) or is_model_path(text):
+        return None
+    heads = discover_heads()
+    entry = heads.get(head_name(text.removesuffix("-auto"), heads))
+    head = entry.load() if entry is not None else None
+    if head is None or not head.routed_models or text not in (head.name, head.verb, f"{head.name}-auto"):
+        return None
+    paths = {model: path for model in head.routed_models if (path := find_model(model)) is not None}
+    if not paths:
+        return None
+    default = load_model(resolve(head.name), threads=threads, providers=providers)
+    return RoutedImageModel(head, default, paths, threads=threads, providers=providers, ensemble=ensemble)
 
 
 def _head_model(head: str, name: str) -> Path:
@@ -192,8 +261,12 @@ def load(name_or_path: str | Path = "deblur", *, threads: int | None = None,
     default), a shipped or user model (`"deblur-v1-camera"`, `"superres-x4-gan"`, a name given at
     export) or an `.onnx` path. `threads`: ONNX Runtime intra-op threads (default: all cores);
     `providers`: ONNX Runtime execution providers (default: CUDA when present, then CPU).
+    A head that routes (deblur) gives a `RoutedImageModel`: each image to the model that serves it.
     Returns an `ImageModel`, or the head's own object for models that take no image.
     """
+    auto = routed(name_or_path, threads=threads, providers=providers)
+    if auto is not None:
+        return auto
     onnx = load_model(resolve(name_or_path), threads=threads, providers=providers)
     from gan_app.head import discover_heads
 
@@ -207,7 +280,11 @@ def load(name_or_path: str | Path = "deblur", *, threads: int | None = None,
 def load_image(name_or_path: str | Path, *, threads: int | None = None, providers: list[str] | None = None,
                head: str | None = None, kind: str | None = None, ensemble: int = 1) -> ImageModel:
     """An `ImageModel` (what the CLI's image verbs use); `head` set: refuse another head's model
-    (`kind` names the task in the message, e.g. "deblur"); `ensemble`: see `ImageModel`."""
+    (`kind` names the task in the message, e.g. "deblur"); `ensemble`: see `ImageModel`. A routing head's
+    name, or `HEAD-auto`, gives its `RoutedImageModel` (see `load`)."""
+    auto = routed(name_or_path, threads=threads, providers=providers, ensemble=ensemble)
+    if auto is not None:
+        return auto
     image_model = ImageModel(load_model(resolve(name_or_path, head), threads=threads, providers=providers), ensemble)
     if head is not None:
         image_model.require_head(head, kind or head)

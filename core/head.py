@@ -88,6 +88,9 @@ class Head:
     # The model `gan-app run NAME`, `gan-app heads` and `gan_app.load(NAME)` use, for a head that ships several
     # (superres: x2/x4, PSNR/GAN/real; its verb picks among them); None: the one named like the head.
     default_model: str | None = None
+    # Models besides the default that `route` may pick per image (`gan_app.load(NAME)` and the verb's
+    # `--model auto`, see `gan_app.api.RoutedImageModel`); empty: one model for every input.
+    routed_models: tuple[str, ...] = ()
     # What the image verbs (its own and `gan-app run NAME`) add to an input's stem: `photo.jpg` ->
     # `photo<suffix>.jpg`, the input's extension kept. `{scale}` is the model's scale.
     output_suffix: str = "_out"
@@ -248,6 +251,11 @@ class Head:
             return self._resolve("api_ref", "Python API")(onnx, threads=threads)
         from gan_app.api import ImageModel
         return ImageModel(onnx)
+
+    def route(self, pixels: Any) -> str | None:
+        """Which of `routed_models` serves the image `pixels` ((H, W, C) array, as decoded), None for the
+        default. Called only for heads that declare `routed_models`; torch-free."""
+        return None
 
     def extra_commands(self) -> dict[str, Callable]:
         """More CLI verbs of this head, verb -> typer command function (e.g. `deblur-data`)."""

@@ -17,6 +17,8 @@ EPILOG = """Examples:
 
   gan-app deblur photo.jpg                      # writes photo_deblurred.jpg (the input's format)
 
+  gan-app deblur render.png --model deblur-v2   # one model for every input instead of --model auto
+
   gan-app deblur shots/ -o sharp/ --compare     # a folder; side-by-side before|after PNGs
 
   gan-app deblur huge.tif --tile 512 --model my-deblur.onnx
@@ -38,6 +40,14 @@ class DeblurHead(Head):
     model_config_ref = ".model:DeblurModelConfig"
     data_config_ref = ".data:DeblurDataConfig"
     loss_config_ref = ".model:DeblurLossConfig"
+    # `--model auto` (the default) and `gan_app.load("deblur")`: a photo that shows JPEG's block grid went through
+    # a camera or phone pipeline, the blur the camera model was trained on (linear light, long non-uniform
+    # shake, noise, JPEG); a lossless file gets the default (sRGB blur). Rule and figures: docs/benchmarks.md, session 20.
+    routed_models = ("deblur-v1-camera",)
+
+    def route(self, pixels: Any) -> str | None:
+        from gan_app.runtime.compression import looks_jpeg_compressed
+        return self.routed_models[0] if looks_jpeg_compressed(pixels) else None
 
     def builtin_data(self) -> tuple[str, ...]:
         return ("photos",)
@@ -104,7 +114,10 @@ def deblur_command(
     inputs: Optional[List[str]] = typer.Argument(None, help="Images, video clips, folders or globs."),
     example: bool = typer.Option(False, "--example", help="Deblur the bundled real motion-blurred photo (clock_motion.png)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (one input) or folder."),
-    model: Optional[str] = typer.Option(None, "--model", help="An exported deblur .onnx (default: the shipped model)."),
+    model: str = typer.Option(
+        "auto", "--model",
+        help="auto: photos that show JPEG compression (camera and phone shots) get deblur-v1-camera, lossless "
+             "files the newest default (deblur-v2); or a model name (`gan-app models`) or FILE.onnx for every input."),
     tile: Optional[int] = typer.Option(None, "--tile", help="Tile size in input px for large images (0: never tile; default: automatic)."),
     compare: bool = typer.Option(False, "--compare", help="Also write a side-by-side before|after PNG."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files."),
@@ -135,7 +148,7 @@ def deblur_command(
     if not inputs:
         raise UserError("no input given; pass image files, folders or globs (or --example)")
 
-    deblurrer = load_image(model or "deblur", threads=threads, head="deblur", kind="deblur", ensemble=transforms)
+    deblurrer = load_image("deblur" if model == "auto" else model, threads=threads, head="deblur", kind="deblur", ensemble=transforms)
     for path in process_images(deblurrer, inputs, output, suffix=HEAD.output_suffix, overwrite=overwrite, tile=tile,
                                compare=compare, level=level, max_pixels=max_pixels,
                                video=video_options(crf, codec, start, duration)):

@@ -147,6 +147,8 @@ def _run(av, container, video, audio, model, writers, options, tile, level, sour
                 writers[0].audio_packet(item[1], options.start)
                 continue
             _, rgb, frame = item
+            if count == 0:      # a routed model (deblur's --model auto) picks one model for the whole clip
+                model = model.for_clip(rgb)
             if level == AUTO:   # one level for the whole clip, from its first frame: no flicker between levels
                 level = model.resolve_level(rgb.transpose(2, 0, 1), level)
             result = model.restore(Picture(rgb, None, "RGB"), tile=tile, level=level)   # (H*s, W*s, 3) float

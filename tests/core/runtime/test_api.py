@@ -136,3 +136,31 @@ def test_load_names_and_refusals(exported):
         ImageModel(gan_app.api.load_model(exported["cond"]))
     with pytest.raises(UserError, match="does not exist"):
         gan_app.load("nowhere/model.onnx")
+
+
+def test_deblur_routes_jpeg_photos_to_the_camera_model(photo, tmp_path, monkeypatch):
+    """`gan_app.load("deblur")` (and `gan-app deblur`'s default `--model auto`): an image that shows JPEG's grid
+    gets exactly deblur-v1-camera's pixels, a lossless one the newest default's; naming a model turns routing off."""
+    import io
+
+    from gan_app.api import RoutedImageModel, routed
+    from gan_app.paths import find_model
+
+    auto = gan_app.load("deblur", threads=1)
+    assert isinstance(auto, RoutedImageModel) and auto.path.name == "deblur-v2.onnx"
+    buffer = io.BytesIO()
+    Image.fromarray(photo[:64, :96]).save(buffer, format="JPEG", quality=85)
+    jpeg, lossless = np.asarray(Image.open(buffer)), photo[:64, :96]
+    camera, default = gan_app.load("deblur-v1-camera", threads=1), gan_app.load("deblur-v2", threads=1)
+    assert type(camera) is ImageModel and type(default) is ImageModel
+    np.testing.assert_array_equal(auto(jpeg), camera(jpeg))
+    np.testing.assert_array_equal(auto(lossless), default(lossless))
+    assert not np.array_equal(camera(jpeg), default(jpeg))                   # the choice matters
+    src = tmp_path / "shot.jpg"
+    src.write_bytes(buffer.getvalue())
+    (written,) = process_images(gan_app.api.load_image("deblur", threads=1), [str(src)], tmp_path / "out.png")
+    np.testing.assert_array_equal(np.asarray(Image.open(written)), camera(jpeg))
+    assert auto.with_ensemble(2).pick(jpeg).onnx.path == find_model("deblur-v1-camera")
+    assert routed("deblur-v2") is None and routed("superres") is None          # a model name; a head that does not route
+    monkeypatch.setattr("gan_app.paths.find_model", lambda name: None)      # camera model not installed:
+    assert routed("deblur") is None                                          # the default alone

@@ -73,6 +73,9 @@ class _FailingModel:
 
     scale = 1
 
+    def for_clip(self, first_frame):
+        return self
+
     def __init__(self, model):
         self.model, self.calls = model, 0
 
@@ -96,6 +99,9 @@ class _LevelRecorder:
     """An ImageModel stand-in that records the levels asked of it; "auto" resolves to 2."""
 
     scale = 1
+
+    def for_clip(self, first_frame):
+        return self
 
     def __init__(self, model):
         self.model, self.resolved, self.levels = model, 0, []
