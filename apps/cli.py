@@ -72,7 +72,8 @@ def _heads_command() -> None:
 
 
 def _models_command() -> None:
-    """List every model each head can run: shipped weights and user models, the default marked."""
+    """List every model each head can run: shipped weights and user models, the default marked, and the
+    models a routing head's default also sends some inputs to (`Head.routed_models`) marked `routed`."""
     from gan_app.paths import find_model, models_of
 
     for name, entry in sorted(discover_heads().items()):
@@ -81,7 +82,8 @@ def _models_command() -> None:
             continue
         default = find_model(head.default_model or name)
         for model, path, kind in models_of(name):
-            mark = "default" if default is not None and path == default else ""
+            mark = ("default" if default is not None and path == default
+                    else "routed" if model in head.routed_models else "")
             typer.echo(f"{name:<12} {model:<24} {kind:<8} {mark:<8} {path}")
 
 

@@ -64,6 +64,8 @@ def test_models_are_named_one_way_in_every_verb(photo, tmp_path):
     runner = CliRunner()
     listed = runner.invoke(build_app(), ["models"])
     assert listed.exit_code == 0 and "deblur-v1-camera" in listed.output and "superres-x2-psnr" in listed.output
+    marks = {line.split()[1]: line.split()[3] for line in listed.output.splitlines() if line.startswith("deblur ")}
+    assert marks["deblur-v1-camera"] == "routed" and marks["deblur-v2"] == "default"   # what --model auto picks among
     for args in (["deblur", "--model", "camera"], ["deblur", "--model", "deblur-v1-camera"],
                  ["run", "deblur", "--model", "camera"], ["upscale", "--model", "x2-psnr"]):
         result = runner.invoke(build_app(), [*args, str(src), "-o", str(tmp_path / "o.png"), "--overwrite"])
