@@ -1,7 +1,7 @@
 """Deblur benchmarks: speed (fast vs resnet9, ONNX Runtime, 1280x720, 2 threads), quality, memory, data pipeline.
 
     python benchmarks/deblur.py speed   [--checkpoint CKPT] [--against OLD.onnx]
-    python benchmarks/deblur.py quality [--model deblur.onnx] [--split uniform|realistic|realistic_long ...] [--photos calibration]
+    python benchmarks/deblur.py quality [--model deblur.onnx|auto] [--split uniform|realistic|realistic_long|linear ...] [--photos calibration]
     python benchmarks/deblur.py memory  [--model deblur.onnx]
     python benchmarks/deblur.py data
     python benchmarks/deblur.py real    [--model deblur.onnx] [--against OLD.onnx] [--out docs/deblur_real.png]
@@ -147,12 +147,14 @@ def _best_unsharp(pairs: list) -> tuple[float, float]:
 def quality_split(model_for, split: str, photos: str = "held_out") -> dict:
     """One split's per-image PSNR/SSIM: blurred, best unsharp mask, Richardson-Lucy, the model at
     pyramid levels 1 (full resolution, the default), 2 and 4 (`--blur-scale`), and at the level
-    `--blur-scale auto` picks with the model's reach (its card's `blur_reach_px`). `model_for`: blurred
+    `--blur-scale auto` picks with the model's reach (its card's `blur_reach_px`), and with `--motion auto`
+    (a straight streak estimated and deconvolved first, `gan_app.runtime.motion`). `model_for`: blurred
     image (H, W, 3) -> the ONNX runner for it (one model, or `--model auto`'s choice: column `model_name`)."""
     from gan_app.apps.deblur.data import DeblurDataConfig, evaluation_pairs
     from gan_app.metrics.fidelity import psnr, ssim
     from gan_app.paths import shipped_blur_estimator
     from gan_app.runtime.blur_extent import estimate_radius, level_for, model_reach
+    from gan_app.runtime.motion import remove_motion
     from gan_app.runtime.pyramid import LEVELS, infer_at_level
 
     auto = shipped_blur_estimator().is_file()
@@ -169,6 +171,8 @@ def quality_split(model_for, split: str, photos: str = "held_out") -> dict:
         for level in LEVELS:
             outs[f"model_level{level}"] = np.clip(infer_at_level(model, blurred.transpose(2, 0, 1), level), 0, 1
                                                   ).transpose(1, 2, 0)
+        outs["motion_auto"] = np.clip(infer_at_level(model, remove_motion(blurred, "auto").transpose(2, 0, 1), 1), 0, 1
+                                      ).transpose(1, 2, 0)
         row = {"image": name, "model_name": model.path.stem}
         if auto:
             row["estimated_radius"] = estimate_radius(blurred.transpose(2, 0, 1))
@@ -177,7 +181,8 @@ def quality_split(model_for, split: str, photos: str = "held_out") -> dict:
         for method, img in outs.items():
             row[f"{method}_psnr"], row[f"{method}_ssim"] = psnr(img, sharp), ssim(img, sharp)
         rows.append(row)
-    methods = ["blurred", "unsharp_mask", "richardson_lucy"] + [f"model_level{level}" for level in LEVELS] + ["model_auto"] * auto
+    methods = (["blurred", "unsharp_mask", "richardson_lucy"] + [f"model_level{level}" for level in LEVELS]
+               + ["model_auto"] * auto + ["motion_auto"])
     mean = {f"{m}_{k}": float(np.mean([r[f"{m}_{k}"] for r in rows])) for m in methods for k in ("psnr", "ssim")}
     print(f"\n== split {split} (unsharp mask at its best setting here: radius {radius:g}, amount {amount:g}; "
           f"auto with each model's reach)")
@@ -188,6 +193,7 @@ def quality_split(model_for, split: str, photos: str = "held_out") -> dict:
              "ssim_gain": mean["model_level1_ssim"] - mean["blurred_ssim"],
              **{f"level{level}_psnr_gain": mean[f"model_level{level}_psnr"] - mean["blurred_psnr"] for level in LEVELS[1:]},
              **({"auto_psnr_gain": mean["model_auto_psnr"] - mean["blurred_psnr"]} if auto else {}),
+             "motion_auto_psnr_gain": mean["motion_auto_psnr"] - mean["blurred_psnr"],
              "beats_best_classical_on_every_image": all(
                  r["model_level1_psnr"] > max(r["unsharp_mask_psnr"], r["richardson_lucy_psnr"]) for r in rows)}
     print({k: round(v, 3) if isinstance(v, float) else v for k, v in gains.items()})
@@ -200,7 +206,10 @@ QUALITY_PROTOCOL = {
     "realistic": "same photos; camera.py pipeline: linear light, highlights boosted x(1..5) with p=0.5, translation "
                  "path 10-45 px + roll <= 1 deg about the photo centre (3x3 PSF grid), shot+read noise, sRGB, JPEG q90",
     "realistic_long": "the realistic split's cameras with paths twice as long (20-90 px)",
+    "linear": "same photos; one straight streak per image (kornia motion kernel, 3-61 px, any angle, uneven weight "
+              "along the line), sRGB, Gaussian noise <= 0.01, no JPEG",
 }
+REACH_SPLITS = ("uniform", "realistic", "realistic_long")   # the blur `--blur-scale auto` is calibrated for
 
 
 def quality(model_path: str | None, splits: list[str], photos: str = "held_out", ensemble: int = 1) -> dict:
@@ -243,7 +252,7 @@ def reach(model_path: str | None) -> dict:
 
     model = load_model(model_path or "deblur", threads=THREADS)
     images = []                                     # (split, radius estimate, {level: PSNR})
-    for split in QUALITY_PROTOCOL:
+    for split in REACH_SPLITS:
         for name, blurred, sharp in evaluation_pairs(DeblurDataConfig(), split=split, photos="calibration"):
             chw = blurred.transpose(2, 0, 1)
             scores = {level: psnr(np.clip(infer_at_level(model, chw, level), 0, 1).transpose(1, 2, 0), sharp)
@@ -252,7 +261,7 @@ def reach(model_path: str | None) -> dict:
     rows = []
     for candidate in REACH_CANDIDATES:
         row = {"reach_px": candidate}
-        for split in QUALITY_PROTOCOL:
+        for split in REACH_SPLITS:
             chosen = [s[level_for(r, candidate)] - s[1] for sp, r, s in images if sp == split]
             row[f"{split}_auto_minus_level1"] = float(np.mean(chosen))
         row["pooled_auto_psnr"] = float(np.mean([s[level_for(r, candidate)] for _, r, s in images]))

@@ -5,6 +5,7 @@
     sharp = deblur(photo)                           # numpy (H, W, C) uint8/uint16/float or a PIL image
     sharp = deblur.process(photo, tile=512, blur_scale=2)
     sharper = deblur.with_ensemble(8)(photo)        # averaged over 8 flips/transposes: 8x the time
+    streak = deblur.with_motion("auto")(photo)      # a long straight streak (a passing car) deconvolved first
     v2 = gan_app.load("deblur-v2")                  # one model for every image (the head routes JPEGs otherwise)
     faces = gan_app.load("conditional").generate(class_="Sneaker", n=8, seed=3)
 
@@ -30,6 +31,7 @@ from gan_app.runtime.arrays import array_from_result, picture_from_array, pictur
 from gan_app.runtime.images import Picture, output_channels, output_dtype, to_channels, to_pillow
 from gan_app.runtime.blur_extent import auto_level, model_reach
 from gan_app.runtime.ensemble import ensembled, parse_ensemble
+from gan_app.runtime.motion import AUTO as MOTION_AUTO, parse_motion, remove_motion, resolve_motion
 from gan_app.runtime.pyramid import AUTO, LEVELS, require_same_size, restore_scale_aware
 from gan_app.runtime.session import OnnxModel, is_model_path, load_model
 from gan_app.runtime.tiling import infer_image
@@ -41,19 +43,29 @@ class ImageModel:
     `model(image)` is `model.process(image)`. `onnx` is the underlying `OnnxModel` (its `spec`
     says scale, size multiple and value range; `card` is the model card). `ensemble` (1, 2, 4 or 8):
     every output is the mean over that many flips/transposes of the input (`gan_app.runtime.ensemble`).
+    `motion` ("auto" or (length px, angle deg); same-size models): a straight motion blur is deconvolved
+    out of every input before the model runs (`gan_app.runtime.motion`; opt-in, for straight streaks only).
     """
 
-    def __init__(self, onnx: OnnxModel, ensemble: int = 1):
+    def __init__(self, onnx: OnnxModel, ensemble: int = 1, motion: str | tuple[float, float] | None = None):
         if onnx.image_input() is None:
             raise UserError(f"model {onnx.path.name} (head {onnx.head}) does not take an image; "
                             f"use gan_app.load({onnx.head!r}).generate(...) or the head's own command")
         self.onnx = onnx
         self.ensemble = parse_ensemble(ensemble)
         self.runner = ensembled(onnx, self.ensemble)   # what every restore runs: `onnx` itself for 1
+        self.motion = parse_motion(motion)
+        if self.motion is not None:
+            require_same_size(onnx)
 
     def with_ensemble(self, ensemble: int) -> "ImageModel":
         """The same model self-ensembled over `ensemble` (1, 2, 4 or 8) transforms: that many runs per image."""
-        return ImageModel(self.onnx, ensemble)
+        return ImageModel(self.onnx, ensemble, self.motion)
+
+    def with_motion(self, motion: str | tuple[float, float] | None) -> "ImageModel":
+        """The same model with a straight motion blur removed first: "auto" (estimated per image; per clip
+        from its first frame), (length px, angle deg), or None / "off" (`gan_app.runtime.motion`)."""
+        return ImageModel(self.onnx, self.ensemble, motion)
 
     @property
     def head(self) -> str:
@@ -73,7 +85,7 @@ class ImageModel:
         self.onnx.require_head(head, kind)
 
     def __repr__(self) -> str:
-        extra = f", ensemble={self.ensemble}" if self.ensemble > 1 else ""
+        extra = (f", ensemble={self.ensemble}" if self.ensemble > 1 else "") + (f", motion={self.motion!r}" if self.motion else "")
         return f"ImageModel({self.path.name!r}, head={self.head!r}, scale={self.scale}{extra})"
 
     def __call__(self, image: Any, **options: Any) -> Any:
@@ -123,6 +135,8 @@ class ImageModel:
         level the blur's estimated extent asks for (`resolve_level`).
         """
         onnx = self.onnx
+        if self.motion is not None:
+            picture = dataclasses.replace(picture, pixels=remove_motion(picture.pixels, self.motion))
         if len(onnx.spec.inputs) != 1:
             kinds = ", ".join(f"{i.name} ({i.kind})" for i in onnx.spec.inputs)
             raise UserError(f"model {onnx.path.name} takes {kinds}, not just an image")
@@ -135,8 +149,11 @@ class ImageModel:
 
     def for_clip(self, first_frame: np.ndarray) -> "ImageModel":
         """The model to run on every frame of a clip whose first frame is `first_frame` (H, W, C): this one
-        (a `RoutedImageModel` decides once per clip, so a clip never switches models between frames)."""
-        return self
+        (a `RoutedImageModel` decides once per clip, so a clip never switches models between frames), with
+        `motion="auto"` fixed to the streak estimated on `first_frame` (one deconvolution for every frame)."""
+        if self.motion != MOTION_AUTO:
+            return self
+        return ImageModel(self.onnx, self.ensemble, resolve_motion(first_frame, MOTION_AUTO))
 
     def resolve_level(self, pixels: np.ndarray, level: int | str) -> int:
         """The pyramid level to run `pixels` (C, H, W) at: `level` itself (1, 2 or 4), or for "auto" the one
@@ -168,8 +185,9 @@ class RoutedImageModel(ImageModel):
     """
 
     def __init__(self, head: Any, default: OnnxModel, paths: dict[str, Path], *, threads: int | None = None,
-                 providers: list[str] | None = None, ensemble: int = 1, loaded: dict | None = None):
-        super().__init__(default, ensemble)
+                 providers: list[str] | None = None, ensemble: int = 1, loaded: dict | None = None,
+                 motion: str | tuple[float, float] | None = None):
+        super().__init__(default, ensemble, motion)
         self.head_object, self.paths, self.threads, self.providers = head, paths, threads, providers
         self.loaded: dict[str, OnnxModel] = loaded if loaded is not None else {}
 
@@ -178,20 +196,24 @@ class RoutedImageModel(ImageModel):
         return f"RoutedImageModel({self.path.name!r}, routed={sorted(self.paths)}{extra})"
 
     def with_ensemble(self, ensemble: int) -> "RoutedImageModel":
-        return RoutedImageModel(self.head_object, self.onnx, self.paths, threads=self.threads,
-                                providers=self.providers, ensemble=ensemble, loaded=self.loaded)
+        return RoutedImageModel(self.head_object, self.onnx, self.paths, threads=self.threads, providers=self.providers,
+                                ensemble=ensemble, loaded=self.loaded, motion=self.motion)
+
+    def with_motion(self, motion: str | tuple[float, float] | None) -> "RoutedImageModel":
+        return RoutedImageModel(self.head_object, self.onnx, self.paths, threads=self.threads, providers=self.providers,
+                                ensemble=self.ensemble, loaded=self.loaded, motion=motion)
 
     def pick(self, pixels: np.ndarray) -> ImageModel:
         """The model for an image `pixels` (H, W, C): the routed one its head names, else the default."""
         name = self.head_object.route(pixels)
         if name is None or name not in self.paths:
-            return ImageModel(self.onnx, self.ensemble)
+            return ImageModel(self.onnx, self.ensemble, self.motion)
         if name not in self.loaded:
             self.loaded[name] = load_model(self.paths[name], threads=self.threads, providers=self.providers)
-        return ImageModel(self.loaded[name], self.ensemble)
+        return ImageModel(self.loaded[name], self.ensemble, self.motion)
 
     def for_clip(self, first_frame: np.ndarray) -> ImageModel:
-        return self.pick(first_frame)
+        return self.pick(first_frame).for_clip(first_frame)
 
     def restore(self, picture: Picture, *, tile: int | None = None, level: int | str = 1,
                 dtype: type | None = None) -> np.ndarray:

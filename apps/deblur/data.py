@@ -164,7 +164,8 @@ def build_dataset(cfg: DeblurDataConfig, multiple: int = 4) -> Dataset:
     return SyntheticBlurDataset([load_rgb(p) for p in folder.images], cfg)
 
 
-EVAL_SPLITS = ("uniform", "realistic", "realistic_long")
+EVAL_SPLITS = ("uniform", "realistic", "realistic_long", "linear")
+LINEAR_EVAL_KERNEL = 63    # the `linear` split's canvas: straight streaks up to 61 px (`--motion`)
 
 
 def evaluation_crops(max_side: int = 512, photos: str = "held_out"
@@ -195,17 +196,22 @@ def evaluation_pairs(cfg: DeblurDataConfig, max_side: int = 512, split: str = "u
     choosing between proxy runs without looking at the held-out benchmark (never for reported quality). Splits:
     `uniform`: one camera-shake PSF per image in sRGB (cfg's kernel size and length), noise <= cfg.noise;
     `realistic`: camera.py's pipeline, 10-45 px paths, roll <= 1 degree about the photo's centre,
-    highlights, shot/read noise, JPEG q 90; `realistic_long`: the same cameras with paths twice as long.
+    highlights, shot/read noise, JPEG q 90; `realistic_long`: the same cameras with paths twice as long;
+    `linear`: one straight streak per image in sRGB (kornia's motion kernel: 3-61 px, any angle, uneven
+    weight along the line), noise <= cfg.noise, no JPEG (what `--motion` is for).
     """
     if split not in EVAL_SPLITS:
         raise UserError(f"unknown evaluation split {split!r}; use one of {', '.join(EVAL_SPLITS)}")
     seed = EVAL_KERNEL_SEED if photos == "held_out" else CALIBRATION_SEED
-    rng = np.random.default_rng(seed if split == "uniform" else seed + 1)
+    rng = np.random.default_rng(seed + {"uniform": 0, "linear": 2}.get(split, 1))
     camera = CameraParams(jpeg_prob=1.0, jpeg_quality=(90, 90))
     out = []
     for name, sharp, y, x, photo_size in evaluation_crops(max_side, photos):
+        lossless = DeblurDataConfig(**{**cfg.__dict__, "jpeg_prob": 0.0})
         if split == "uniform":
-            blurred = degrade(sharp, sample_psf(cfg, rng), DeblurDataConfig(**{**cfg.__dict__, "jpeg_prob": 0.0}), rng)
+            blurred = degrade(sharp, sample_psf(cfg, rng), lossless, rng)
+        elif split == "linear":
+            blurred = degrade(sharp, random_linear_psf(rng, LINEAR_EVAL_KERNEL, LINEAR_EVAL_KERNEL - 2), lossless, rng)
         else:
             blurred, sharp = realistic_pair(sharp, y, x, photo_size, camera, rng,
                                             length_scale=2.0 if split == "realistic_long" else 1.0)

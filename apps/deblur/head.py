@@ -27,6 +27,8 @@ EPILOG = """Examples:
 
   gan-app deblur shaky.jpg --blur-scale auto     # the level from a learned estimate of the blur's extent
 
+  gan-app deblur car.jpg --motion auto           # a long straight streak: estimated, deconvolved, then the model
+
   gan-app deblur clip.mp4 --start 10 --duration 5 --compare   # video (pip install 'gan-app[video]')
 """
 
@@ -128,6 +130,11 @@ def deblur_command(
         help="Pyramid level to deblur at: 1 (full size; blur up to ~45 px), 2 or 4 for longer blur in big photos "
              "(the model runs at 1/2 or 1/4 size and only its correction is scaled back, so full-size detail stays), "
              "or auto (a learned estimate of the blur's extent picks the level; one level per clip)."),
+    motion: str = typer.Option(
+        "off", "--motion",
+        help="Remove a long straight motion streak first (a passing car, a panning shot): auto (estimated from "
+             "the photo; one estimate per clip), LENGTH,ANGLE (pixels, degrees counter-clockwise, e.g. 30,45), "
+             "or off. Not for ordinary hand shake, which is curved: there it makes photos worse."),
     ensemble: str = ENSEMBLE,
     crf: int = CRF,
     codec: Optional[str] = CODEC,
@@ -138,17 +145,19 @@ def deblur_command(
     from gan_app.errors import UserError
     from gan_app.runtime.batch import process_images
     from gan_app.runtime.ensemble import parse_ensemble
+    from gan_app.runtime.motion import parse_motion
     from gan_app.runtime.pyramid import parse_level
     from gan_app.api import load_image
 
-    level, transforms = parse_level(blur_scale), parse_ensemble(ensemble)
+    level, transforms, streak = parse_level(blur_scale), parse_ensemble(ensemble), parse_motion(motion)
     if example:
         inputs = [str(EXAMPLE)]
         output = output or Path("clock_motion_deblurred.png")
     if not inputs:
         raise UserError("no input given; pass image files, folders or globs (or --example)")
 
-    deblurrer = load_image("deblur" if model == "auto" else model, threads=threads, head="deblur", kind="deblur", ensemble=transforms)
+    deblurrer = load_image("deblur" if model == "auto" else model, threads=threads, head="deblur", kind="deblur",
+                           ensemble=transforms).with_motion(streak)
     for path in process_images(deblurrer, inputs, output, suffix=HEAD.output_suffix, overwrite=overwrite, tile=tile,
                                compare=compare, level=level, max_pixels=max_pixels,
                                video=video_options(crf, codec, start, duration)):
