@@ -11,7 +11,7 @@ keeps the sinc's zeros at low frequencies from ringing as stripes across flat ar
 
 Measured (docs/benchmarks.md, session 20): on training photos blurred by straight lines of 10-60 px (noise,
 8-bit) the estimate lands within a pixel and a degree, and deconvolving with it gains +2.6 dB where the
-shipped model alone gains +0.4; on hand shake (curved paths) it loses 3-5 dB. So it is opt-in: `auto`
+shipped model alone gains +0.4; on hand shake (curved paths) it loses 3-6 dB. So it is opt-in: `auto`
 for straight streaks, `LENGTH,ANGLE` to give the streak yourself. Hand-written (numpy FFTs) because the
 runtime is torch-free and no kept library ships blind linear-motion estimation.
 
