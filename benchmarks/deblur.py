@@ -206,8 +206,8 @@ QUALITY_PROTOCOL = {
     "realistic": "same photos; camera.py pipeline: linear light, highlights boosted x(1..5) with p=0.5, translation "
                  "path 10-45 px + roll <= 1 deg about the photo centre (3x3 PSF grid), shot+read noise, sRGB, JPEG q90",
     "realistic_long": "the realistic split's cameras with paths twice as long (20-90 px)",
-    "linear": "same photos; one straight streak per image (kornia motion kernel, 3-61 px, any angle, uneven weight "
-              "along the line), sRGB, Gaussian noise <= 0.01, no JPEG",
+    "linear": "same photos; one smooth straight streak per image (anti-aliased line, 5-61 px, any angle), sRGB, "
+              "Gaussian noise <= 0.01, no JPEG",
 }
 REACH_SPLITS = ("uniform", "realistic", "realistic_long")   # the blur `--blur-scale auto` is calibrated for
 

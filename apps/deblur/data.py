@@ -23,7 +23,7 @@ from gan_app.data.photos import offline_photos, training_photos
 from gan_app.data.ranges import to_unit_tensor
 from gan_app.errors import UserError
 
-from .blur import ShakeParams, blur, random_linear_psf, random_shake_psf
+from .blur import ShakeParams, blur, random_linear_psf, random_shake_psf, smooth_line_psf
 from .camera import CameraParams, jpeg, realistic_pair
 
 EVAL_KERNEL_SEED = 20_261_123   # evaluation kernels come from this stream only; training never uses it
@@ -165,7 +165,7 @@ def build_dataset(cfg: DeblurDataConfig, multiple: int = 4) -> Dataset:
 
 
 EVAL_SPLITS = ("uniform", "realistic", "realistic_long", "linear")
-LINEAR_EVAL_KERNEL = 63    # the `linear` split's canvas: straight streaks up to 61 px (`--motion`)
+LINEAR_EVAL_LENGTH = (5.0, 61.0)   # the `linear` split: straight streaks of this many px (`--motion`)
 
 
 def evaluation_crops(max_side: int = 512, photos: str = "held_out"
@@ -197,8 +197,8 @@ def evaluation_pairs(cfg: DeblurDataConfig, max_side: int = 512, split: str = "u
     `uniform`: one camera-shake PSF per image in sRGB (cfg's kernel size and length), noise <= cfg.noise;
     `realistic`: camera.py's pipeline, 10-45 px paths, roll <= 1 degree about the photo's centre,
     highlights, shot/read noise, JPEG q 90; `realistic_long`: the same cameras with paths twice as long;
-    `linear`: one straight streak per image in sRGB (kornia's motion kernel: 3-61 px, any angle, uneven
-    weight along the line), noise <= cfg.noise, no JPEG (what `--motion` is for).
+    `linear`: one smooth straight streak per image in sRGB (`smooth_line_psf`, 5-61 px, any angle), noise
+    <= cfg.noise, no JPEG (what `--motion` is for).
     """
     if split not in EVAL_SPLITS:
         raise UserError(f"unknown evaluation split {split!r}; use one of {', '.join(EVAL_SPLITS)}")
@@ -211,7 +211,8 @@ def evaluation_pairs(cfg: DeblurDataConfig, max_side: int = 512, split: str = "u
         if split == "uniform":
             blurred = degrade(sharp, sample_psf(cfg, rng), lossless, rng)
         elif split == "linear":
-            blurred = degrade(sharp, random_linear_psf(rng, LINEAR_EVAL_KERNEL, LINEAR_EVAL_KERNEL - 2), lossless, rng)
+            psf = smooth_line_psf(rng.uniform(*LINEAR_EVAL_LENGTH), rng.uniform(0, 180))
+            blurred = degrade(sharp, psf, lossless, rng)
         else:
             blurred, sharp = realistic_pair(sharp, y, x, photo_size, camera, rng,
                                             length_scale=2.0 if split == "realistic_long" else 1.0)

@@ -35,12 +35,12 @@ STRENGTH = 1e-2           # regularisation s; best of 3e-3 / 1e-2 / 3e-2 on the 
 
 def parse_motion(text: str | None) -> str | tuple[float, float] | None:
     """`--motion` / `motion=`: None or "off" -> None; "auto"; "LENGTH,ANGLE" (px, degrees) -> (length, angle)."""
-    if text is None or text == OFF:
-        return None
-    if text == AUTO:
-        return AUTO
     if isinstance(text, tuple):
         text = ",".join(map(str, text))
+    if text is None or str(text).strip().lower() == OFF:
+        return None
+    if str(text).strip().lower() == AUTO:
+        return AUTO
     parts = str(text).split(",")
     try:
         length, angle = (float(p) for p in parts)
