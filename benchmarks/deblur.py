@@ -4,7 +4,7 @@
     python benchmarks/deblur.py quality [--model deblur.onnx|auto] [--split uniform|realistic|realistic_long|linear ...] [--photos calibration]
     python benchmarks/deblur.py memory  [--model deblur.onnx]
     python benchmarks/deblur.py data
-    python benchmarks/deblur.py real    [--model deblur.onnx] [--against OLD.onnx] [--out docs/deblur_real.png]
+    python benchmarks/deblur.py real    [--model auto|deblur.onnx] [--against OLD.onnx] [--out docs/deblur_real.png]
     python benchmarks/deblur.py reach   [--model deblur.onnx]   # choose its blur_reach_px for --blur-scale auto
     python benchmarks/deblur.py sharp   [--model deblur.onnx] [--against OLD.onnx]   # does it leave sharp photos alone?
 
@@ -283,51 +283,51 @@ REAL_BLUR = [("clock_motion", "apps/deblur/assets/clock_motion.png"),
 
 
 def real(model_path: str | None, against: str | None, out: str, ensemble: int = 1) -> dict:
-    """Real motion-blurred photos (no ground truth) side by side: input | `against` | model at levels 1 and 2
-    (self-ensembled over `ensemble` flips/transposes when > 1, as `--ensemble` does).
+    """Real motion-blurred photos (no ground truth) side by side: input | `against` | the model (default: what
+    `gan-app deblur` runs, `--model auto`) at `--blur-scale` 1 and 2 | the same with `--motion auto` (a straight
+    streak estimated and deconvolved first), self-ensembled over `ensemble` flips/transposes when > 1.
 
     Writes a PNG for the README (each photo scaled to 200 px high, labelled) and, per photo,
-    the mean absolute change and the gradient energy ratio output/input (how much sharper), and the
-    blur radius `--blur-scale auto` estimates with the level it would pick for the model.
+    the mean absolute change and the gradient energy ratio output/input (how much sharper), the blur
+    radius `--blur-scale auto` estimates with the level it would pick, and the streak `--motion auto` reads.
     """
     from PIL import Image
 
+    from gan_app.api import load_image
     from gan_app.paths import shipped_blur_estimator
     from gan_app.runtime.blur_extent import estimate_radius, level_for, model_reach
-    from gan_app.runtime.ensemble import ensembled
-    from gan_app.runtime.pyramid import infer_at_level
-    from gan_app.runtime.session import load_model
+    from gan_app.runtime.motion import resolve_motion
 
     root = Path(__file__).resolve().parents[1]
-    models = [("model", ensembled(load_model(model_path or "deblur", threads=THREADS), ensemble))]
-    if against:
-        models.insert(0, ("against", load_model(against, threads=THREADS)))
+    chosen = load_image("deblur" if model_path in (None, "auto") else model_path, threads=THREADS, ensemble=ensemble)
+    others = [load_image(against, threads=THREADS)] if against else []
     rows, strips, estimates = [], [], []
     for name, rel in REAL_BLUR:
         path = Path(rel) if Path(rel).is_absolute() else root / rel
         if not path.is_file():
             print(f"skip {name}: {path} missing (apt-get install -y opencv-doc)")
             continue
-        image = np.asarray(Image.open(path).convert("RGB"), np.float32).transpose(2, 0, 1) / 255.0   # (3, H, W)
+        image = np.asarray(Image.open(path).convert("RGB"), np.float32) / 255.0        # (H, W, 3)
+        model = chosen.for_clip(image)                 # --model auto's pick for this photo
+        length, angle = resolve_motion(image, "auto")
+        estimate = {"photo": name, "size": f"{image.shape[1]}x{image.shape[0]}", "model": model.path.stem,
+                    "motion_length_px": length, "motion_angle_deg": angle}
         if shipped_blur_estimator().is_file():
-            radius = estimate_radius(image)
-            estimates.append({"photo": name, "size": f"{image.shape[2]}x{image.shape[1]}", "estimated_radius": radius,
-                              "auto_level": level_for(radius, model_reach(models[-1][1]))})
-        panels = [("input", image)]
-        for label, model in models:
-            levels = (1,) if label == "against" else (1, 2)
-            for level in levels:
-                tag = f"{Path(model.path).stem}" + (f", --ensemble {ensemble}" if label == "model" and ensemble > 1 else "")
-                tag += f", --blur-scale {level}" if label == "model" else ""
-                panels.append((tag, np.clip(infer_at_level(model, image, level), 0, 1)))
-        grad = lambda x: float(np.abs(np.diff(x.mean(0), axis=1)).mean() + np.abs(np.diff(x.mean(0), axis=0)).mean())  # noqa: E731
+            radius = estimate_radius(image.transpose(2, 0, 1))
+            estimate.update(estimated_radius=radius, auto_level=level_for(radius, model_reach(model.onnx)))
+        estimates.append(estimate)
+        suffix = f", --ensemble {ensemble}" if ensemble > 1 else ""
+        panels = [("input", image)] + [(other.path.stem, other(image)) for other in others]
+        panels += [(f"{model.path.stem}{suffix}", model(image)),
+                   (f"{model.path.stem}, --blur-scale 2{suffix}", model(image, blur_scale=2)),
+                   (f"--motion auto ({length:.0f} px, {angle:.0f} deg){suffix}", model.with_motion("auto")(image))]
+        grad = lambda x: float(np.abs(np.diff(x.mean(2), axis=1)).mean() + np.abs(np.diff(x.mean(2), axis=0)).mean())  # noqa: E731
         for tag, img in panels[1:]:
             rows.append({"photo": name, "output": tag, "mean_abs_change": float(np.abs(img - image).mean()),
                          "gradient_ratio": grad(img) / grad(image)})
-        strips.append(_strip(panels))
+        strips.append(_strip([(tag, np.clip(img, 0, 1).transpose(2, 0, 1)) for tag, img in panels]))
     print_table(rows, ["photo", "output", "mean_abs_change", "gradient_ratio"])
-    if estimates:
-        print_table(estimates, list(estimates[0]))
+    print_table(estimates, list(estimates[0]))
     width = max(s.width for s in strips)
     sheet = Image.new("RGB", (width, sum(s.height for s in strips)), "white")
     y = 0
