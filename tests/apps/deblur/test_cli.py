@@ -92,3 +92,20 @@ def test_another_heads_model_is_refused(tmp_path):
     res = gan_app("deblur", "--example", "-o", str(tmp_path / "o.png"), "--model", str(superres))
     assert res.returncode != 0 and "is a 'superres' model, not a deblur one" in res.stderr
     assert not (tmp_path / "o.png").exists()
+
+
+@pytest.mark.parametrize("value", ["fast", "10", "0,30"])
+def test_bad_motion_is_a_one_line_error(tmp_path, value):
+    res = gan_app("deblur", "--example", "-o", str(tmp_path / "o.png"), "--motion", value)
+    assert res.returncode != 0 and len(res.stderr.strip().splitlines()) == 1
+    assert "--motion" in res.stderr and "Traceback" not in res.stderr and not (tmp_path / "o.png").exists()
+
+
+def test_motion_given_by_hand_changes_the_output_and_off_does_not(tmp_path):
+    plain, off, given = tmp_path / "plain.png", tmp_path / "off.png", tmp_path / "given.png"
+    assert gan_app("deblur", "--example", "-o", str(plain)).returncode == 0
+    assert gan_app("deblur", "--example", "-o", str(off), "--motion", "off").returncode == 0
+    res = gan_app("deblur", "--example", "-o", str(given), "--motion", "35,2")
+    assert res.returncode == 0, res.stderr
+    a, b, c = (np.asarray(Image.open(p), np.float32) for p in (plain, off, given))
+    assert np.array_equal(a, b) and a.shape == c.shape and np.abs(a - c).mean() > 1.0
