@@ -157,3 +157,16 @@ def test_bad_videos_and_options_are_one_line_errors(tmp_path, monkeypatch, capsy
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.mp4", "exists.mp4", "in.mp4", "sound.m4a", "text.mp4"]
     with pytest.raises(UserError, match=r"no video stream \(audio only\)"):
         process_video(None, tmp_path / "sound.m4a", tmp_path / "o.mp4", VideoOptions(), progress=False)
+
+
+def test_a_routed_model_picks_once_per_clip(tmp_path, monkeypatch):
+    """deblur's `--model auto` on a clip: the head's route is asked once, from the first frame, so a clip never
+    switches models between frames."""
+    from gan_app.api import RoutedImageModel
+
+    auto = gan_app.load("deblur", threads=1)
+    assert isinstance(auto, RoutedImageModel)
+    asked = []
+    monkeypatch.setattr(auto.head_object, "route", lambda pixels: asked.append(pixels.shape) or "deblur-v1-camera")
+    out = process_video(auto, make_clip(tmp_path / "in.mp4"), tmp_path / "out.mp4", VideoOptions(), progress=False)
+    assert len(asked) == 1 and read_clip(out)["size"] == read_clip(tmp_path / "in.mp4")["size"]
