@@ -155,7 +155,7 @@ def quality_split(model_for, split: str, photos: str = "held_out") -> dict:
     from gan_app.paths import shipped_blur_estimator
     from gan_app.runtime.blur_extent import estimate_radius, level_for, model_reach
     from gan_app.runtime.motion import remove_motion
-    from gan_app.runtime.pyramid import LEVELS, infer_at_level
+    from gan_app.runtime.pyramid import LEVELS, infer_at_level, parse_level
 
     auto = shipped_blur_estimator().is_file()
     if not auto:
@@ -178,11 +178,13 @@ def quality_split(model_for, split: str, photos: str = "held_out") -> dict:
             row["estimated_radius"] = estimate_radius(blurred.transpose(2, 0, 1))
             row["auto_level"] = level_for(row["estimated_radius"], reach)
             outs["model_auto"] = outs[f"model_level{row['auto_level']}"]
+        default = parse_level((model.card or {}).get("default_blur_scale", 1))   # what `gan-app deblur` runs
+        outs["model_default"] = outs["model_auto" if default == "auto" and auto else f"model_level{1 if default == 'auto' else default}"]
         for method, img in outs.items():
             row[f"{method}_psnr"], row[f"{method}_ssim"] = psnr(img, sharp), ssim(img, sharp)
         rows.append(row)
     methods = (["blurred", "unsharp_mask", "richardson_lucy"] + [f"model_level{level}" for level in LEVELS]
-               + ["model_auto"] * auto + ["motion_auto"])
+               + ["model_auto"] * auto + ["model_default", "motion_auto"])
     mean = {f"{m}_{k}": float(np.mean([r[f"{m}_{k}"] for r in rows])) for m in methods for k in ("psnr", "ssim")}
     print(f"\n== split {split} (unsharp mask at its best setting here: radius {radius:g}, amount {amount:g}; "
           f"auto with each model's reach)")
@@ -190,6 +192,7 @@ def quality_split(model_for, split: str, photos: str = "held_out") -> dict:
                 ["image", "model_name"] + [f"{m}_psnr" for m in methods] + ["estimated_radius", "auto_level"] * auto
                 + ["blurred_ssim", "model_level1_ssim"])
     gains = {"psnr_gain": mean["model_level1_psnr"] - mean["blurred_psnr"],
+             "default_psnr_gain": mean["model_default_psnr"] - mean["blurred_psnr"],
              "ssim_gain": mean["model_level1_ssim"] - mean["blurred_ssim"],
              **{f"level{level}_psnr_gain": mean[f"model_level{level}_psnr"] - mean["blurred_psnr"] for level in LEVELS[1:]},
              **({"auto_psnr_gain": mean["model_auto_psnr"] - mean["blurred_psnr"]} if auto else {}),

@@ -32,7 +32,7 @@ from gan_app.runtime.images import Picture, output_channels, output_dtype, to_ch
 from gan_app.runtime.blur_extent import auto_level, model_reach
 from gan_app.runtime.ensemble import ensembled, parse_ensemble
 from gan_app.runtime.motion import AUTO as MOTION_AUTO, parse_motion, remove_motion, resolve_motion
-from gan_app.runtime.pyramid import AUTO, LEVELS, require_same_size, restore_scale_aware
+from gan_app.runtime.pyramid import AUTO, LEVELS, parse_level, require_same_size, restore_scale_aware
 from gan_app.runtime.session import OnnxModel, is_model_path, load_model
 from gan_app.runtime.tiling import infer_image
 
@@ -91,14 +91,15 @@ class ImageModel:
     def __call__(self, image: Any, **options: Any) -> Any:
         return self.process(image, **options)
 
-    def process(self, image: Any, *, tile: int | None = None, blur_scale: int | str = 1,
+    def process(self, image: Any, *, tile: int | None = None, blur_scale: int | str | None = None,
                 max_pixels: int = DEFAULT_MAX_PIXELS) -> Any:
         """The model's output for `image`, of the same kind (see `gan_app.runtime.arrays`).
 
         `image`: numpy (H, W) or (H, W, C) with C 1-4, uint8/uint16 (full range) or float in [0, 1];
         or a PIL image. `tile`: None automatic, 0 one run, N tiles of N px. `blur_scale` 1, 2 or 4:
         run a same-size model at that pyramid level (see `gan_app.runtime.pyramid`); "auto": at the level
-        the blur's estimated extent asks for (`gan_app.runtime.blur_extent`). `max_pixels`
+        the blur's estimated extent asks for (`gan_app.runtime.blur_extent`); None (default): the model's own
+        (`default_level`: auto for deblur-v1-camera, 1 for the others). `max_pixels`
         bounds the output size (H * scale * W * scale). Integer and PIL inputs are restored straight
         into integers (no float copy of the output is held).
         """
@@ -124,7 +125,7 @@ class ImageModel:
             raise UserError(f"the output would be {width}x{height} ({height * width / 1e6:.0f} MP), over the "
                             f"max_pixels limit {max_pixels}; raise it (--max-pixels) or pass a smaller input")
 
-    def restore(self, picture: Picture, *, tile: int | None = None, level: int | str = 1,
+    def restore(self, picture: Picture, *, tile: int | None = None, level: int | str | None = None,
                 dtype: type | None = None) -> np.ndarray:
         """Model output for `picture` in the output's channels (C of `output_like(picture)`, see
         `images.output_channels`): float32 (H * scale, W * scale, C) in [0, 1] (unclipped), or with
@@ -132,7 +133,7 @@ class ImageModel:
         memory is the integer image plus one band of tiles (`gan_app.runtime.tiling.assemble`).
 
         `level` 2 or 4 runs a same-size model at that pyramid level (`gan_app.runtime.pyramid`), "auto" at the
-        level the blur's estimated extent asks for (`resolve_level`).
+        level the blur's estimated extent asks for (`resolve_level`), None the model's own (`default_level`).
         """
         onnx = self.onnx
         if self.motion is not None:
@@ -155,9 +156,18 @@ class ImageModel:
             return self
         return ImageModel(self.onnx, self.ensemble, resolve_motion(first_frame, MOTION_AUTO))
 
-    def resolve_level(self, pixels: np.ndarray, level: int | str) -> int:
-        """The pyramid level to run `pixels` (C, H, W) at: `level` itself (1, 2 or 4), or for "auto" the one
-        `gan_app.runtime.blur_extent` estimates from the image (same-size models only)."""
+    @property
+    def default_level(self) -> int | str:
+        """The `blur_scale` used when none is given: the card's `default_blur_scale` (deblur-v1-camera: auto,
+        for camera shots whose shake may be long), else 1 (full size)."""
+        return parse_level((self.onnx.card or {}).get("default_blur_scale", 1))
+
+    def resolve_level(self, pixels: np.ndarray, level: int | str | None) -> int:
+        """The pyramid level to run `pixels` (C, H, W) at: `level` itself (1, 2 or 4), for "auto" the one
+        `gan_app.runtime.blur_extent` estimates from the image (same-size models only), for None the
+        model's `default_level` resolved the same way."""
+        if level is None:
+            level = self.default_level
         if level == AUTO:
             require_same_size(self.onnx)
             return auto_level(pixels, reach=model_reach(self.onnx))
@@ -215,9 +225,10 @@ class RoutedImageModel(ImageModel):
     def for_clip(self, first_frame: np.ndarray) -> ImageModel:
         return self.pick(first_frame).for_clip(first_frame)
 
-    def restore(self, picture: Picture, *, tile: int | None = None, level: int | str = 1,
+    def restore(self, picture: Picture, *, tile: int | None = None, level: int | str | None = None,
                 dtype: type | None = None) -> np.ndarray:
-        """`ImageModel.restore` by the model `pick` chooses for `picture`."""
+        """`ImageModel.restore` by the model `pick` chooses for `picture` (at that model's default level
+        when `level` is None)."""
         return self.pick(picture.pixels).restore(picture, tile=tile, level=level, dtype=dtype)
 
 

@@ -125,11 +125,12 @@ def deblur_command(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files."),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for ONNX Runtime."),
     max_pixels: int = typer.Option(DEFAULT_MAX_PIXELS, "--max-pixels", help="Largest image allowed, in pixels."),
-    blur_scale: str = typer.Option(
-        "1", "--blur-scale",
+    blur_scale: Optional[str] = typer.Option(
+        None, "--blur-scale",
         help="Pyramid level to deblur at: 1 (full size; blur up to ~45 px), 2 or 4 for longer blur in big photos "
              "(the model runs at 1/2 or 1/4 size and only its correction is scaled back, so full-size detail stays), "
-             "or auto (a learned estimate of the blur's extent picks the level; one level per clip)."),
+             "or auto (a learned estimate of the blur's extent picks the level; one level per clip). Default: the "
+             "model's own, auto for deblur-v1-camera (camera shots), 1 for the others."),
     motion: str = typer.Option(
         "off", "--motion",
         help="Remove a long straight motion streak first (a passing car, a panning shot): auto (estimated from "
@@ -149,7 +150,8 @@ def deblur_command(
     from gan_app.runtime.pyramid import parse_level
     from gan_app.api import load_image
 
-    level, transforms, streak = parse_level(blur_scale), parse_ensemble(ensemble), parse_motion(motion)
+    level = None if blur_scale is None else parse_level(blur_scale)
+    transforms, streak = parse_ensemble(ensemble), parse_motion(motion)
     if example:
         inputs = [str(EXAMPLE)]
         output = output or Path("clock_motion_deblurred.png")

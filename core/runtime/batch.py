@@ -133,7 +133,7 @@ def process_images(
     overwrite: bool = False,
     tile: int | None = None,
     compare: bool = False,
-    level: int | str = 1,
+    level: int | str | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     video: VideoOptions | None = None,
     progress: bool = True,

@@ -111,7 +111,7 @@ def probe_size(path: Path) -> tuple[int, int]:
 
 
 def process_video(model: Any, source: Path, dest: Path, options: VideoOptions, *, tile: int | None = None,
-                  level: int | str = 1, overwrite: bool = False, compare: Path | None = None,
+                  level: int | str | None = None, overwrite: bool = False, compare: Path | None = None,
                   progress: bool = True) -> Path:
     """`source` clip through `model` (a `gan_app.api.ImageModel`) into `dest`; `compare`: also a
     side-by-side input|output clip there. Returns `dest`."""
@@ -149,6 +149,7 @@ def _run(av, container, video, audio, model, writers, options, tile, level, sour
             _, rgb, frame = item
             if count == 0:      # a routed model (deblur's --model auto) picks one model for the whole clip
                 model = model.for_clip(rgb)
+                level = model.default_level if level is None else level
             if level == AUTO:   # one level for the whole clip, from its first frame: no flicker between levels
                 level = model.resolve_level(rgb.transpose(2, 0, 1), level)
             result = model.restore(Picture(rgb, None, "RGB"), tile=tile, level=level)   # (H*s, W*s, 3) float

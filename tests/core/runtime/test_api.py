@@ -153,8 +153,10 @@ def test_deblur_routes_jpeg_photos_to_the_camera_model(photo, tmp_path, monkeypa
     jpeg, lossless = np.asarray(Image.open(buffer)), photo[:64, :96]
     camera, default = gan_app.load("deblur-v1-camera", threads=1), gan_app.load("deblur-v2", threads=1)
     assert type(camera) is ImageModel and type(default) is ImageModel
-    np.testing.assert_array_equal(auto(jpeg), camera(jpeg))
-    np.testing.assert_array_equal(auto(lossless), default(lossless))
+    assert camera.default_level == "auto" and default.default_level == 1     # the cards' default_blur_scale
+    np.testing.assert_array_equal(auto(jpeg), camera(jpeg, blur_scale="auto"))
+    np.testing.assert_array_equal(auto(lossless), default(lossless, blur_scale=1))
+    np.testing.assert_array_equal(camera(jpeg), camera(jpeg, blur_scale="auto"))
     assert not np.array_equal(camera(jpeg), default(jpeg))                   # the choice matters
     src = tmp_path / "shot.jpg"
     src.write_bytes(buffer.getvalue())

@@ -72,6 +72,7 @@ class _FailingModel:
     """An ImageModel stand-in that breaks on the third frame."""
 
     scale = 1
+    default_level = 1
 
     def for_clip(self, first_frame):
         return self
@@ -99,6 +100,7 @@ class _LevelRecorder:
     """An ImageModel stand-in that records the levels asked of it; "auto" resolves to 2."""
 
     scale = 1
+    default_level = 1
 
     def for_clip(self, first_frame):
         return self
