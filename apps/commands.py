@@ -100,7 +100,7 @@ def register_run(app: typer.Typer) -> None:
     ) -> None:
         """Run an image-to-image head on images and video clips with ONNX Runtime."""
         from gan_app.errors import UserError
-        from gan_app.api import ImageModel, resolve
+        from gan_app.api import ImageModel, resolve, routed
         from gan_app.discovery import discover_heads, head_name
         from gan_app.head import Head
         from gan_app.runtime.batch import process_images
@@ -117,7 +117,9 @@ def register_run(app: typer.Typer) -> None:
             raise UserError(f"head {head!r} takes {kinds}, not just an image; use {_own_command(head)}")
         entry = discover_heads().get(head)
         suffix = ((entry.load() if entry is not None else None) or Head).output_suffix.format(scale=onnx_model.spec.scale)
-        for path in process_images(ImageModel(onnx_model, transforms), inputs, output, suffix=suffix, overwrite=overwrite, tile=tile,
+        # no --model: what the head's own verb runs (deblur routes camera JPEGs to its camera model)
+        runner = (routed(head, threads=threads, ensemble=transforms) if model is None else None) or ImageModel(onnx_model, transforms)
+        for path in process_images(runner, inputs, output, suffix=suffix, overwrite=overwrite, tile=tile,
                                    compare=compare, max_pixels=max_pixels, video=video_options(crf, codec, start, duration)):
             typer.echo(str(path))
 

@@ -73,3 +73,18 @@ def test_models_are_named_one_way_in_every_verb(photo, tmp_path):
     assert Image.open(tmp_path / "o.png").size == (64, 48)          # the last one upscaled x2
     wrong = runner.invoke(build_app(), ["deblur", "--model", "gan", str(src)])
     assert isinstance(wrong.exception, UserError) and "deblur-v1-camera" in str(wrong.exception)
+
+
+def test_run_deblur_is_what_the_deblur_verb_does(photo, tmp_path):
+    """`gan-app run deblur` without --model routes as `gan-app deblur` does (a JPEG to the camera model)."""
+    from gan_app.apps.cli import build_app
+
+    src = tmp_path / "shot.jpg"
+    Image.fromarray(photo[:48, :64]).save(src, quality=85)
+    runner = CliRunner()
+    for args, out in ((["deblur"], "verb.png"), (["run", "deblur"], "run.png"),
+                      (["run", "deblur", "--model", "deblur-v2"], "v2.png")):
+        result = runner.invoke(build_app(), [*args, str(src), "-o", str(tmp_path / out)])
+        assert result.exit_code == 0, (args, result.output)
+    verb, run, v2 = (np.asarray(Image.open(tmp_path / name)) for name in ("verb.png", "run.png", "v2.png"))
+    assert np.array_equal(verb, run) and not np.array_equal(verb, v2)
