@@ -202,7 +202,7 @@ class RoutedImageModel(ImageModel):
         self.loaded: dict[str, OnnxModel] = loaded if loaded is not None else {}
 
     def __repr__(self) -> str:
-        extra = f", ensemble={self.ensemble}" if self.ensemble > 1 else ""
+        extra = (f", ensemble={self.ensemble}" if self.ensemble > 1 else "") + (f", motion={self.motion!r}" if self.motion else "")
         return f"RoutedImageModel({self.path.name!r}, routed={sorted(self.paths)}{extra})"
 
     def with_ensemble(self, ensemble: int) -> "RoutedImageModel":
