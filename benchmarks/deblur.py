@@ -221,16 +221,18 @@ def quality(model_path: str | None, splits: list[str], photos: str = "held_out",
     `photos="calibration"`: training photos with their own camera stream instead, for choosing between
     proxy runs without spending the held-out benchmark (its figures are not quality claims).
     `ensemble` > 1: every model column is the self-ensemble over that many flips/transposes (`--ensemble`).
-    `model_path` "auto": per image the model `gan-app deblur --model auto` picks (`gan_app.api.RoutedImageModel`)."""
+    `model_path` None or "auto" (the default): per image the model `gan-app deblur --model auto` picks
+    (`gan_app.api.RoutedImageModel`), its column `model_default` at that model's default `--blur-scale`."""
     from gan_app.api import routed
     from gan_app.runtime.ensemble import ensembled
     from gan_app.runtime.session import load_model
 
-    if model_path == "auto":
-        router = routed("deblur", threads=THREADS, ensemble=ensemble)
+    default = model_path in (None, "auto")   # what `gan-app deblur` and `gan_app.load("deblur")` run
+    router = routed("deblur", threads=THREADS, ensemble=ensemble) if default else None
+    if router is not None:
         model_for, described = (lambda blurred: router.pick(blurred).runner), f"auto: {router!r}"
-    else:
-        model = ensembled(load_model(model_path or "deblur", threads=THREADS), ensemble)
+    else:                                     # a given model, or the head's default alone when nothing routes
+        model = ensembled(load_model("deblur" if default else model_path, threads=THREADS), ensemble)
         model_for, described = (lambda blurred: model), str(model.path)
     result = {"model": described, "ensemble": ensemble, "photos": photos,
               "protocol": {s: QUALITY_PROTOCOL[s] for s in splits},
