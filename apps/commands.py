@@ -109,7 +109,9 @@ def register_run(app: typer.Typer) -> None:
 
         transforms = parse_ensemble(ensemble)
         head = head_name(head)
-        onnx_model = load_model(resolve(model or head, head), threads=threads)
+        # no --model: what the head's own verb runs (deblur routes camera JPEGs to its camera model)
+        runner = routed(head, threads=threads, ensemble=transforms) if model is None else None
+        onnx_model = runner.onnx if runner is not None else load_model(resolve(model or head, head), threads=threads)
         if onnx_model.head != head:
             raise UserError(f"{onnx_model.path} is a {onnx_model.head!r} model, not {head!r}")
         if onnx_model.image_input() is None or len(onnx_model.spec.inputs) != 1:
@@ -117,9 +119,7 @@ def register_run(app: typer.Typer) -> None:
             raise UserError(f"head {head!r} takes {kinds}, not just an image; use {_own_command(head)}")
         entry = discover_heads().get(head)
         suffix = ((entry.load() if entry is not None else None) or Head).output_suffix.format(scale=onnx_model.spec.scale)
-        # no --model: what the head's own verb runs (deblur routes camera JPEGs to its camera model)
-        runner = (routed(head, threads=threads, ensemble=transforms) if model is None else None) or ImageModel(onnx_model, transforms)
-        for path in process_images(runner, inputs, output, suffix=suffix, overwrite=overwrite, tile=tile,
+        for path in process_images(runner or ImageModel(onnx_model, transforms), inputs, output, suffix=suffix, overwrite=overwrite, tile=tile,
                                    compare=compare, max_pixels=max_pixels, video=video_options(crf, codec, start, duration)):
             typer.echo(str(path))
 

@@ -7,6 +7,7 @@
     python benchmarks/deblur.py real    [--model auto|deblur.onnx] [--against OLD.onnx] [--out docs/deblur_real.png]
     python benchmarks/deblur.py reach   [--model deblur.onnx]   # choose its blur_reach_px for --blur-scale auto
     python benchmarks/deblur.py sharp   [--model deblur.onnx] [--against OLD.onnx]   # does it leave sharp photos alone?
+    python benchmarks/deblur.py route   # calibrate --model auto's JPEG-grid threshold on the calibration pairs
 
 Each prints a table and writes benchmarks/results/deblur_<part>.json.
 """
@@ -282,6 +283,39 @@ def reach(model_path: str | None) -> dict:
     return result
 
 
+def route() -> dict:
+    """Calibrate `--model auto`'s JPEG-grid threshold (`gan_app.runtime.compression.JPEG_GRID`) on the calibration
+    pairs only (training photos, their own cameras): grid scores of the lossless uniform pairs and of the JPEG-q90
+    realistic pairs, and how many uniform pairs re-encoded at q90/93/95/97 score above the threshold."""
+    import io
+
+    from PIL import Image
+
+    from gan_app.apps.deblur.data import DeblurDataConfig, evaluation_pairs
+    from gan_app.runtime.compression import JPEG_GRID, jpeg_grid_strength
+
+    def reencoded(image: np.ndarray, quality: int) -> np.ndarray:
+        buffer = io.BytesIO()
+        Image.fromarray((np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)).save(buffer, format="JPEG", quality=quality)
+        return np.asarray(Image.open(buffer))
+
+    lossless = [b for _, b, _ in evaluation_pairs(DeblurDataConfig(), split="uniform", photos="calibration")]
+    camera = [b for _, b, _ in evaluation_pairs(DeblurDataConfig(), split="realistic", photos="calibration")]
+    rows = [{"inputs": "uniform (lossless)", "scores": [jpeg_grid_strength(b) for b in lossless]},
+            {"inputs": "realistic (JPEG q90)", "scores": [jpeg_grid_strength(b) for b in camera]}]
+    rows += [{"inputs": f"uniform re-encoded q{q}", "scores": [jpeg_grid_strength(reencoded(b, q)) for b in lossless]}
+             for q in (90, 93, 95, 97)]
+    for row in rows:
+        row.update(min=min(row["scores"]), max=max(row["scores"]),
+                   above_threshold=f"{sum(x > JPEG_GRID for x in row['scores'])}/{len(row['scores'])}")
+    print_table(rows, ["inputs", "min", "max", "above_threshold"])
+    midpoint = (rows[0]["max"] + rows[1]["min"]) / 2
+    print(f"threshold in use {JPEG_GRID}; midpoint of these calibration pairs {midpoint:.3f}")
+    result = {"threshold": JPEG_GRID, "midpoint": midpoint, "rows": rows}
+    write_json("deblur_route", result)
+    return result
+
+
 REAL_BLUR = [("clock_motion", "apps/deblur/assets/clock_motion.png"),
              ("licenseplate_motion", "/usr/share/doc/opencv-doc/examples/data/licenseplate_motion.jpg"),
              ("text_motion", "/usr/share/doc/opencv-doc/examples/data/text_motion.jpg")]
@@ -427,7 +461,7 @@ def memory(model_path: str | None) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("part", choices=["speed", "quality", "memory", "data", "real", "reach", "sharp"])
+    parser.add_argument("part", choices=["speed", "quality", "memory", "data", "real", "reach", "sharp", "route"])
     parser.add_argument("--checkpoint", help="speed: time this trained fast checkpoint instead of a fresh one")
     parser.add_argument("--against", help="speed/real/sharp: also time/show/score this exported deblur .onnx (e.g. a previous release)")
     parser.add_argument("--out", default="docs/deblur_real.png", help="real: where the before|after picture goes")
@@ -443,7 +477,7 @@ def main() -> None:
     splits = args.split or list(QUALITY_PROTOCOL)
     {"speed": lambda: speed(args.checkpoint, args.against), "quality": lambda: quality(args.model, splits, args.photos, args.ensemble),
      "memory": lambda: memory(args.model), "data": data, "real": lambda: real(args.model, args.against, args.out, args.ensemble),
-     "reach": lambda: reach(args.model), "sharp": lambda: sharp(args.model, args.against, args.photos, args.ensemble)}[args.part]()
+     "reach": lambda: reach(args.model), "route": route, "sharp": lambda: sharp(args.model, args.against, args.photos, args.ensemble)}[args.part]()
 
 
 if __name__ == "__main__":

@@ -205,9 +205,9 @@ def evaluation_pairs(cfg: DeblurDataConfig, max_side: int = 512, split: str = "u
     seed = EVAL_KERNEL_SEED if photos == "held_out" else CALIBRATION_SEED
     rng = np.random.default_rng(seed + {"uniform": 0, "linear": 2}.get(split, 1))
     camera = CameraParams(jpeg_prob=1.0, jpeg_quality=(90, 90))
+    lossless = DeblurDataConfig(**{**cfg.__dict__, "jpeg_prob": 0.0})
     out = []
     for name, sharp, y, x, photo_size in evaluation_crops(max_side, photos):
-        lossless = DeblurDataConfig(**{**cfg.__dict__, "jpeg_prob": 0.0})
         if split == "uniform":
             blurred = degrade(sharp, sample_psf(cfg, rng), lossless, rng)
         elif split == "linear":
